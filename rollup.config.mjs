@@ -1,0 +1,31 @@
+import nodeResolve from '@rollup/plugin-node-resolve'
+import terser from '@rollup/plugin-terser'
+import typescript from '@rollup/plugin-typescript'
+import { dts } from 'rollup-plugin-dts'
+
+// Three kinds of output:
+// - dist/{index,relay,testing,node}.js: ESM for bundlers and Node, ky and valibot left as dependencies;
+// - dist/honeyhive-edge.min.js: the client entry alone, ky and valibot inlined, minified, for
+//   <script type="module">, Deno URL imports and the size budget;
+// - dist/*.d.ts: one declaration file per entry.
+const entries = { index: 'src/index.ts', testing: 'src/testing.ts', node: 'src/node.ts' }
+const ts = () => typescript({ tsconfig: './tsconfig.build.json' })
+
+export default [
+  {
+    input: entries,
+    external: [/^ky/, /^valibot/, /^node:/],
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'shared-[hash].js' },
+    plugins: [ts()],
+  },
+  {
+    input: 'src/index.ts',
+    output: { file: 'dist/honeyhive-edge.min.js', format: 'es' },
+    plugins: [nodeResolve({ browser: true }), ts(), terser({ ecma: 2022, module: true, compress: { passes: 2 } })],
+  },
+  {
+    input: entries,
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].d.ts', chunkFileNames: 'shared-[hash].d.ts' },
+    plugins: [dts({ tsconfig: './tsconfig.build.json' })],
+  },
+]

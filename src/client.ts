@@ -1,0 +1,152 @@
+import { toJson } from './encode.js'
+import { createDelivery, type FlushResult, type Stats } from './delivery.js'
+import { ConfigError, DroppedError, HoneyHiveError, ValidationError } from './errors.js'
+import { randomId } from './ids.js'
+import { resolveOptions, type ClientOptions } from './options.js'
+import { prepareEvent } from './prepare.js'
+import { batchRequestSchema, check, modelEventSchema, sessionPropertiesSchema, type BatchResponse, type ModelEvent } from './schema.js'
+import { sendBatch } from './transport.js'
+
+/** What `end(result)` may add to a model event: any of its fields (ids and start time are kept). */
+export type ModelEventResult = Partial<ModelEvent>
+
+/** A model call being timed; see `startModelEvent`. */
+export interface ModelEventSpan {
+  /** The id the event will have. */
+  readonly event_id: string
+  /** Ends the call: sets `end_time` and `duration`, merges `result` (`response`, `usage`, `outputs`...), logs it. */
+  end(result?: ModelEventResult): string
+  /** Ends the call as failed: sets `error` to the message of `error`, then logs it like `end`. */
+  fail(error: unknown, result?: ModelEventResult): string
+}
+
+/** The object `createClient` returns. */
+export interface HoneyHiveClient {
+  /** Queues one model event; returns its `event_id` at once. Never throws: problems go to `onError`. */
+  log(event: ModelEvent): string
+  /** Starts timing a model call; `end()` or `fail()` logs it once with `start_time`, `end_time`, `duration`. */
+  startModelEvent(init?: ModelEvent): ModelEventSpan
+  /** Sends everything queued so far, waiting for batches in flight. Never rejects. */
+  flush(): Promise<FlushResult>
+  /** Flushes, then stops timers and listeners; later `log()` calls are reported, not sent. */
+  shutdown(): Promise<FlushResult>
+  /** Running totals since creation. */
+  stats(): Stats
+  /**
+   * Sends one batch now, outside the queue: validated, retried per the failure policy, never split.
+   * Events lacking them get an `event_id` and the client's `project`, `source` and `sessionId`.
+   * Resolves the validated response; rejects with `ValidationError`, `HttpError`, `NetworkError`,
+   * `TimeoutError` or `InvalidResponseError`.
+   */
+  createModelEventBatch(body: unknown): Promise<BatchResponse>
+}
+
+const noop = (): void => {}
+
+/** The batch's fields other than `model_events`, as JSON members (`,"single_session":true`) or ''. */
+function sessionTail(fields: object): string {
+  const json = toJson(fields)
+  return json === '{}' ? '' : `,${json.slice(1, -1)}`
+}
+
+/**
+ * Creates a client. Nothing starts until the first event: no timer, listener or request.
+ * Throws `ConfigError` at once for a bad option.
+ *
+ * @example
+ * const hh = createClient({ apiKey: process.env.HH_API_KEY, project: 'chat' })
+ * hh.log({ model: 'gpt-4o', provider: 'openai', messages, response })
+ * await hh.flush()
+ */
+export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
+  const options = resolveOptions(clientOptions)
+  const defaultsCheck = check(modelEventSchema, { session_id: options.sessionId, project: options.project, source: options.source })
+  if (defaultsCheck.issues) throw new ConfigError(defaultsCheck.issues[0].path.replace('session_id', 'sessionId'), defaultsCheck.issues[0].message)
+  if (options.sessionProperties !== undefined && check(sessionPropertiesSchema, options.sessionProperties).issues) {
+    throw new ConfigError('sessionProperties', 'must be { session_name?, start_time?, user_properties?, metadata? }')
+  }
+  const debug = options.debug ? (message: string) => console.debug(`[honeyhive-edge] ${message}`) : noop
+  const report = (error: HoneyHiveError): void => {
+    debug(`${error.name}: ${error.message}`)
+    try {
+      options.onError?.(error)
+    } catch {
+      // onError is the caller's code; a throw there must not reach the code that logged.
+    }
+  }
+  const tail = sessionTail({ single_session: options.singleSession, session_properties: options.sessionProperties })
+  const delivery = createDelivery(options, tail, report, debug)
+  let closed: Promise<FlushResult> | undefined
+  const now = () => globalThis.performance?.now() ?? Date.now()
+
+  function log(event: ModelEvent): string {
+    let id = ''
+    try {
+      if (closed) {
+        id = String(event?.event_id ?? randomId())
+        delivery.drop([{ id, json: '', bytes: 0, truncated: false }], 'shutdown', 'log() after shutdown(): the event was not sent; create a new client')
+        return id
+      }
+      const prepared = prepareEvent(event, options)
+      id = prepared.id
+      if (prepared.error) delivery.reject(prepared.error)
+      if (prepared.encoded?.truncated) debug(`event ${id} truncated to ${prepared.encoded.bytes} bytes (maxEventBytes)`)
+      if (prepared.encoded) delivery.enqueue(prepared.encoded)
+    } catch (cause) {
+      // A throwing getter or toJSON in the caller's data.
+      id ||= randomId()
+      delivery.reject(new HoneyHiveError('The event could not be read (a getter or toJSON threw); it was not sent', [id], cause))
+    }
+    return id
+  }
+
+  function startModelEvent(init: ModelEvent = {}): ModelEventSpan {
+    const startedAt = now()
+    const start_time = Date.now()
+    const event_id = init.event_id ?? randomId()
+    let ended = false
+    const finish = (fields: ModelEventResult): string => {
+      if (ended) {
+        report(new DroppedError('already_ended', `model event ${event_id} already ended; this end()/fail() was ignored`, [event_id]))
+      } else {
+        ended = true
+        log({ ...init, start_time, end_time: Date.now(), duration: now() - startedAt, ...fields, event_id })
+      }
+      return event_id
+    }
+    return {
+      event_id,
+      end: (result = {}) => finish(result),
+      fail: (error, result = {}) =>
+        finish({ ...result, error: error instanceof Error ? error.message : typeof error === 'string' ? error : toJson(error) }),
+    }
+  }
+
+  async function createModelEventBatch(body: unknown): Promise<BatchResponse> {
+    const result = check(batchRequestSchema, body)
+    if (!result.output) throw new ValidationError('batch request', result.issues)
+    const { model_events, ...session } = result.output
+    const events = model_events.map((event) => prepareEvent(event, { ...options, sampleRate: 1 }))
+    const refused = events.find((event) => event.error)?.error
+    if (refused) throw refused
+    const encoded = events.flatMap((event) => event.encoded ?? [])
+    return sendBatch(encoded, Object.keys(session).length > 0 ? sessionTail(session) : tail, delivery.transport)
+  }
+
+  return {
+    log,
+    startModelEvent,
+    flush: () => delivery.flush(),
+    stats: () => delivery.stats(),
+    createModelEventBatch,
+    shutdown() {
+      closed ??= (async () => {
+        delivery.stop()
+        const flushed = await delivery.flush()
+        delivery.drop(delivery.takeAll(), 'shutdown', 'shutdown() could not deliver these events; they were dropped')
+        return flushed
+      })()
+      return closed
+    },
+  }
+}

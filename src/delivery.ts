@@ -1,0 +1,202 @@
+import type { EncodedEvent } from './encode.js'
+import { byteLength } from './encode.js'
+import { DroppedError, HttpError, InvalidResponseError, NetworkError, TimeoutError, type DropReason, type HoneyHiveError } from './errors.js'
+import type { ResolvedOptions } from './options.js'
+import { createQueue, type Entry } from './queue.js'
+import { batchBody, sendBatch, type TransportOptions } from './transport.js'
+
+/** Running totals since the client was created. */
+export interface Stats {
+  /** Events waiting, including those in flight. */
+  queued: number
+  /** Events the server accepted. */
+  sent: number
+  /** Events the server refused for good (a 4xx other than 408/429, or 413 for a single event). */
+  failed: number
+  /** Events the client gave up on without a server verdict: invalid, queue overflow, beforeSend threw, shutdown. */
+  dropped: number
+  /** Requests sent again after a retryable failure. */
+  retried: number
+}
+
+/** What one `flush()` did: events sent, failed and dropped while it ran, and what is still queued. */
+export interface FlushResult {
+  sent: number
+  failed: number
+  dropped: number
+  queued: number
+}
+
+const retryableStatuses = new Set([408, 429, 500, 502, 503, 504])
+const isRetryable = (error: HoneyHiveError): boolean =>
+  error instanceof NetworkError || error instanceof TimeoutError || (error instanceof HttpError && retryableStatuses.has(error.status))
+
+/** Pause between rounds while the server stays down: 1 s, 2 s, 4 s ... up to 60 s. */
+const outageBackoffMs = (rounds: number): number => Math.min(1000 * 2 ** (rounds - 1), 60_000)
+
+/**
+ * The delivery engine: the queue, when to send, and the failure policy for batches. One batch is in flight
+ * at a time, so a pause (429, outage) holds the whole queue.
+ */
+export function createDelivery(
+  options: ResolvedOptions,
+  tail: string,
+  report: (error: HoneyHiveError) => void,
+  debug: (message: string) => void,
+  keepalive: (bytes: number) => (() => void) | undefined = () => undefined,
+) {
+  const queue = createQueue(options.maxQueueSize)
+  const totals: Stats = { queued: 0, sent: 0, failed: 0, dropped: 0, retried: 0 }
+  const batchBudget = options.maxBatchBytes - byteLength(batchBody([], tail))
+  const transport: TransportOptions = {
+    ...options,
+    url: options.batchUrl,
+    onRetry(attempt, error) {
+      totals.retried++
+      debug(`retry ${attempt} of ${error.eventIds.length} events after ${error.message}`)
+    },
+  }
+  let seq = 0
+  let inFlight: Entry[] = []
+  let draining: Promise<void> | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+  // A server's Retry-After holds every send, flush() included; our own outage backoff holds only the
+  // background sends, so flush() still tries at once.
+  let pausedUntil = 0
+  let backoffUntil = 0
+  let outageRounds = 0
+  let stopped = false
+
+  /** Counts and reports events given up on without a server verdict. */
+  function reject(error: HoneyHiveError): void {
+    totals.dropped += error.eventIds.length
+    report(error)
+  }
+  function drop(entries: EncodedEvent[], reason: DropReason, message: string): void {
+    if (entries.length > 0) reject(new DroppedError(reason, message, entries.map((entry) => entry.id)))
+  }
+  const dropOverflow = (entries: Entry[]): void =>
+    drop(entries, 'queue_full', `the queue is full (maxQueueSize ${options.maxQueueSize}): the oldest events were dropped; raise maxQueueSize or see why sending fails`)
+
+  function arm(): void {
+    if (timer !== undefined || stopped || queue.size === 0) return
+    timer = setTimeout(() => {
+      timer = undefined
+      start()
+    }, Math.max(options.flushIntervalMs, Math.max(pausedUntil, backoffUntil) - Date.now()))
+    // Node and Deno: a pending flush must not keep the process alive (call shutdown() to deliver first).
+    ;(timer as { unref?: () => void }).unref?.()
+  }
+
+  function start(): void {
+    if (draining || stopped) return
+    if (Date.now() < Math.max(pausedUntil, backoffUntil)) return arm()
+    void run(Infinity, false)
+  }
+
+  function run(lastSeq: number, force: boolean): Promise<void> {
+    draining = drain(lastSeq, force).finally(() => {
+      draining = undefined
+      if (queue.size >= options.flushAt) start()
+      else arm()
+    })
+    return draining
+  }
+
+  async function drain(lastSeq: number, force: boolean): Promise<void> {
+    while (queue.headSeq <= lastSeq) {
+      const wait = (force ? pausedUntil : Math.max(pausedUntil, backoffUntil)) - Date.now()
+      if (wait > 0) {
+        if (!force) return
+        await new Promise((resolve) => setTimeout(resolve, wait))
+      }
+      inFlight = queue.take(options.flushAt, batchBudget)
+      const done = await deliver(inFlight)
+      inFlight = []
+      if (!done) return
+    }
+  }
+
+  /** Sends one batch and settles every event in it; false when they went back to the queue for later. */
+  async function deliver(batch: Entry[]): Promise<boolean> {
+    const bytes = batch.reduce((sum, entry) => sum + entry.bytes + 1, 0)
+    const release = keepalive(bytes)
+    try {
+      const response = await sendBatch(batch, tail, transport, { keepalive: release !== undefined })
+      totals.sent += batch.length
+      outageRounds = 0
+      debug(`sent ${batch.length} events (${bytes} bytes): ${response.event_ids.length} ids back`)
+      return true
+    } catch (caught) {
+      const error = caught as HoneyHiveError
+      const left = new Set(error.eventIds)
+      const undelivered = batch.filter((entry) => left.has(entry.id))
+      totals.sent += batch.length - undelivered.length
+      debug(`batch of ${batch.length} events: ${error.message}`)
+      if (error instanceof InvalidResponseError) {
+        totals.sent += undelivered.length
+        report(error)
+        return true
+      }
+      if (error instanceof HttpError && error.status === 413 && undelivered.length > 1) {
+        const half = Math.ceil(undelivered.length / 2)
+        if (await deliver(undelivered.slice(0, half))) return deliver(undelivered.slice(half))
+        dropOverflow(queue.requeue(undelivered.slice(half)))
+        return false
+      }
+      report(error)
+      if (!isRetryable(error)) {
+        totals.failed += undelivered.length
+        return true
+      }
+      // Retries are spent: keep the events and pause the whole queue (429: as long as the server asked).
+      outageRounds++
+      const retryAfter = error instanceof HttpError ? error.retryAfterMs : undefined
+      if (retryAfter === undefined) backoffUntil = Date.now() + outageBackoffMs(outageRounds)
+      else pausedUntil = Date.now() + Math.min(retryAfter, options.maxRetryAfterMs)
+      dropOverflow(queue.requeue(undelivered))
+      return false
+    } finally {
+      release?.()
+    }
+  }
+
+  return {
+    /** Queues an encoded event; sends when `flushAt` are waiting, else within `flushIntervalMs`. */
+    enqueue(event: EncodedEvent): void {
+      dropOverflow(queue.push({ ...event, seq: ++seq }))
+      if (queue.size >= options.flushAt) start()
+      else arm()
+    },
+    /** Sends everything queued before the call (after the batch in flight); never rejects. */
+    async flush(): Promise<FlushResult> {
+      const before = { ...totals }
+      const lastSeq = seq
+      while (draining) await draining
+      if (queue.headSeq <= lastSeq) await run(lastSeq, true)
+      return {
+        sent: totals.sent - before.sent,
+        failed: totals.failed - before.failed,
+        dropped: totals.dropped - before.dropped,
+        queued: queue.size + inFlight.length,
+      }
+    },
+    stats: (): Stats => ({ ...totals, queued: queue.size + inFlight.length }),
+    reject,
+    drop,
+    /** The transport settings of this client, counting retries into `stats().retried`. */
+    transport,
+    /** Takes every queued event out (for page-hide sending); the batch in flight stays with its request. */
+    takeAll: (): Entry[] => queue.takeAll(),
+    /** Puts events back at the front of the queue. */
+    requeue: (entries: Entry[]): void => dropOverflow(queue.requeue(entries)),
+    /** Stops timers; later sends happen only through flush(). */
+    stop(): void {
+      stopped = true
+      clearTimeout(timer)
+      timer = undefined
+    },
+  }
+}
+
+export type Delivery = ReturnType<typeof createDelivery>

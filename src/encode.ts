@@ -1,0 +1,108 @@
+// The one encoder every sender uses (batches, beacons, keepalive, storage). Rules, also in the README:
+// BigInt -> its decimal string; Error -> { name, message }; functions, symbols and undefined -> left out
+// (null inside arrays, as JSON.stringify does); NaN and ±Infinity -> null; a repeated ancestor (a cycle)
+// -> the string '[Circular]'; anything with toJSON (Date, URL) -> what toJSON returns.
+
+const CIRCULAR = '[Circular]'
+
+function replaceValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString()
+  if (value instanceof Error) return { name: value.name, message: value.message }
+  return value
+}
+
+function fastReplacer(_key: string, value: unknown): unknown {
+  return replaceValue(value)
+}
+
+/** JSON text of `value` that never throws for the values above. */
+export function toJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, fastReplacer)
+  } catch {
+    // Only a cycle (or a throwing toJSON/getter) gets here: walk again, tracking the ancestors of each
+    // value. JSON.stringify visits depth first and calls the replacer with the holder as `this`, so the
+    // stack can be unwound to the holder to know the current path.
+    const ancestors: unknown[] = []
+    return JSON.stringify(value, function (this: unknown, _key: string, raw: unknown) {
+      const value = replaceValue(raw)
+      while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop()
+      if (typeof value !== 'object' || value === null) return value
+      if (ancestors.includes(value)) return CIRCULAR
+      ancestors.push(value)
+      return value
+    })
+  }
+}
+
+/** UTF-8 byte length of a string, without allocating. */
+export function byteLength(text: string): number {
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    // 2 bytes up to U+07FF, 3 above; a surrogate pair is 4 bytes: 2 extra for each half.
+    if (code > 0x7f) bytes += code > 0x7ff && (code < 0xd800 || code > 0xdfff) ? 2 : 1
+  }
+  return bytes
+}
+
+const sizeOf = (value: unknown): number => byteLength(JSON.stringify(value) ?? '')
+
+/**
+ * Makes `value` (a JSON tree) about `excess` bytes smaller: strings keep their start and end with a
+ * marker, containers shrink their largest members first; an array that is still too big loses its last
+ * items, an object its content, each behind a marker.
+ */
+function shrink(value: unknown, excess: number): unknown {
+  if (typeof value === 'string') {
+    const keep = Math.max(0, value.length - excess - 40)
+    return `${value.slice(0, keep)}…[truncated ${value.length - keep} chars]`
+  }
+  if (typeof value !== 'object' || value === null) return value
+  const copy = (Array.isArray(value) ? [...value] : { ...value }) as Record<string, unknown>
+  excess = shrinkMembers(copy, excess)
+  if (excess <= 0) return copy
+  const marker = `…[truncated ${sizeOf(value)} bytes]`
+  if (!Array.isArray(copy)) return { _truncated: marker }
+  while (copy.length > 0 && excess > 0) excess -= sizeOf(copy.pop()) + 1
+  return [...copy, marker]
+}
+
+/** Shrinks the members of `target` in place, largest first; returns the excess left. */
+function shrinkMembers(target: Record<string, unknown>, excess: number): number {
+  const members = Object.keys(target)
+    .map((key) => [key, sizeOf(target[key])] as const)
+    .sort((a, b) => b[1] - a[1])
+  for (const [key, size] of members) {
+    if (excess <= 0 || size < 64) break
+    target[key] = shrink(target[key], excess)
+    excess -= size - sizeOf(target[key])
+  }
+  return excess
+}
+
+/** An event ready to send: its id, its JSON text and that text's UTF-8 size, computed once. */
+export interface EncodedEvent {
+  id: string
+  json: string
+  bytes: number
+  /** True when fields were cut to fit `maxBytes`. */
+  truncated: boolean
+}
+
+/** Encodes one event, cutting its largest fields (never its ids) until it fits in `maxBytes`. */
+export function encodeEvent(event: Record<string, unknown>, maxBytes: number): EncodedEvent {
+  let json = toJson(event)
+  let bytes = byteLength(json)
+  const truncated = bytes > maxBytes
+  if (truncated) {
+    // Ids and the event type stay whole: they are short, and the server needs them intact.
+    const { event_id, session_id, parent_id, event_type, ...fields } = JSON.parse(json)
+    for (let round = 0; bytes > maxBytes && round < 4; round++) {
+      shrinkMembers(fields, bytes - maxBytes)
+      json = toJson({ event_id, session_id, parent_id, event_type, ...fields })
+      bytes = byteLength(json)
+    }
+  }
+  return { id: String(event.event_id), json, bytes, truncated }
+}

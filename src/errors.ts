@@ -1,0 +1,105 @@
+import type { Issue } from './schema.js'
+
+/**
+ * The base of every error this library reports or throws. `eventIds` lists the events involved
+ * (empty when none are). Check with `isHoneyHiveError(error)` across realms, where `instanceof` fails.
+ */
+export class HoneyHiveError extends Error {
+  override name: string = 'HoneyHiveError'
+  readonly eventIds: string[]
+  constructor(message: string, eventIds: string[] = [], cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause })
+    this.eventIds = eventIds
+  }
+}
+
+/** A client or relay option is wrong. Thrown synchronously by `createClient` / `createRelay`. */
+export class ConfigError extends HoneyHiveError {
+  override name = 'ConfigError' as const
+  /** The option at fault, e.g. `flushAt`. */
+  readonly option: string
+  constructor(option: string, message: string) {
+    super(`Invalid option \`${option}\`: ${message}`)
+    this.option = option
+  }
+}
+
+/** An event or request body breaks the contract; nothing of it was sent. */
+export class ValidationError extends HoneyHiveError {
+  override name = 'ValidationError' as const
+  /** Every problem found, each with its dotted field path. */
+  readonly issues: Issue[]
+  constructor(what: string, issues: Issue[], eventIds: string[] = []) {
+    const list = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')
+    super(`Invalid ${what}, not sent: ${list}. Fix the field(s) named.`, eventIds)
+    this.issues = issues
+  }
+}
+
+/** The server answered with a status that is not 2xx. */
+export class HttpError extends HoneyHiveError {
+  override name = 'HttpError' as const
+  /** The HTTP status, e.g. 429. */
+  readonly status: number
+  /** The response body: parsed JSON when it was JSON, else the text (or undefined when empty). */
+  readonly body: unknown
+  /** How long the server asked us to wait (`Retry-After`), in ms, when it said. */
+  readonly retryAfterMs: number | undefined
+  constructor(status: number, body: unknown, eventIds: string[], retryAfterMs?: number, cause?: unknown) {
+    const reason =
+      body && typeof body === 'object' && 'message' in body ? `: ${String(body.message)}` : ''
+    super(`HoneyHive answered ${status}${reason}`, eventIds, cause)
+    this.status = status
+    this.body = body
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
+/** The request never got an answer: offline, DNS, connection refused or reset. */
+export class NetworkError extends HoneyHiveError {
+  override name = 'NetworkError' as const
+  constructor(eventIds: string[], cause?: unknown) {
+    super('Could not reach HoneyHive (network error); check the connection and `baseUrl`', eventIds, cause)
+  }
+}
+
+/** An attempt took longer than `timeoutMs`. */
+export class TimeoutError extends HoneyHiveError {
+  override name = 'TimeoutError' as const
+  constructor(eventIds: string[], cause?: unknown) {
+    super('HoneyHive did not answer in time; raise `timeoutMs` if this persists', eventIds, cause)
+  }
+}
+
+/** A 2xx answer whose body breaks the contract (`{ event_ids, success }`). The events were probably created. */
+export class InvalidResponseError extends HoneyHiveError {
+  override name = 'InvalidResponseError' as const
+  /** The body as received. */
+  readonly body: unknown
+  constructor(body: unknown, eventIds: string[]) {
+    super('HoneyHive answered 2xx with a body that is not `{ event_ids, success }`', eventIds)
+    this.body = body
+  }
+}
+
+/** Why the client gave up on an event without asking the server. */
+export type DropReason = 'queue_full' | 'shutdown' | 'before_send' | 'already_ended' | 'storage'
+
+/** The client dropped events without sending them; `reason` says why. */
+export class DroppedError extends HoneyHiveError {
+  override name = 'DroppedError' as const
+  readonly reason: DropReason
+  constructor(reason: DropReason, message: string, eventIds: string[], cause?: unknown) {
+    super(message, eventIds, cause)
+    this.reason = reason
+  }
+}
+
+/** True for any error of this library, also across realms (iframes, workers) where `instanceof` fails. */
+export function isHoneyHiveError(error: unknown): error is HoneyHiveError {
+  return (
+    error instanceof HoneyHiveError ||
+    (error instanceof Error && Array.isArray((error as HoneyHiveError).eventIds) &&
+      /^(HoneyHive|Config|Validation|Http|Network|Timeout|InvalidResponse|Dropped)Error$/.test(error.name))
+  )
+}

@@ -1,0 +1,23 @@
+export { createClient } from './client.js'
+export type { HoneyHiveClient, ModelEventSpan, ModelEventResult } from './client.js'
+export type { ClientOptions, FetchLike } from './options.js'
+export type { Stats, FlushResult } from './delivery.js'
+export {
+  HoneyHiveError,
+  ConfigError,
+  ValidationError,
+  HttpError,
+  NetworkError,
+  TimeoutError,
+  InvalidResponseError,
+  DroppedError,
+  isHoneyHiveError,
+} from './errors.js'
+export type { DropReason } from './errors.js'
+export {
+  modelEventSchema,
+  sessionPropertiesSchema,
+  batchRequestSchema,
+  batchResponseSchema,
+} from './schema.js'
+export type { ModelEvent, SessionProperties, BatchRequest, BatchResponse, Issue } from './schema.js'

@@ -1,0 +1,68 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+
+/** A standard fetch handler: the fake HoneyHive, the relay, or your own. */
+export type FetchHandler = (request: Request) => Promise<Response> | Response
+
+/** A running server: its base URL (no trailing slash) and how to stop it. */
+export interface ServedHandler {
+  url: string
+  port: number
+  close(): Promise<void>
+}
+
+async function toRequest(req: IncomingMessage, origin: string): Promise<Request> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value)
+  }
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
+  return new Request(new URL(req.url ?? '/', origin), {
+    method: req.method,
+    headers,
+    body: hasBody ? Buffer.concat(chunks) : undefined,
+  })
+}
+
+async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+  res.writeHead(response.status, Object.fromEntries(response.headers))
+  res.end(Buffer.from(await response.arrayBuffer()))
+}
+
+/**
+ * Serves a fetch handler with Node's `http` module, on 127.0.0.1 and a free port unless told otherwise.
+ * Node only; for the demo, tests, and running the relay under Node.
+ *
+ * @example
+ * const server = await serve(createFakeHoneyHive())
+ * const hh = createClient({ baseUrl: server.url })
+ */
+export async function serve(
+  handler: FetchHandler,
+  { port = 0, hostname = '127.0.0.1' }: { port?: number; hostname?: string } = {},
+): Promise<ServedHandler> {
+  const server = createServer((req, res) => {
+    toRequest(req, `http://${req.headers.host ?? hostname}`)
+      .then(handler)
+      .then((response) => writeResponse(response, res))
+      .catch(() => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end('handler failed')
+      })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, hostname, resolve)
+  })
+  const address = server.address() as { port: number }
+  return {
+    url: `http://${hostname}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}

@@ -1,0 +1,111 @@
+import { ConfigError, type HoneyHiveError } from './errors.js'
+import type { ModelEvent, SessionProperties } from './schema.js'
+
+/** A `fetch`-compatible function. */
+export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>
+
+/** Options of `createClient`. Every one is optional; defaults are listed with each. */
+export interface ClientOptions {
+  /** HoneyHive API key, sent as `Authorization: Bearer <apiKey>`. Omit in browsers that post through a relay. */
+  apiKey?: string
+  /** API origin; `/events/model/batch` is appended. @default 'https://api.honeyhive.ai' */
+  baseUrl?: string
+  /** Stamped on events that have no `project`. */
+  project?: string
+  /** Stamped on events that have no `source` (conventionally `production`, `staging`, `dev`). */
+  source?: string
+  /** Stamped as `session_id` on events that have none. Must be a UUID. */
+  sessionId?: string
+  /** Sent as `single_session` with every batch. */
+  singleSession?: boolean
+  /** Sent as `session_properties` with every batch. */
+  sessionProperties?: SessionProperties
+  /** Queued events that trigger a send; also the most events in one request. @default 20 */
+  flushAt?: number
+  /** Longest an event waits in the queue before it is sent, in ms. @default 2000 */
+  flushIntervalMs?: number
+  /** Most JSON bytes in one request; bigger batches are cut. @default 512 KiB (524288) */
+  maxBatchBytes?: number
+  /** Most JSON bytes of one event; larger events are truncated field by field, largest first. @default 256 KiB (262144) */
+  maxEventBytes?: number
+  /** Most events held; when full, the oldest is dropped and reported. @default 1000 */
+  maxQueueSize?: number
+  /** Retries per request after the first attempt. @default 3 */
+  maxRetries?: number
+  /** Time limit of one attempt, in ms. @default 10000 */
+  timeoutMs?: number
+  /** Longest wait honoured from a `Retry-After` header, in ms. @default 60000 */
+  maxRetryAfterMs?: number
+  /** Where page-hide beacons go. @default the batch URL when there is no `apiKey` */
+  beaconUrl?: string
+  /** The `fetch` used for every request. @default globalThis.fetch, looked up at call time */
+  fetch?: FetchLike
+  /** Redact or drop an event before it is queued: return the event to send, or null to drop it. */
+  beforeSend?: (event: ModelEvent) => ModelEvent | null
+  /** Share of sessions to keep, 0..1, decided by `session_id` (else `event_id`). @default 1 */
+  sampleRate?: number
+  /** Receives every failure that happens in the background. @default none (failures are only counted) */
+  onError?: (error: HoneyHiveError) => void
+  /** Logs each batch (size, status, retries) to the console. Never logs the API key. @default false */
+  debug?: boolean
+}
+
+/** The defaults of `ClientOptions`, in one place. */
+export const defaults = {
+  baseUrl: 'https://api.honeyhive.ai',
+  flushAt: 20,
+  flushIntervalMs: 2000,
+  maxBatchBytes: 512 * 1024,
+  maxEventBytes: 256 * 1024,
+  maxQueueSize: 1000,
+  maxRetries: 3,
+  timeoutMs: 10_000,
+  maxRetryAfterMs: 60_000,
+  sampleRate: 1,
+  debug: false,
+}
+
+export type ResolvedOptions = Omit<ClientOptions, keyof typeof defaults> &
+  typeof defaults & { batchUrl: string }
+
+const positiveInts = ['flushAt', 'flushIntervalMs', 'maxQueueSize', 'timeoutMs'] as const
+const nonNegativeInts = ['maxRetries', 'maxRetryAfterMs'] as const
+
+/** Applies the defaults and checks every option; throws `ConfigError` naming the first bad one. */
+export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('options', 'pass an object, e.g. createClient({ apiKey })')
+  }
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined))
+  const resolved = { ...defaults, ...given } as ResolvedOptions
+  const fail = (option: string, message: string): never => {
+    throw new ConfigError(option, message)
+  }
+  for (const key of positiveInts) {
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 1) fail(key, 'must be a whole number above 0')
+  }
+  for (const key of nonNegativeInts) {
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 0) fail(key, 'must be a whole number, 0 or more')
+  }
+  if (!Number.isInteger(resolved.maxEventBytes) || resolved.maxEventBytes < 1024) {
+    fail('maxEventBytes', 'must be a whole number of bytes, at least 1024')
+  }
+  if (!Number.isInteger(resolved.maxBatchBytes) || resolved.maxBatchBytes < resolved.maxEventBytes + 1024) {
+    fail('maxBatchBytes', `must be a whole number of bytes, at least maxEventBytes + 1024 (${resolved.maxEventBytes + 1024})`)
+  }
+  if (!(resolved.sampleRate >= 0 && resolved.sampleRate <= 1)) fail('sampleRate', 'must be a number from 0 to 1')
+  if (resolved.apiKey !== undefined && (typeof resolved.apiKey !== 'string' || resolved.apiKey.trim() === '')) {
+    // Never echo the value: it may be a real key with a typo.
+    fail('apiKey', 'must be a non-empty string')
+  }
+  for (const key of ['fetch', 'beforeSend', 'onError'] as const) {
+    if (resolved[key] !== undefined && typeof resolved[key] !== 'function') fail(key, 'must be a function')
+  }
+  let base: URL | undefined
+  try {
+    base = new URL(resolved.baseUrl)
+  } catch {}
+  if (!base || !/^https?:$/.test(base.protocol)) fail('baseUrl', 'must be an absolute http(s) URL, e.g. https://api.honeyhive.ai')
+  resolved.batchUrl = `${resolved.baseUrl.replace(/\/+$/, '')}/events/model/batch`
+  return resolved
+}

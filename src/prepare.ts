@@ -1,0 +1,46 @@
+import { encodeEvent, type EncodedEvent } from './encode.js'
+import { DroppedError, ValidationError, type HoneyHiveError } from './errors.js'
+import { randomId, unitHash } from './ids.js'
+import type { ResolvedOptions } from './options.js'
+import { check, modelEventSchema, type ModelEvent } from './schema.js'
+
+/** What became of one logged value: encoded and ready to queue, refused (`error`), or neither (left out on purpose). */
+export interface Prepared {
+  id: string
+  encoded?: EncodedEvent
+  error?: HoneyHiveError
+}
+
+/**
+ * Turns what a caller logs into a queueable event: client defaults stamped where the event has none,
+ * an `event_id`, an `Error` in `error` turned into its message, then `beforeSend`, sampling, the schema
+ * (unknown keys stripped) and the encoder. Never throws.
+ */
+export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    const id = randomId()
+    return { id, error: new ValidationError('model event', [{ path: '', message: 'must be an object' }], [id]) }
+  }
+  let event = { ...(input as Record<string, unknown>) }
+  event.event_id ??= randomId()
+  event.event_type ??= 'model'
+  event.project ??= options.project
+  event.source ??= options.source
+  event.session_id ??= options.sessionId
+  if (event.error instanceof Error) event.error = event.error.message
+  const id = String(event.event_id)
+  if (options.beforeSend) {
+    try {
+      const result = options.beforeSend(event as ModelEvent)
+      if (result === null) return { id }
+      event = { ...result }
+    } catch (cause) {
+      // Never send an event raw when its redaction failed.
+      return { id, error: new DroppedError('before_send', 'beforeSend threw; the event was dropped, not sent unredacted', [id], cause) }
+    }
+  }
+  if (options.sampleRate < 1 && unitHash(String(event.session_id ?? id)) >= options.sampleRate) return { id }
+  const result = check(modelEventSchema, event)
+  if (!result.output) return { id, error: new ValidationError('model event', result.issues, [id]) }
+  return { id, encoded: encodeEvent(result.output, options.maxEventBytes) }
+}
