@@ -107,7 +107,9 @@ export async function sendBatch(
             options.onRetry?.(retryCount, toError(error, ids()))
             if (!partial) return undefined
             if (pending.length === 0) return Response.json({ event_ids: [], success: true })
-            return new Request(request, { body: batchBody(pending, tail) })
+            // Built from parts: happy-dom's `new Request(request, { body })` keeps the old body.
+            const { url, method, headers, signal, keepalive } = request
+            return new Request(url, { method, headers, signal, keepalive, body: batchBody(pending, tail) })
           },
         ],
       },
