@@ -6,6 +6,7 @@ import { resolveOptions, type ClientOptions } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema, sessionPropertiesSchema, type BatchResponse, type ModelEvent } from './schema.js'
 import { sendBatch } from './transport.js'
+import { watchPageHide, type PageHooks } from './unload.js'
 
 /** What `end(result)` may add to a model event: any of its fields (ids and start time are kept). */
 export type ModelEventResult = Partial<ModelEvent>
@@ -75,7 +76,9 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     }
   }
   const tail = sessionTail({ single_session: options.singleSession, session_properties: options.sessionProperties })
-  const delivery = createDelivery(options, tail, report, debug)
+  let page: PageHooks | undefined
+  const delivery = createDelivery(options, tail, report, debug, (bytes) => page?.keepalive(bytes))
+  page = watchPageHide({ options, tail, delivery, report, debug })
   let closed: Promise<FlushResult> | undefined
   const now = () => globalThis.performance?.now() ?? Date.now()
 
@@ -142,6 +145,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     shutdown() {
       closed ??= (async () => {
         delivery.stop()
+        page?.stop()
         const flushed = await delivery.flush()
         delivery.drop(delivery.takeAll(), 'shutdown', 'shutdown() could not deliver these events; they were dropped')
         return flushed

@@ -104,7 +104,7 @@ export function createDelivery(
   }
 
   async function drain(lastSeq: number, force: boolean): Promise<void> {
-    while (queue.headSeq <= lastSeq) {
+    while (queue.size > 0 && queue.headSeq <= lastSeq) {
       const wait = (force ? pausedUntil : Math.max(pausedUntil, backoffUntil)) - Date.now()
       if (wait > 0) {
         if (!force) return
@@ -173,7 +173,7 @@ export function createDelivery(
       const before = { ...totals }
       const lastSeq = seq
       while (draining) await draining
-      if (queue.headSeq <= lastSeq) await run(lastSeq, true)
+      if (queue.size > 0 && queue.headSeq <= lastSeq) await run(lastSeq, true)
       return {
         sent: totals.sent - before.sent,
         failed: totals.failed - before.failed,
