@@ -2,7 +2,7 @@ import { batchRequestSchema, check, modelEventSchema, type BatchRequest, type Mo
 
 /** One scripted answer of the fake, used by the next request that reaches it. */
 export interface Fault {
-  /** HTTP status to answer. @default 500 */
+  /** HTTP status to answer; a 2xx stores the events and answers normally. @default 500, or 200 for a fault that only has `delayMs` */
   status?: number
   /** `Retry-After` header value: seconds, or an HTTP date. */
   retryAfter?: number | string
@@ -138,8 +138,8 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
           events.push(stored)
           return stored.event_id
         })
-      if (fault) {
-        const status = fault.status ?? 500
+      const status = fault?.status ?? (fault?.delayMs && fault.created === undefined ? 200 : 500)
+      if (fault && (status >= 300 || fault.created !== undefined)) {
         const headers = fault.retryAfter === undefined ? cors : { ...cors, 'retry-after': String(fault.retryAfter) }
         if (fault.created !== undefined) {
           const ids = store(batch.model_events.slice(0, fault.created))
@@ -149,6 +149,7 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
         return json(status, fault.body ?? { statusCode: status, message: `Scripted fault ${status}`, success: false }, headers)
       }
       const ids = store(batch.model_events)
+      if (fault?.body !== undefined) return json(status, fault.body, cors)
       const sessionId = batch.model_events[0]?.session_id
       return json(200, { event_ids: ids, success: true, ...(sessionId ? { session_id: sessionId } : {}) }, cors)
     }

@@ -1,0 +1,444 @@
+import { afterEach, describe, expect, test, vi } from 'vitest'
+import { createClient, DroppedError, HttpError, ValidationError, type ClientOptions, type HoneyHiveError, type ModelEvent } from '../src/index.js'
+import { createFakeHoneyHive } from '../src/testing.js'
+import { posts, startFakeHoneyHive, storedIds } from './helpers/fake-server.js'
+
+type Body = { model_events: ModelEvent[] }
+const bodies = (honeyhive: Parameters<typeof posts>[0]) => posts(honeyhive).map((request) => request.body as Body)
+const chat = (i: number, extra: ModelEvent = {}): ModelEvent => ({
+  model: 'gpt-4o',
+  provider: 'openai',
+  messages: [{ role: 'user', content: `question ${i}` }],
+  response: { role: 'assistant', content: `answer ${i}` },
+  ...extra,
+})
+
+/** A client on a loopback fake HoneyHive that collects what reaches onError. */
+async function setup(options: ClientOptions = {}) {
+  const { honeyhive, baseUrl } = await startFakeHoneyHive()
+  const errors: HoneyHiveError[] = []
+  const hh = createClient({ baseUrl, flushIntervalMs: 60_000, onError: (error) => errors.push(error), ...options })
+  return { honeyhive, hh, errors, baseUrl }
+}
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('log', () => {
+  test('returns a UUID event_id at once and delivers the event with it, stamped with the client defaults', async () => {
+    const sessionId = crypto.randomUUID()
+    const { honeyhive, hh } = await setup({ project: 'chat-ui', source: 'staging', sessionId })
+    const id = hh.log(chat(1))
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(honeyhive.events).toHaveLength(0)
+    await hh.flush()
+    expect(honeyhive.events).toEqual([
+      { ...chat(1), event_id: id, event_type: 'model', project: 'chat-ui', source: 'staging', session_id: sessionId },
+    ])
+  })
+
+  test('keeps an event_id the caller chose', async () => {
+    const { honeyhive, hh } = await setup()
+    const mine = crypto.randomUUID()
+    expect(hh.log({ event_id: mine })).toBe(mine)
+    await hh.flush()
+    expect(storedIds(honeyhive.events)).toEqual([mine])
+  })
+
+  test('never throws, whatever it is given, and reports what it could not send', async () => {
+    const { honeyhive, hh, errors } = await setup()
+    const hostile = {
+      get model(): string {
+        throw new Error('getter exploded')
+      },
+    }
+    const inputs = [null, undefined, 'text', 42, [1, 2], hostile]
+    for (const input of inputs) expect(typeof hh.log(input as never)).toBe('string')
+    await hh.flush()
+    expect(honeyhive.events).toHaveLength(0)
+    expect(errors).toHaveLength(inputs.length)
+    expect(errors.every((error) => error.eventIds.length === 1)).toBe(true)
+    expect(hh.stats().dropped).toBe(inputs.length)
+  })
+
+  test('refuses an invalid event with a ValidationError naming the field, while valid ones in the same batch arrive', async () => {
+    const { honeyhive, hh, errors } = await setup()
+    const good1 = hh.log(chat(1))
+    const bad = hh.log({ ...chat(2), start_time: '2024-05-01T10:00:00Z' } as never)
+    const good2 = hh.log(chat(3))
+    await hh.flush()
+    expect(storedIds(honeyhive.events)).toEqual([good1, good2])
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toBeInstanceOf(ValidationError)
+    expect(errors[0]).toMatchObject({ eventIds: [bad], issues: [{ path: 'start_time' }] })
+  })
+
+  test('a throwing onError does not reach the caller', async () => {
+    const { hh } = await setup({
+      onError: () => {
+        throw new Error('bad handler')
+      },
+    })
+    expect(() => hh.log(null as never)).not.toThrow()
+  })
+})
+
+describe('batching', () => {
+  test('sends as soon as flushAt events are waiting', async () => {
+    const { honeyhive, hh } = await setup({ flushAt: 5 })
+    for (let i = 0; i < 4; i++) hh.log(chat(i))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(posts(honeyhive)).toHaveLength(0)
+    hh.log(chat(4))
+    await vi.waitFor(() => expect(honeyhive.events).toHaveLength(5))
+    expect(bodies(honeyhive).map((body) => body.model_events.length)).toEqual([5])
+  })
+
+  test('sends within flushIntervalMs of the oldest waiting event, not before', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const honeyhive = createFakeHoneyHive()
+    const hh = createClient({
+      baseUrl: 'http://127.0.0.1:1',
+      flushIntervalMs: 1000,
+      fetch: (input, init) => honeyhive(new Request(input, init)),
+    })
+    hh.log(chat(1))
+    await vi.advanceTimersByTimeAsync(500)
+    hh.log(chat(2))
+    await vi.advanceTimersByTimeAsync(499)
+    expect(honeyhive.requests).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(1)
+    await vi.waitFor(() => expect(honeyhive.events).toHaveLength(2))
+    expect(honeyhive.requests).toHaveLength(1)
+  })
+
+  test('cuts batches so that no request exceeds maxBatchBytes, keeping order', async () => {
+    const { honeyhive, hh } = await setup({ flushAt: 100, maxEventBytes: 1024, maxBatchBytes: 2048 })
+    const ids = Array.from({ length: 10 }, (_, i) => hh.log({ inputs: { text: 'x'.repeat(500) }, model: `m${i}` }))
+    await hh.flush()
+    expect(storedIds(honeyhive.events)).toEqual(ids)
+    const sizes = posts(honeyhive).map((request) => new TextEncoder().encode(JSON.stringify(request.body)).length)
+    expect(sizes.length).toBeGreaterThan(2)
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(2048)
+  })
+
+  test('flush() waits for the batch already in flight and counts it', async () => {
+    const { honeyhive, hh } = await setup({ flushAt: 3 })
+    honeyhive.fail({ status: 200, delayMs: 300 })
+    for (let i = 0; i < 3; i++) hh.log(chat(i))
+    hh.log(chat(3))
+    const result = await hh.flush()
+    expect(result).toEqual({ sent: 4, failed: 0, dropped: 0, queued: 0 })
+    expect(honeyhive.events).toHaveLength(4)
+  })
+
+  test('events logged while a flush runs are not stranded', async () => {
+    const { honeyhive, hh } = await setup({ flushIntervalMs: 200 })
+    honeyhive.fail({ status: 200, delayMs: 200 })
+    hh.log(chat(1))
+    const flushing = hh.flush()
+    hh.log(chat(2))
+    await flushing
+    await vi.waitFor(() => expect(honeyhive.events).toHaveLength(2), { timeout: 3000 })
+  })
+})
+
+describe('failure policy', () => {
+  test('sends the same event ids on every retry and stores each event once', async () => {
+    const { honeyhive, hh } = await setup()
+    honeyhive.fail({ status: 500 }, { status: 502 })
+    const ids = [hh.log(chat(1)), hh.log(chat(2))]
+    const result = await hh.flush()
+    expect(result.sent).toBe(2)
+    expect(bodies(honeyhive).map((body) => storedIds(body.model_events))).toEqual([ids, ids, ids])
+    expect(storedIds(honeyhive.events)).toEqual(ids)
+    expect(hh.stats()).toMatchObject({ sent: 2, retried: 2, failed: 0 })
+  })
+
+  test('a 429 with Retry-After pauses the whole queue: no request before it passes', async () => {
+    const { honeyhive, hh, errors } = await setup({ flushAt: 2, maxRetries: 0 })
+    honeyhive.fail({ status: 429, retryAfter: 1 })
+    hh.log(chat(1))
+    hh.log(chat(2))
+    await vi.waitFor(() => expect(posts(honeyhive)).toHaveLength(1))
+    // More events arrive during the pause: a full batch that would normally go at once.
+    hh.log(chat(3))
+    hh.log(chat(4))
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    expect(posts(honeyhive)).toHaveLength(1)
+    const result = await hh.flush()
+    expect(result).toMatchObject({ sent: 4, queued: 0 })
+    const [limited, next] = posts(honeyhive)
+    expect(next.at - limited.at).toBeGreaterThanOrEqual(950)
+    expect(errors[0]).toMatchObject({ name: 'HttpError', status: 429, retryAfterMs: 1000 })
+    expect(honeyhive.events).toHaveLength(4)
+  })
+
+  test('a 413 splits the batch in half until it fits', async () => {
+    const { honeyhive, hh } = await setup({ flushAt: 4 })
+    honeyhive.fail({ status: 413 }, { status: 413 })
+    const ids = [1, 2, 3, 4].map((i) => hh.log(chat(i)))
+    await hh.flush()
+    expect(bodies(honeyhive).map((body) => body.model_events.length)).toEqual([4, 2, 1, 1, 2])
+    expect(storedIds(honeyhive.events)).toEqual(ids)
+  })
+
+  test('a 413 for a single event reports it as failed and moves on', async () => {
+    const { honeyhive, hh, errors } = await setup()
+    honeyhive.fail({ status: 413 })
+    const big = hh.log(chat(1))
+    await hh.flush()
+    const next = hh.log(chat(2))
+    await hh.flush()
+    expect(errors).toMatchObject([{ name: 'HttpError', status: 413, eventIds: [big] }])
+    expect(storedIds(honeyhive.events)).toEqual([next])
+    expect(hh.stats()).toMatchObject({ failed: 1, sent: 1 })
+  })
+
+  test('after a partial 500 only the events not created are sent again: no duplicates', async () => {
+    const { honeyhive, hh } = await setup()
+    honeyhive.fail({ status: 500, created: 2 })
+    const ids = [1, 2, 3, 4, 5].map((i) => hh.log(chat(i)))
+    const result = await hh.flush()
+    expect(result.sent).toBe(5)
+    expect(storedIds(honeyhive.events)).toEqual(ids)
+    expect(storedIds(bodies(honeyhive)[1].model_events)).toEqual(ids.slice(2))
+  })
+
+  test('a 400 is not retried: the batch is reported with its status and dropped, later events still go', async () => {
+    const { honeyhive, hh, errors } = await setup()
+    honeyhive.fail({ status: 400, body: { statusCode: 400, message: 'bad event', success: false } })
+    const lost = [hh.log(chat(1)), hh.log(chat(2))]
+    expect(await hh.flush()).toEqual({ sent: 0, failed: 2, dropped: 0, queued: 0 })
+    expect(posts(honeyhive)).toHaveLength(1)
+    expect(errors[0]).toBeInstanceOf(HttpError)
+    expect(errors[0]).toMatchObject({ status: 400, eventIds: lost, body: { message: 'bad event' } })
+    const later = hh.log(chat(3))
+    await hh.flush()
+    expect(storedIds(honeyhive.events)).toEqual([later])
+  })
+
+  test('exhausted retries report the batch, keep its events, and deliver them once the server is back', async () => {
+    const { honeyhive, hh, errors } = await setup({ maxRetries: 1 })
+    honeyhive.fail({ status: 503 }, { status: 503 })
+    const ids = [hh.log(chat(1)), hh.log(chat(2))]
+    expect(await hh.flush()).toEqual({ sent: 0, failed: 0, dropped: 0, queued: 2 })
+    expect(errors).toMatchObject([{ name: 'HttpError', status: 503, eventIds: ids }])
+    const later = hh.log(chat(3))
+    expect(await hh.flush()).toMatchObject({ sent: 3, queued: 0 })
+    expect(storedIds(honeyhive.events)).toEqual([...ids, later])
+  })
+
+  test('an outage longer than the queue holds keeps the newest maxQueueSize events, reports the rest, and resumes', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    let up = false
+    const errors: HoneyHiveError[] = []
+    const hh = createClient({
+      baseUrl,
+      maxQueueSize: 50,
+      maxRetries: 0,
+      flushIntervalMs: 60_000,
+      onError: (error) => errors.push(error),
+      fetch: (input, init) => (up ? fetch(input, init) : Promise.reject(new TypeError('fetch failed'))),
+    })
+    const ids = Array.from({ length: 80 }, (_, i) => hh.log(chat(i)))
+    await hh.flush()
+    expect(hh.stats()).toMatchObject({ queued: 50, dropped: 30, sent: 0 })
+    const dropped = errors.filter((error) => error instanceof DroppedError).flatMap((error) => error.eventIds)
+    expect(dropped.sort()).toEqual(ids.slice(0, 30).sort())
+    expect(errors.some((error) => error.name === 'NetworkError')).toBe(true)
+    up = true
+    expect(await hh.flush()).toMatchObject({ sent: 50, queued: 0 })
+    expect(storedIds(honeyhive.events)).toEqual(ids.slice(30))
+  })
+})
+
+describe('encoding', () => {
+  test('values JSON cannot carry arrive encoded, never throwing', async () => {
+    const { honeyhive, hh, errors } = await setup()
+    const cyclic: Record<string, unknown> = { name: 'loop' }
+    cyclic.self = cyclic
+    const when = new Date('2024-05-01T10:00:00Z')
+    hh.log({
+      error: new Error('model timed out') as never,
+      metadata: {
+        big: 12345678901234567890n,
+        fn: () => 1,
+        sym: Symbol('s'),
+        missing: undefined,
+        nan: Number.NaN,
+        inf: Infinity,
+        err: new TypeError('bad'),
+        cyclic,
+        when,
+        list: [1, undefined, () => 2],
+      },
+    })
+    await hh.flush()
+    expect(errors).toEqual([])
+    expect(honeyhive.events[0]).toMatchObject({
+      error: 'model timed out',
+      metadata: {
+        big: '12345678901234567890',
+        nan: null,
+        inf: null,
+        err: { name: 'TypeError', message: 'bad' },
+        cyclic: { name: 'loop', self: '[Circular]' },
+        when: '2024-05-01T10:00:00.000Z',
+        list: [1, null, null],
+      },
+    })
+    expect(Object.keys(honeyhive.events[0].metadata as object).sort()).toEqual(['big', 'cyclic', 'err', 'inf', 'list', 'nan', 'when'])
+  })
+
+  test('an event over maxEventBytes is truncated field by field with a marker, ids intact, never blocking the batch', async () => {
+    const { honeyhive, hh } = await setup({ maxEventBytes: 2048, maxBatchBytes: 8192 })
+    const small = hh.log(chat(1))
+    const huge = hh.log({
+      ...chat(2),
+      inputs: { document: 'lorem ipsum '.repeat(2000), question: 'short' },
+      outputs: { answer: 'ok' },
+    })
+    await hh.flush()
+    expect(storedIds(honeyhive.events)).toEqual([small, huge])
+    const stored = honeyhive.events[1]
+    expect(new TextEncoder().encode(JSON.stringify(stored)).length).toBeLessThanOrEqual(2048)
+    expect(String((stored.inputs as { document: string }).document)).toMatch(/…\[truncated \d+ chars\]$/)
+    expect(stored.inputs).toMatchObject({ question: 'short' })
+    expect(stored).toMatchObject({ outputs: { answer: 'ok' }, model: 'gpt-4o' })
+  })
+
+  test('only the seed keys go on the wire', async () => {
+    const { honeyhive, hh } = await setup()
+    hh.log({ ...chat(1), modle: 'typo', secret: 'x' } as never)
+    await hh.flush()
+    expect(honeyhive.events[0]).not.toHaveProperty('modle')
+    expect(honeyhive.events[0]).not.toHaveProperty('secret')
+  })
+})
+
+describe('beforeSend and sampling', () => {
+  test('beforeSend can redact an event', async () => {
+    const { honeyhive, hh } = await setup({ beforeSend: (event) => ({ ...event, messages: ['[redacted]'] }) })
+    hh.log(chat(1))
+    await hh.flush()
+    expect(honeyhive.events[0].messages).toEqual(['[redacted]'])
+  })
+
+  test('beforeSend returning null drops the event quietly', async () => {
+    const { honeyhive, hh, errors } = await setup({ beforeSend: (event) => (event.model === 'secret' ? null : event) })
+    hh.log({ model: 'secret' })
+    const kept = hh.log({ model: 'public' })
+    await hh.flush()
+    expect(storedIds(honeyhive.events)).toEqual([kept])
+    expect(errors).toEqual([])
+  })
+
+  test('a throwing beforeSend drops the event and reports it; the raw event is never sent', async () => {
+    const { honeyhive, hh, errors } = await setup({
+      beforeSend: () => {
+        throw new Error('redactor crashed')
+      },
+    })
+    const id = hh.log({ model: 'm', inputs: { ssn: '123-45-6789' } })
+    await hh.flush()
+    expect(honeyhive.events).toEqual([])
+    expect(errors[0]).toBeInstanceOf(DroppedError)
+    expect(errors[0]).toMatchObject({ reason: 'before_send', eventIds: [id] })
+    expect((errors[0].cause as Error).message).toBe('redactor crashed')
+  })
+
+  test('sampleRate keeps or drops whole sessions, about the share asked', async () => {
+    const { honeyhive, hh } = await setup({ sampleRate: 0.5, flushAt: 100 })
+    const sessions = Array.from({ length: 100 }, () => crypto.randomUUID())
+    for (const session_id of sessions) for (let i = 0; i < 3; i++) hh.log({ ...chat(i), session_id })
+    await hh.flush()
+    const perSession = new Map<string, number>()
+    for (const event of honeyhive.events) perSession.set(event.session_id!, (perSession.get(event.session_id!) ?? 0) + 1)
+    expect([...perSession.values()].every((count) => count === 3)).toBe(true)
+    expect(perSession.size).toBeGreaterThan(25)
+    expect(perSession.size).toBeLessThan(75)
+  })
+
+  test('sampleRate 0 sends nothing', async () => {
+    const { honeyhive, hh } = await setup({ sampleRate: 0 })
+    hh.log(chat(1))
+    await hh.flush()
+    expect(honeyhive.events).toEqual([])
+  })
+})
+
+describe('startModelEvent', () => {
+  test('end() fills start_time, end_time and duration, merges the result, and logs once', async () => {
+    const { honeyhive, hh, errors } = await setup()
+    const before = Date.now()
+    const span = hh.startModelEvent({ model: 'gpt-4o', provider: 'openai', messages: [{ role: 'user', content: 'hi' }] })
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(span.end({ response: { content: 'hello' }, usage: { total_tokens: 7 } })).toBe(span.event_id)
+    span.end()
+    await hh.flush()
+    expect(honeyhive.events).toHaveLength(1)
+    const event = honeyhive.events[0]
+    expect(event).toMatchObject({ event_id: span.event_id, model: 'gpt-4o', response: { content: 'hello' }, usage: { total_tokens: 7 } })
+    expect(event.start_time).toBeGreaterThanOrEqual(before)
+    expect(event.end_time).toBeGreaterThanOrEqual(event.start_time! + 25)
+    expect(event.duration).toBeGreaterThanOrEqual(25)
+    expect(errors).toMatchObject([{ name: 'DroppedError', reason: 'already_ended', eventIds: [span.event_id] }])
+  })
+
+  test('fail() records the error message', async () => {
+    const { honeyhive, hh } = await setup()
+    const span = hh.startModelEvent({ model: 'gpt-4o' })
+    span.fail(new Error('429 from provider'))
+    const other = hh.startModelEvent({ model: 'gpt-4o' })
+    other.fail('content filter')
+    await hh.flush()
+    expect(honeyhive.events.map((event) => event.error)).toEqual(['429 from provider', 'content filter'])
+    expect(honeyhive.events[0].duration).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('lifecycle', () => {
+  test('shutdown() delivers what is queued; later log() calls are reported, not sent', async () => {
+    const { honeyhive, hh, errors } = await setup()
+    const id = hh.log(chat(1))
+    expect(await hh.shutdown()).toMatchObject({ sent: 1 })
+    const late = hh.log(chat(2))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(storedIds(honeyhive.events)).toEqual([id])
+    expect(errors).toMatchObject([{ name: 'DroppedError', reason: 'shutdown', eventIds: [late] }])
+  })
+
+  test('stats() keeps running totals', async () => {
+    const { honeyhive, hh } = await setup()
+    honeyhive.fail({ status: 500 }, { status: 400 })
+    hh.log(chat(1))
+    hh.log(null as never)
+    expect(hh.stats()).toEqual({ queued: 1, sent: 0, failed: 0, dropped: 1, retried: 0 })
+    await hh.flush()
+    hh.log(chat(2))
+    await hh.flush()
+    expect(hh.stats()).toEqual({ queued: 0, sent: 1, failed: 1, dropped: 1, retried: 1 })
+  })
+
+  test('debug logs batches but never the API key', async () => {
+    const key = 'hh-secret-key-that-must-not-leak'
+    const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
+    const lines: string[] = []
+    const spy = vi.spyOn(console, 'debug').mockImplementation((...args) => void lines.push(args.join(' ')))
+    try {
+      honeyhive.fail({ status: 500 }, { status: 401 })
+      const hh = createClient({ apiKey: key, baseUrl, debug: true })
+      hh.log(chat(1))
+      await hh.flush()
+      hh.log(chat(2))
+      await hh.flush()
+    } finally {
+      spy.mockRestore()
+    }
+    expect(lines.some((line) => line.includes('sent 1 events'))).toBe(true)
+    expect(lines.some((line) => line.includes('401'))).toBe(true)
+    expect(lines.join('\n')).not.toContain(key)
+  })
+})
