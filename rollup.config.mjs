@@ -8,7 +8,7 @@ import { dts } from 'rollup-plugin-dts'
 // - dist/honeyhive-edge.min.js: the client entry alone, ky and valibot inlined, minified, for
 //   <script type="module">, Deno URL imports and the size budget;
 // - dist/*.d.ts: one declaration file per entry.
-const entries = { index: 'src/index.ts', testing: 'src/testing.ts', node: 'src/node.ts' }
+const entries = { index: 'src/index.ts', relay: 'src/relay.ts', testing: 'src/testing.ts', node: 'src/node.ts' }
 const ts = () => typescript({ tsconfig: './tsconfig.build.json' })
 
 export default [

@@ -1,0 +1,172 @@
+import { toJson } from './encode.js'
+import { ConfigError, HttpError, type HoneyHiveError } from './errors.js'
+import { resolveOptions, type FetchLike } from './options.js'
+import { prepareEvent } from './prepare.js'
+import { batchRequestSchema, check, modelEventSchema } from './schema.js'
+import { sendBatch, type TransportOptions } from './transport.js'
+
+/** Options of `createRelay`. `apiKey` and `allowedOrigins` are required. */
+export interface RelayOptions {
+  /** HoneyHive API key, added upstream as `Authorization: Bearer <apiKey>`. Never sent back or logged. */
+  apiKey: string
+  /** Exact browser origins allowed to post (`https://app.example.com`); no wildcards. Others get 403. */
+  allowedOrigins: string[]
+  /** The only upstream: `/events/model/batch` is appended. @default 'https://api.honeyhive.ai' */
+  baseUrl?: string
+  /** Largest request body accepted, in bytes, counted while reading; larger gets 413. @default 524288 (512 KiB) */
+  maxBodyBytes?: number
+  /** Most events in one request; more gets 413, so the client halves its batch. @default 100 */
+  maxEvents?: number
+  /** Stamped on events that have no `project`. */
+  project?: string
+  /** Stamped on events that have no `source`. */
+  source?: string
+  /** The `fetch` used upstream. @default globalThis.fetch, looked up at call time */
+  fetch?: FetchLike
+  /** Time limit of one upstream attempt, in ms. @default 10000 */
+  timeoutMs?: number
+  /** Upstream retries after the first attempt. @default 3 */
+  maxRetries?: number
+  /** Receives upstream failures (key-free, without `cause`). @default logs the message with console.error */
+  onError?: (error: HoneyHiveError) => void
+}
+
+/** The part of a Workers `ExecutionContext` the relay uses. */
+export interface RelayContext {
+  waitUntil(promise: Promise<unknown>): void
+}
+
+/** A relay: a standard fetch handler (`Deno.serve(relay)`, or `fetch: (req, env, ctx) => relay(req, ctx)`). */
+export type Relay = (request: Request, ctx?: RelayContext) => Promise<Response>
+
+/** Relay defaults, in one place. */
+export const relayDefaults = { maxBodyBytes: 512 * 1024, maxEvents: 100 }
+
+// Workers end waitUntil work about 30 s after the response (field notes §3): cap server-asked waits well below.
+const maxRetryAfterMs = 10_000
+
+/** Reads at most `limit` bytes of a body; undefined when there were more (the stream is cancelled, not drained). */
+async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string | undefined> {
+  if (!body) return ''
+  const reader = body.getReader()
+  const chunks: Uint8Array[] = []
+  for (let size = 0; ; ) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      void reader.cancel().catch(() => undefined)
+      return undefined
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0))
+  chunks.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.byteLength), 0)
+  return new TextDecoder().decode(bytes)
+}
+
+/**
+ * Creates the relay that holds the HoneyHive key at the edge, so browsers post events (fetch or text/plain
+ * beacons) without one. It takes `POST` bodies shaped like a batch request, validates them with the
+ * client's schemas, stamps `project`/`source` and `event_id` where missing, and forwards them to
+ * `{baseUrl}/events/model/batch` with the key through the client's transport (retries, timeouts,
+ * `Retry-After`). With `ctx.waitUntil` it answers 202 at once and delivers after; without, it answers
+ * HoneyHive's result. Refusals: 403 origin not allowed, 405 method, 413 body or event count, 415 content
+ * type, 400 bad JSON or shape (with the reason). Throws `ConfigError` at once for a bad option.
+ *
+ * @example
+ * const relay = createRelay({ apiKey: env.HH_API_KEY, allowedOrigins: ['https://app.example.com'] })
+ * export default { fetch: (request, env, ctx) => relay(request, ctx) }
+ */
+export function createRelay(relayOptions: RelayOptions): Relay {
+  if (typeof relayOptions !== 'object' || relayOptions === null) throw new ConfigError('options', 'pass an object, e.g. createRelay({ apiKey, allowedOrigins })')
+  const { apiKey, allowedOrigins, maxBodyBytes = relayDefaults.maxBodyBytes, maxEvents = relayDefaults.maxEvents, onError, ...rest } = relayOptions
+  // Never echo the key's value: it may be a real key with a typo.
+  if (typeof apiKey !== 'string' || apiKey.trim() === '') throw new ConfigError('apiKey', 'must be a non-empty string (e.g. the HH_API_KEY secret)')
+  const options = { ...resolveOptions({ ...rest, apiKey }), sampleRate: 1 }
+  const stamps = check(modelEventSchema, { project: options.project, source: options.source })
+  if (stamps.issues) throw new ConfigError(stamps.issues[0].path, stamps.issues[0].message)
+  if (!Array.isArray(allowedOrigins) || allowedOrigins.length === 0) throw new ConfigError('allowedOrigins', "list the exact origins allowed, e.g. ['https://app.example.com']")
+  for (const origin of allowedOrigins) {
+    let parsed: string | undefined
+    try {
+      parsed = new URL(origin).origin
+    } catch {}
+    if (parsed !== origin) throw new ConfigError('allowedOrigins', `${JSON.stringify(origin)} is not an exact origin (scheme://host[:port], no path, no wildcard)`)
+  }
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new ConfigError('maxBodyBytes', 'must be a whole number of bytes, at least 1024')
+  if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new ConfigError('maxEvents', 'must be a whole number above 0')
+  const allowed = new Set(allowedOrigins)
+  const redact = (text: string): string => text.split(apiKey).join('[redacted]')
+  const report = (error: HoneyHiveError): void => {
+    // ky's errors in `cause` carry the upstream request, Authorization header included.
+    delete (error as { cause?: unknown }).cause
+    error.message = redact(error.message)
+    if (onError) onError(error)
+    else console.error(`[honeyhive-edge/relay] ${error.message}`)
+  }
+  const transport: TransportOptions = {
+    ...options,
+    url: options.batchUrl,
+    maxRetryAfterMs,
+    // `manual`: a redirect must not carry the key to another host.
+    fetch: (input, init) => (options.fetch ?? globalThis.fetch)(input, { ...init, redirect: 'manual' }),
+  }
+
+  return async function relay(request: Request, ctx?: RelayContext): Promise<Response> {
+    const origin = request.headers.get('origin') ?? ''
+    const cors: Record<string, string> = allowed.has(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : { vary: 'Origin' }
+    const answer = (status: number, body: object | null, headers: Record<string, string> = {}) =>
+      new Response(body && redact(JSON.stringify(body)), {
+        status,
+        headers: { ...cors, 'cache-control': 'no-store', ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      })
+    const refuse = (status: number, message: string, headers?: Record<string, string>) => {
+      void request.body?.cancel().catch(() => undefined)
+      return answer(status, { success: false, message }, headers)
+    }
+
+    if (request.method !== 'POST' && request.method !== 'OPTIONS') return refuse(405, 'Use POST', { allow: 'POST, OPTIONS' })
+    if (!allowed.has(origin)) return refuse(403, 'Origin not allowed; add it to allowedOrigins')
+    if (request.method === 'OPTIONS') {
+      // Only content-type: the browser never sends Authorization, the relay adds it.
+      return answer(204, null, { 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' })
+    }
+    const type = (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase()
+    if (type !== '' && type !== 'application/json' && type !== 'text/plain') return refuse(415, 'Send the batch as application/json or text/plain')
+    // Content-Length can lie or be absent (chunked): it only short-cuts; the read below enforces the limit.
+    if (Number(request.headers.get('content-length')) > maxBodyBytes) return refuse(413, `Body over ${maxBodyBytes} bytes`)
+    const text = await readLimited(request.body, maxBodyBytes).catch(() => '')
+    if (text === undefined) return refuse(413, `Body over ${maxBodyBytes} bytes`)
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      return refuse(400, 'Body is not JSON; send a batch request: { "model_events": [...] }')
+    }
+    const result = check(batchRequestSchema, body)
+    if (!result.output) return refuse(400, result.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; '))
+    const { model_events, ...session } = result.output
+    if (model_events.length > maxEvents) return refuse(413, `More than ${maxEvents} events in one request; send fewer`)
+    const events = model_events.flatMap((event) => prepareEvent(event, options).encoded ?? [])
+    const sessionJson = toJson(session)
+    const delivery = sendBatch(events, sessionJson === '{}' ? '' : `,${sessionJson.slice(1, -1)}`, transport)
+    const eventIds = events.map((event) => event.id)
+    if (ctx?.waitUntil) {
+      ctx.waitUntil(delivery.catch(report))
+      return answer(202, { event_ids: eventIds, success: true })
+    }
+    try {
+      return answer(200, await delivery)
+    } catch (caught) {
+      const error = caught as HoneyHiveError
+      report(error)
+      // A 429 keeps its status and wait, so the browser client backs off; anything else is the upstream's fault.
+      if (error instanceof HttpError && error.status === 429) {
+        const wait: Record<string, string> = error.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) }
+        return refuse(429, 'HoneyHive is rate limiting; retry later', wait)
+      }
+      return refuse(502, `HoneyHive did not accept the batch (${error instanceof HttpError ? `status ${error.status}` : error.name})`)
+    }
+  }
+}
