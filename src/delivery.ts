@@ -152,8 +152,10 @@ export function createDelivery(
       // Retries are spent: keep the events and pause the whole queue (429: as long as the server asked).
       outageRounds++
       const retryAfter = error instanceof HttpError ? error.retryAfterMs : undefined
-      if (retryAfter === undefined) backoffUntil = Date.now() + outageBackoffMs(outageRounds)
-      else pausedUntil = Date.now() + Math.min(retryAfter, options.maxRetryAfterMs)
+      const pauseMs = retryAfter === undefined ? outageBackoffMs(outageRounds) : Math.min(retryAfter, options.maxRetryAfterMs)
+      if (retryAfter === undefined) backoffUntil = Date.now() + pauseMs
+      else pausedUntil = Date.now() + pauseMs
+      debug(`kept ${undelivered.length} events; queue paused ${pauseMs} ms`)
       dropOverflow(queue.requeue(undelivered))
       return false
     } finally {
