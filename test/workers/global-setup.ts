@@ -1,0 +1,16 @@
+import type { TestProject } from 'vitest/node'
+import { startUpstream } from './upstream.js'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Base URL of the loopback fake HoneyHive (and fake model endpoint) started in Node. */
+    upstreamUrl: string
+  }
+}
+
+/** Starts the loopback upstream in Node before the workerd tests, and stops it after. */
+export default async function setup(project: TestProject) {
+  const server = await startUpstream()
+  project.provide('upstreamUrl', server.url)
+  return () => server.close()
+}

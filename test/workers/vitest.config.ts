@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url'
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
+import { defineConfig } from 'vitest/config'
+import './global-setup.js'
+import { workersKey, workersOrigin } from './upstream.js'
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
+// Runs test/workers/*.test.ts inside workerd (Miniflare), with the relay Worker of ../../wrangler.toml as
+// `main`. The fake HoneyHive runs in Node (global-setup.ts); its loopback URL reaches the Worker as a binding.
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      main: here('../../worker/relay.ts'),
+      wrangler: { configPath: here('../../wrangler.toml') },
+      miniflare: {
+        // The pool itself needs nodejs_compat; the relay and the client do not (wrangler.toml has no flags).
+        compatibilityFlags: ['nodejs_compat'],
+        bindings: { HH_API_KEY: workersKey, HH_BASE_URL: inject('upstreamUrl'), HH_ALLOWED_ORIGINS: workersOrigin, MODEL_URL: `${inject('upstreamUrl')}/v1/chat/completions` },
+      },
+    })),
+  ],
+  test: {
+    name: 'workers',
+    include: [here('./*.test.ts')],
+    globalSetup: [here('./global-setup.ts')],
+  },
+})
