@@ -7,12 +7,12 @@ export const workersKey = 'hh-workers-test-key-5b1c'
 export const workersOrigin = 'https://chat.example.com'
 
 /**
- * Node side of the workers suite: a fake HoneyHive on loopback, plus a fake model endpoint and a small
- * control API (`/__received`, `/__fail`) so tests running inside workerd can script and inspect it.
+ * Node side of the workers and Deno suites: a fake HoneyHive on loopback, plus a fake model endpoint and a
+ * small control API (`/__received`, `/__fail`) so tests running in another runtime can script and inspect it.
  */
-export async function startUpstream() {
-  const honeyhive = createFakeHoneyHive({ apiKey: workersKey })
-  return serve(async (request) => {
+export async function startUpstream(apiKey = workersKey) {
+  const honeyhive = createFakeHoneyHive({ apiKey })
+  const server = await serve(async (request) => {
     const { pathname } = new URL(request.url)
     if (pathname === '/__received') return Response.json({ events: honeyhive.events, requests: honeyhive.requests })
     if (pathname === '/__fail') {
@@ -26,4 +26,5 @@ export async function startUpstream() {
     }
     return honeyhive(request)
   })
+  return { ...server, honeyhive }
 }

@@ -1,0 +1,10 @@
+// Types for `tsc` only (Deno brings its own): the bits of the Deno namespace the Deno tests and example use,
+// and the self-contained bundle typed as the package's main entry.
+declare namespace Deno {
+  const env: { get(name: string): string | undefined }
+  function test(name: string, fn: () => void | Promise<void>): void
+  function exit(code?: number): never
+}
+declare module '*/honeyhive-edge.min.js' {
+  export * from 'honeyhive-edge'
+}
