@@ -60,9 +60,15 @@ async function readLimited(body: ReadableStream<Uint8Array> | null, limit: numbe
     }
     chunks.push(value)
   }
-  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0))
-  chunks.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.byteLength), 0)
-  return new TextDecoder().decode(bytes)
+  return new Blob(chunks as BlobPart[]).text()
+}
+
+const isOrigin = (origin: string): boolean => {
+  try {
+    return new URL(origin).origin === origin
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -87,13 +93,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const stamps = check(modelEventSchema, { project: options.project, source: options.source })
   if (stamps.issues) throw new ConfigError(stamps.issues[0].path, stamps.issues[0].message)
   if (!Array.isArray(allowedOrigins) || allowedOrigins.length === 0) throw new ConfigError('allowedOrigins', "list the exact origins allowed, e.g. ['https://app.example.com']")
-  for (const origin of allowedOrigins) {
-    let parsed: string | undefined
-    try {
-      parsed = new URL(origin).origin
-    } catch {}
-    if (parsed !== origin) throw new ConfigError('allowedOrigins', `${JSON.stringify(origin)} is not an exact origin (scheme://host[:port], no path, no wildcard)`)
-  }
+  const bad = allowedOrigins.find((origin) => !isOrigin(origin))
+  if (bad !== undefined) throw new ConfigError('allowedOrigins', `${JSON.stringify(bad)} is not an exact origin (scheme://host[:port], no path, no wildcard)`)
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new ConfigError('maxBodyBytes', 'must be a whole number of bytes, at least 1024')
   if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new ConfigError('maxEvents', 'must be a whole number above 0')
   const allowed = new Set(allowedOrigins)
