@@ -36,8 +36,11 @@ export interface RelayContext {
   waitUntil(promise: Promise<unknown>): void
 }
 
-/** A relay: a standard fetch handler (`Deno.serve(relay)`, or `fetch: (req, env, ctx) => relay(req, ctx)`). */
-export type Relay = (request: Request, ctx?: RelayContext) => Promise<Response>
+/**
+ * A relay: a standard fetch handler (`Deno.serve(relay)`, or `fetch: (req, env, ctx) => relay(req, ctx)`).
+ * `ctx` is used only when it has `waitUntil`; any other object (Deno's serve info) is ignored.
+ */
+export type Relay = (request: Request, ctx?: RelayContext | object) => Promise<Response>
 
 /** Relay defaults, in one place. */
 export const relayDefaults = { maxBodyBytes: 512 * 1024, maxEvents: 100 }
@@ -114,7 +117,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     fetch: (input, init) => (options.fetch ?? globalThis.fetch)(input, { ...init, redirect: 'manual' }),
   }
 
-  return async function relay(request: Request, ctx?: RelayContext): Promise<Response> {
+  return async function relay(request: Request, ctx?: RelayContext | object): Promise<Response> {
     const origin = request.headers.get('origin') ?? ''
     const cors: Record<string, string> = allowed.has(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : { vary: 'Origin' }
     const answer = (status: number, body: object | null, headers: Record<string, string> = {}) =>
@@ -153,8 +156,9 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     const sessionJson = toJson(session)
     const delivery = sendBatch(events, sessionJson === '{}' ? '' : `,${sessionJson.slice(1, -1)}`, transport)
     const eventIds = events.map((event) => event.id)
-    if (ctx?.waitUntil) {
-      ctx.waitUntil(delivery.catch(report))
+    const host = ctx as Partial<RelayContext> | undefined
+    if (typeof host?.waitUntil === 'function') {
+      host.waitUntil(delivery.catch(report))
       return answer(202, { event_ids: eventIds, success: true })
     }
     try {

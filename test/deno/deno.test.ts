@@ -44,17 +44,17 @@ function run(args: string[], cwd: string, env: Record<string, string>): Promise<
 }
 
 describe.skipIf(!available && !ci)('Deno', () => {
-  test('the deno test suite passes against the built bundle, and the fake received its events with the key', async () => {
+  test('the deno test suite passes against the built bundle and relay, and the fake received its events with the key', async () => {
     const session = crypto.randomUUID()
     const env = { HH_TEST_URL: upstream.url, HH_TEST_KEY: key, HH_TEST_SESSION: session }
     // cwd test/deno: its deno.json gives Deno its own types (the root tsconfig.json has no deno.ns).
     const { code, output } = await run(['test', '--allow-net', '--allow-env', '--allow-read'], join(root, 'test', 'deno'), env)
     expect(code, output).toBe(0)
-    expect(output).toMatch(/3 passed \| 0 failed/)
+    expect(output).toMatch(/4 passed \| 0 failed/)
     const events = upstream.honeyhive.events.filter((event) => event.session_id === session)
-    expect(events.map((event) => event.model)).toEqual(['gpt-4o', 'gpt-4o-mini', 'o3', 'gpt-4o'])
+    expect(events.map((event) => event.model)).toEqual(['gpt-4o', 'gpt-4o-mini', 'o3', 'gpt-4o', 'relay-deno'])
     const posts = upstream.honeyhive.requests.filter((request) => request.method === 'POST')
-    expect(posts.map((request) => request.status)).toEqual([200, 500, 429, 200, 400])
+    expect(posts.map((request) => request.status)).toEqual([200, 500, 429, 200, 400, 200])
     expect(posts.every((request) => request.headers.authorization === `Bearer ${key}`)).toBe(true)
   }, 60_000)
 

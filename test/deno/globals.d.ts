@@ -4,6 +4,14 @@ declare namespace Deno {
   const env: { get(name: string): string | undefined }
   function test(name: string, fn: () => void | Promise<void>): void
   function exit(code?: number): never
+  function serve(
+    options: { hostname?: string; port?: number; onListen?: (address: unknown) => void },
+    handler: (request: Request, info: { remoteAddr: unknown; completed: Promise<void> }) => Response | Promise<Response>,
+  ): { addr: unknown; finished: Promise<void>; shutdown(): Promise<void> }
+  interface NetAddr {
+    hostname: string
+    port: number
+  }
 }
 declare module '*/honeyhive-edge.min.js' {
   export * from 'honeyhive-edge'
