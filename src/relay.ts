@@ -23,7 +23,7 @@ export interface RelayOptions {
   source?: string
   /** The `fetch` used upstream. @default globalThis.fetch, looked up at call time */
   fetch?: FetchLike
-  /** Time limit of one upstream attempt, in ms. @default 10000 */
+  /** Time limit of one upstream attempt, in ms. @default 5000 (all attempts fit in Workers' ~30 s of waitUntil) */
   timeoutMs?: number
   /** Upstream retries after the first attempt. @default 3 */
   maxRetries?: number
@@ -42,8 +42,8 @@ export interface RelayContext {
  */
 export type Relay = (request: Request, ctx?: RelayContext | object) => Promise<Response>
 
-/** Relay defaults, in one place. */
-export const relayDefaults = { maxBodyBytes: 512 * 1024, maxEvents: 100 }
+/** Relay defaults, in one place (the rest are the client's, see `ClientOptions`). */
+export const relayDefaults = { maxBodyBytes: 512 * 1024, maxEvents: 100, timeoutMs: 5000 }
 
 // Workers end waitUntil work about 30 s after the response (field notes §3): cap server-asked waits well below.
 const maxRetryAfterMs = 10_000
@@ -92,7 +92,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const { apiKey, allowedOrigins, maxBodyBytes = relayDefaults.maxBodyBytes, maxEvents = relayDefaults.maxEvents, onError, ...rest } = relayOptions
   // Never echo the key's value: it may be a real key with a typo.
   if (typeof apiKey !== 'string' || apiKey.trim() === '') throw new ConfigError('apiKey', 'must be a non-empty string (e.g. the HH_API_KEY secret)')
-  const options = { ...resolveOptions({ ...rest, apiKey }), sampleRate: 1 }
+  const options = { ...resolveOptions({ ...rest, apiKey, timeoutMs: rest.timeoutMs ?? relayDefaults.timeoutMs }), sampleRate: 1 }
   const stamps = check(modelEventSchema, { project: options.project, source: options.source })
   if (stamps.issues) throw new ConfigError(stamps.issues[0].path, stamps.issues[0].message)
   if (!Array.isArray(allowedOrigins) || allowedOrigins.length === 0) throw new ConfigError('allowedOrigins', "list the exact origins allowed, e.g. ['https://app.example.com']")
@@ -153,6 +153,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     const { model_events, ...session } = result.output
     if (model_events.length > maxEvents) return refuse(413, `More than ${maxEvents} events in one request; send fewer`)
     const events = model_events.flatMap((event) => prepareEvent(event, options).encoded ?? [])
+    if (events.length === 0) return answer(200, { event_ids: [], success: true })
     const sessionJson = toJson(session)
     const delivery = sendBatch(events, sessionJson === '{}' ? '' : `,${sessionJson.slice(1, -1)}`, transport)
     const eventIds = events.map((event) => event.id)

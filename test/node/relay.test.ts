@@ -198,6 +198,14 @@ describe('createRelay forwarding', () => {
     expect(errors[0]).toMatchObject({ status: 307 })
   })
 
+  test('answers an empty batch at once without calling HoneyHive', async () => {
+    const { relay, honeyhive } = await setup()
+    const { status, body } = await read(await relay(post('{"model_events":[]}')))
+    expect(status).toBe(200)
+    expect(body).toEqual({ event_ids: [], success: true })
+    expect(honeyhive.requests).toHaveLength(0)
+  })
+
   test('retries upstream failures and delivers the events once', async () => {
     const { relay, honeyhive } = await setup()
     honeyhive.fail({ status: 500 }, { status: 503 })
