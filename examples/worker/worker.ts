@@ -8,6 +8,8 @@ export interface Env {
   HH_BASE_URL?: string
   /** An OpenAI-compatible chat completions URL. */
   MODEL_URL: string
+  /** Secret, optional: sent to MODEL_URL as a Bearer token. */
+  MODEL_API_KEY?: string
 }
 
 interface Ctx {
@@ -26,9 +28,10 @@ export default {
     try {
       const response = await fetch(env.MODEL_URL, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(env.MODEL_API_KEY ? { authorization: `Bearer ${env.MODEL_API_KEY}` } : {}) },
         body: JSON.stringify({ model: 'gpt-4o-mini', messages }),
       })
+      if (!response.ok) throw new Error(`model endpoint answered ${response.status}`)
       const body = (await response.json()) as { choices: Array<{ message: { content: string } }>; usage: Record<string, number> }
       reply = body.choices[0].message.content
       span.end({ response: body.choices[0].message, usage: body.usage })
