@@ -119,7 +119,10 @@ export function createRelay(relayOptions: RelayOptions): Relay {
 
   return async function relay(request: Request, ctx?: RelayContext | object): Promise<Response> {
     const origin = request.headers.get('origin') ?? ''
-    const cors: Record<string, string> = allowed.has(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : { vary: 'Origin' }
+    // Retry-After is not a CORS-safelisted header: without the expose, a browser client cannot honour a 429's wait.
+    const cors: Record<string, string> = allowed.has(origin)
+      ? { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'retry-after', vary: 'Origin' }
+      : { vary: 'Origin' }
     const answer = (status: number, body: object | null, headers: Record<string, string> = {}) =>
       new Response(body && redact(JSON.stringify(body)), {
         status,

@@ -228,12 +228,13 @@ describe('createRelay forwarding', () => {
     expect(JSON.stringify(errors[0]) + errors[0].message).not.toContain(key)
   })
 
-  test('passes a 429 through with its Retry-After once retries are spent', async () => {
+  test('passes a 429 through with its Retry-After, readable cross-origin, once retries are spent', async () => {
     const { relay, honeyhive } = await setup({ maxRetries: 0 })
     honeyhive.fail({ status: 429, retryAfter: 7 })
     const { status, headers } = await read(await relay(post(JSON.stringify(batch()))))
     expect(status).toBe(429)
     expect(headers.get('retry-after')).toBe('7')
+    expect(headers.get('access-control-expose-headers')).toBe('retry-after')
   })
 
   test('logs upstream failures without the key when no onError is given', async () => {
