@@ -25,8 +25,8 @@ export default defineConfig({
       main: here('../../worker/relay.ts'),
       wrangler: { configPath: here('../../wrangler.toml') },
       miniflare: {
-        // The pool itself needs nodejs_compat; the relay and the client do not (wrangler.toml has no flags).
-        compatibilityFlags: ['nodejs_compat'],
+        // The pool turns nodejs_compat on for its runner by itself; wrangler.toml sets no flags, and
+        // test/node/relay-wrangler-dev.test.ts proves the relay runs without them.
         bindings: { HH_API_KEY: workersKey, HH_BASE_URL: inject('upstreamUrl'), HH_ALLOWED_ORIGINS: workersOrigin, MODEL_URL: `${inject('upstreamUrl')}/v1/chat/completions` },
       },
     })),
