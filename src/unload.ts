@@ -1,6 +1,9 @@
 import type { Delivery } from './delivery.js'
-import type { HoneyHiveError } from './errors.js'
+import { byteLength } from './encode.js'
+import { DroppedError, HttpError, type HoneyHiveError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
+import type { Entry } from './queue.js'
+import { batchBody } from './transport.js'
 
 /** What the page-hide module needs from the client. */
 export interface PageContext {
@@ -20,11 +23,130 @@ export interface PageHooks {
   stop(): void
 }
 
+// Every sendBeacon and keepalive fetch of a page shares one 64 KiB in-flight quota (field notes §2), and
+// the page's other scripts spend it too: a hide sends at most this much, minus our own keepalive batches.
+const hideBytes = 60_000
+// Ordinary batches use keepalive only while ours in flight stay under this, leaving room for a hide.
+const keepaliveBytes = 48 * 1024
+// Leftovers kept in localStorage per target, in UTF-16 units (localStorage holds ~5M per origin).
+const storeChars = 1024 * 1024
+
+
 /**
  * In browsers (where `document` and `addEventListener` exist): drains the queue when the page is hidden
  * and resends what a previous page left in storage. Elsewhere returns undefined and does nothing.
- * TODO(issue 4): implementation.
  */
-export function watchPageHide(_context: PageContext): PageHooks | undefined {
-  return undefined
+export function watchPageHide({ options, tail, delivery, report, debug }: PageContext): PageHooks | undefined {
+  const doc = globalThis.document
+  if (typeof doc?.addEventListener !== 'function' || typeof globalThis.addEventListener !== 'function') return undefined
+  // One key per target, shared by the origin's tabs; never holds the API key.
+  const key = `honeyhive-edge:${options.batchUrl}`
+  const envelope = byteLength(batchBody([], tail))
+  const size = (entries: Entry[]): number => entries.reduce((sum, entry) => sum + entry.bytes + 1, envelope)
+  const lost = (entries: Entry[], cause: unknown): void =>
+    report(new DroppedError('storage', 'The page was hidden and these events could not be sent or stored (localStorage unavailable or full)', entries.map((entry) => entry.id), cause))
+  // Beacons cannot carry headers (field notes §2): with an apiKey and no beaconUrl, a keepalive fetch does.
+  const beaconUrl = options.beaconUrl ?? (options.apiKey ? undefined : options.batchUrl)
+  let inFlight = 0
+  let hidden = false
+
+  /** Sends one chunk without waiting; false when the browser refused it at once. */
+  function post(chunk: Entry[]): boolean {
+    const body = batchBody(chunk, tail)
+    if (beaconUrl) {
+      // text/plain: an application/json beacon needs a preflight and is dropped cross-origin while
+      // sendBeacon still returns true (field notes §2). The receiver parses the body as JSON.
+      return globalThis.navigator?.sendBeacon?.(beaconUrl, new Blob([body], { type: 'text/plain' })) === true
+    }
+    const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' }
+    void (options.fetch ?? globalThis.fetch)(options.batchUrl, { method: 'POST', keepalive: true, headers, body })
+      .then((response) => {
+        void response.body?.cancel()
+        if (!response.ok) report(new HttpError(response.status, undefined, chunk.map((entry) => entry.id)))
+      })
+      // Over the quota keepalive rejects with a TypeError: if the page still runs, the queue retries them.
+      .catch(() => delivery.requeue(chunk))
+    return true
+  }
+
+  /** Posts `chunk`, halving it while the browser refuses; returns what could not go. */
+  function send(chunk: Entry[]): Entry[] {
+    if (post(chunk)) return []
+    if (chunk.length === 1) return chunk
+    const half = Math.ceil(chunk.length / 2)
+    const unsent = send(chunk.slice(0, half))
+    return unsent.length > 0 ? unsent.concat(chunk.slice(half)) : send(chunk.slice(half))
+  }
+
+  /** Appends leftovers to storage, as many as fit; reports the rest. */
+  function store(entries: Entry[]): void {
+    let kept = 0
+    try {
+      const before = localStorage.getItem(key)?.slice(1, -1) || ''
+      let text = before
+      for (; kept < entries.length && text.length + entries[kept].json.length + 3 <= storeChars; kept++) {
+        text += (text ? ',' : '') + entries[kept].json
+      }
+      if (kept > 0) localStorage.setItem(key, `[${text}]`)
+    } catch (cause) {
+      return lost(entries, cause)
+    }
+    if (kept < entries.length) lost(entries.slice(kept), `over ${storeChars} characters stored`)
+  }
+
+  function onHide(): void {
+    if (hidden) return
+    hidden = true
+    try {
+      const entries = delivery.takeAll()
+      let fit = 0
+      for (let budget = hideBytes - inFlight - envelope; fit < entries.length && (budget -= entries[fit].bytes + 1) >= 0; ) fit++
+      const unsent = send(entries.slice(0, fit)).concat(entries.slice(fit))
+      if (unsent.length > 0) store(unsent)
+      debug(`page hidden: ${entries.length - unsent.length} events sent with ${beaconUrl ? 'sendBeacon' : 'keepalive'}, ${unsent.length} left for storage`)
+    } catch (cause) {
+      report(new DroppedError('storage', 'Sending on page hide failed', [], cause))
+    }
+  }
+  const onVisibility = (): void => (doc.visibilityState === 'hidden' ? onHide() : void (hidden = false))
+  const onShow = (): void => void (hidden = false)
+
+  // Leftovers of an earlier page: claimed (removed) before sending, so another tab does not send them too,
+  // then put first in the queue and flushed now, whatever flushAt says.
+  try {
+    const text = localStorage.getItem(key)
+    if (text) {
+      localStorage.removeItem(key)
+      const entries = (JSON.parse(text) as Array<{ event_id: string }>).map((event): Entry => {
+        const json = JSON.stringify(event)
+        return { id: event.event_id, json, bytes: byteLength(json), truncated: false, seq: 0 }
+      })
+      debug(`resending ${entries.length} events stored by an earlier page`)
+      delivery.requeue(entries)
+      setTimeout(() => void delivery.flush(), 0)
+    }
+  } catch (cause) {
+    report(new DroppedError('storage', 'Events stored by an earlier page could not be read from localStorage', [], cause))
+  }
+
+  doc.addEventListener('visibilitychange', onVisibility)
+  addEventListener('pagehide', onHide)
+  addEventListener('pageshow', onShow)
+  return {
+    keepalive(bytes) {
+      bytes += envelope
+      if (inFlight + bytes > keepaliveBytes) return undefined
+      inFlight += bytes
+      let released = false
+      return () => {
+        if (!released) inFlight -= bytes
+        released = true
+      }
+    },
+    stop() {
+      doc.removeEventListener('visibilitychange', onVisibility)
+      removeEventListener('pagehide', onHide)
+      removeEventListener('pageshow', onShow)
+    },
+  }
 }

@@ -1,0 +1,178 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { serve } from '../../src/node.js'
+import { createFakeHoneyHive, type FakeHoneyHive, type FakeHoneyHiveOptions } from '../../src/testing.js'
+import type { ClientOptions, ModelEvent } from '../../src/index.js'
+
+// Real headless Chromium (Debian's /usr/bin/chromium, never a downloaded one) loads the *built* bundle
+// from a loopback page server; the tests close the page or navigate away and look at what the fake got.
+const executablePath = '/usr/bin/chromium'
+const available = existsSync(executablePath)
+const ci = process.env.CI === 'true'
+if (!available && !ci) console.warn('[browser suite] skipped: no Chromium. Install it: apt-get install -y chromium')
+
+const bundle = readFileSync(new URL('../../dist/honeyhive-edge.min.js', import.meta.url))
+const closers: Array<() => Promise<void>> = []
+let context: BrowserContext
+let profile: string
+
+/** Serves `handler` on 127.0.0.1, closed after the test. */
+async function start(handler: (request: Request) => Promise<Response> | Response) {
+  const server = await serve(handler)
+  closers.push(server.close)
+  return server.url
+}
+
+// The page hands the bundle's createClient to the tests (page.evaluate cannot import: vitest rewrites import()).
+const testPage = `<!doctype html><title>test</title><script type="module">
+import { createClient } from '/honeyhive-edge.min.js'
+globalThis.createClient = createClient
+</script>`
+
+/** A fake HoneyHive on its own origin, and a page origin that serves the bundle and the same fake. */
+async function setup(options: FakeHoneyHiveOptions = {}) {
+  const honeyhive = createFakeHoneyHive(options)
+  const page = await start((request) => {
+    const { pathname } = new URL(request.url)
+    if (pathname.startsWith('/events/')) return honeyhive(request)
+    if (pathname === '/honeyhive-edge.min.js') return new Response(bundle, { headers: { 'content-type': 'text/javascript' } })
+    return new Response(testPage, { headers: { 'content-type': 'text/html' } })
+  })
+  const other = await start(honeyhive)
+  return { honeyhive, pageOrigin: page, otherOrigin: other }
+}
+
+/** Opens the page, creates a client there and logs `count` events of about 1 KiB; resolves their ids. */
+async function logInPage(origin: string, options: ClientOptions, count: number, from = 0): Promise<{ page: Page; ids: string[] }> {
+  const page = await context.newPage()
+  await page.goto(`${origin}/`)
+  await page.waitForFunction(() => 'createClient' in globalThis)
+  const ids = await page.evaluate(
+    ({ options, count, from }) => {
+      const hh = (globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }).createClient(options)
+      ;(globalThis as { hh?: unknown }).hh = hh
+      const ids: string[] = []
+      for (let i = from; i < from + count; i++) {
+        ids.push(hh.log({ model: 'gpt-4o', provider: 'openai', messages: [{ role: 'user', content: `${i} ${'q'.repeat(900)}` }], metadata: { i } }))
+      }
+      return ids
+    },
+    { options: { flushAt: 1000, flushIntervalMs: 60_000, ...options }, count, from },
+  )
+  return { page, ids }
+}
+
+/** Waits until `check` holds (the browser sends beacons after the page is gone). */
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 25))
+}
+
+const posts = (honeyhive: FakeHoneyHive) => honeyhive.requests.filter((request) => request.method === 'POST')
+const ids = (events: ModelEvent[]) => events.map((event) => event.event_id)
+
+describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
+  beforeAll(async () => {
+    if (!available) throw new Error(`Chromium is missing at ${executablePath} (CI=true makes this a failure): apt-get install -y chromium`)
+    profile = mkdtempSync(join(tmpdir(), 'hh-chromium-'))
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+  })
+  afterEach(async () => {
+    await Promise.all(closers.splice(0).map((close) => close()))
+  })
+  afterAll(async () => {
+    await context?.close()
+    if (profile) rmSync(profile, { recursive: true, force: true })
+  })
+
+  test('40 events of 1 KiB still queued when the tab closes arrive by one text/plain beacon', async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: pageOrigin }, 40)
+    expect(honeyhive.events).toHaveLength(0)
+    await page.close()
+    await until(() => honeyhive.events.length >= 40)
+    expect(ids(honeyhive.events)).toEqual(logged)
+    expect(posts(honeyhive).map((request) => [request.status, request.headers['content-type']])).toEqual([[200, 'text/plain']])
+  })
+
+  test('300 events of 1 KiB arrive in full, once each, when the page is opened again after closing', async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    const first = await logInPage(pageOrigin, { baseUrl: pageOrigin }, 300)
+    await first.page.close()
+    await until(() => honeyhive.events.length > 0)
+    const beaconed = honeyhive.events.length
+    // Under the 64 KiB quota: about 55 events of ~1.05 KiB go by beacon, the rest wait in localStorage.
+    expect(beaconed).toBeGreaterThan(40)
+    expect(beaconed).toBeLessThan(62)
+    const second = await logInPage(pageOrigin, { baseUrl: pageOrigin }, 0)
+    await until(() => honeyhive.events.length >= 300)
+    expect(ids(honeyhive.events)).toEqual(first.ids)
+    expect(await second.page.evaluate(() => Object.keys(localStorage))).toEqual([])
+    // Opening a third page sends nothing again: the leftovers were claimed once.
+    const third = await logInPage(pageOrigin, { baseUrl: pageOrigin }, 0)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(honeyhive.events).toHaveLength(300)
+    await Promise.all([second.page.close(), third.page.close()])
+  })
+
+  test('with an apiKey, events left on navigation arrive cross-origin by keepalive fetch with the Authorization header', async () => {
+    const key = 'hh-browser-test-key-7f2a'
+    const { honeyhive, pageOrigin, otherOrigin } = await setup({ apiKey: key })
+    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin, apiKey: key }, 10)
+    await page.goto('about:blank')
+    await until(() => honeyhive.events.length >= 10)
+    expect(ids(honeyhive.events)).toEqual(logged)
+    const [post] = posts(honeyhive)
+    expect(post.headers.authorization).toBe(`Bearer ${key}`)
+    expect(post.status).toBe(200)
+    await page.close()
+  })
+
+  test('cross-origin text/plain beacons arrive at an endpoint that answers no CORS at all', async () => {
+    const { honeyhive, pageOrigin, otherOrigin } = await setup({ cors: false })
+    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin }, 5)
+    await page.close()
+    await until(() => honeyhive.events.length >= 5)
+    expect(ids(honeyhive.events)).toEqual(logged)
+    expect(honeyhive.requests.map((request) => request.method)).toEqual(['POST'])
+  })
+
+  test('a batch already in flight when the tab closes arrives once: the beacon carries only the events after it', async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    honeyhive.fail({ delayMs: 400 })
+    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: pageOrigin, flushAt: 20 }, 25)
+    await until(() => honeyhive.requests.length > 0)
+    await page.close()
+    await until(() => honeyhive.events.length >= 25)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect([...ids(honeyhive.events)].sort()).toEqual([...logged].sort())
+    expect(posts(honeyhive).map((request) => request.headers['content-type']).sort()).toEqual(['application/json', 'text/plain'])
+  })
+
+  test('the browser-chat example logs one model event per exchange and the closing tab delivers it', async () => {
+    const { startExample } = await import('../../examples/browser-chat/serve.mjs' as string)
+    const example = await startExample()
+    closers.push(example.close)
+    const page = await context.newPage()
+    await page.goto(example.url)
+    for (const text of ['hello', 'how are you']) {
+      await page.fill('#message', text)
+      await page.press('#message', 'Enter')
+      await page.waitForFunction((count) => document.querySelectorAll('.assistant').length === count, text === 'hello' ? 1 : 2)
+    }
+    expect(await page.textContent('#log')).toContain('uoy era woh')
+    await page.close()
+    await until(() => example.honeyhive.events.length >= 2)
+    expect(example.honeyhive.events.map((event) => [event.project, event.model, event.messages?.at(-1)?.content])).toEqual([
+      ['browser-chat', 'echo-backwards', 'hello'],
+      ['browser-chat', 'echo-backwards', 'how are you'],
+    ])
+    expect(example.honeyhive.events[1].response).toEqual({ role: 'assistant', content: 'uoy era woh' })
+  })
+})
