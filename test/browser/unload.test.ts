@@ -156,7 +156,8 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
   })
 
   test('the browser-chat example logs one model event per exchange and the closing tab delivers it', async () => {
-    const { startExample } = await import('../../examples/browser-chat/serve.mjs' as string)
+    const { startExample }: { startExample: () => Promise<{ url: string; honeyhive: FakeHoneyHive; close(): Promise<void> }> } =
+      await import('../../examples/browser-chat/serve.mjs' as string)
     const example = await startExample()
     closers.push(example.close)
     const page = await context.newPage()
@@ -169,7 +170,7 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     expect(await page.textContent('#log')).toContain('uoy era woh')
     await page.close()
     await until(() => example.honeyhive.events.length >= 2)
-    expect(example.honeyhive.events.map((event) => [event.project, event.model, event.messages?.at(-1)?.content])).toEqual([
+    expect(example.honeyhive.events.map((event) => [event.project, event.model, (event.messages?.at(-1) as { content?: string })?.content])).toEqual([
       ['browser-chat', 'echo-backwards', 'hello'],
       ['browser-chat', 'echo-backwards', 'how are you'],
     ])
