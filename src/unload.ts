@@ -113,8 +113,9 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
 
   // Leftovers of an earlier page: claimed (removed) before sending, so another tab does not send them too,
   // then put first in the queue and flushed now, whatever flushAt says.
+  let text: string | null | undefined
   try {
-    const text = localStorage.getItem(key)
+    text = localStorage.getItem(key)
     if (text) {
       localStorage.removeItem(key)
       const entries = (JSON.parse(text) as Array<{ event_id: string }>).map((event): Entry => {
@@ -126,7 +127,8 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
       setTimeout(() => void delivery.flush(), 0)
     }
   } catch (cause) {
-    report(new DroppedError('storage', 'Events stored by an earlier page could not be read from localStorage', [], cause))
+    // No storage at all (sandboxed frame, cookies blocked) loses nothing here; a broken entry does.
+    if (text) report(new DroppedError('storage', 'Events stored by an earlier page could not be read from localStorage', [], cause))
   }
 
   doc.addEventListener('visibilitychange', onVisibility)

@@ -155,6 +155,25 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     expect(posts(honeyhive).map((request) => request.headers['content-type']).sort()).toEqual(['application/json', 'text/plain'])
   })
 
+  test('ordinary batches use keepalive while they fit 48 KiB in flight, and plain requests when bigger', async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    const { page } = await logInPage(pageOrigin, { baseUrl: pageOrigin, flushAt: 100 }, 0)
+    const keepalive = await page.evaluate(async () => {
+      const seen: boolean[] = []
+      const original = globalThis.fetch
+      globalThis.fetch = (input, init) => (seen.push(input instanceof Request ? input.keepalive : init?.keepalive === true), original(input, init))
+      const hh = (globalThis as unknown as { hh: ReturnType<typeof import('../../src/index.js').createClient> }).hh
+      for (const count of [10, 60]) {
+        for (let i = 0; i < count; i++) hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: 'q'.repeat(1000) }] })
+        await hh.flush()
+      }
+      return seen
+    })
+    expect(keepalive).toEqual([true, false])
+    expect(honeyhive.events).toHaveLength(70)
+    await page.close()
+  })
+
   test('the browser-chat example logs one model event per exchange and the closing tab delivers it', async () => {
     const { startExample }: { startExample: () => Promise<{ url: string; honeyhive: FakeHoneyHive; close(): Promise<void> }> } =
       await import('../../examples/browser-chat/serve.mjs' as string)

@@ -1,0 +1,250 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { createClient, DroppedError, type ClientOptions, type HoneyHiveError, type ModelEvent } from '../../src/index.js'
+import { posts, startFakeHoneyHive, storedIds } from '../helpers/fake-server.js'
+
+// happy-dom never hides a page on its own (field notes §2): the tests set visibilityState and dispatch
+// the lifecycle events, and observe navigator.sendBeacon / fetch with spies.
+const baseUrl = 'http://127.0.0.1:9'
+const batchUrl = `${baseUrl}/events/model/batch`
+const storageKey = `honeyhive-edge:${batchUrl}`
+type Body = { model_events: ModelEvent[]; single_session?: boolean }
+
+let visibility = 'visible'
+const clients: Array<{ shutdown(): Promise<unknown> }> = []
+beforeEach(() => {
+  localStorage.clear()
+  visibility = 'visible'
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => visibility })
+})
+afterEach(async () => {
+  vi.restoreAllMocks()
+  vi.unstubAllGlobals()
+  await Promise.all(clients.splice(0).map((client) => client.shutdown()))
+})
+
+/** Beacons the page sent: url, content type and parsed body. `accept` decides what the browser takes. */
+function watchBeacons(accept: (bytes: number) => boolean = () => true) {
+  const sent: Array<{ url: string; type: string; bytes: number; body: Body }> = []
+  const pending: Array<Promise<void>> = []
+  const spy = vi.spyOn(navigator, 'sendBeacon').mockImplementation((url, data) => {
+    const blob = data as Blob
+    if (!accept(blob.size)) return false
+    pending.push(blob.text().then((text) => void sent.push({ url: String(url), type: blob.type, bytes: blob.size, body: JSON.parse(text) })))
+    return true
+  })
+  return { spy, read: async () => (await Promise.all(pending), sent) }
+}
+
+function client(options: ClientOptions = {}) {
+  const errors: HoneyHiveError[] = []
+  const hh = createClient({ baseUrl, flushAt: 1000, flushIntervalMs: 60_000, onError: (error) => errors.push(error), ...options })
+  clients.push(hh)
+  return { hh, errors }
+}
+
+/** Logs `count` events of about `size` bytes; returns their ids. */
+const logMany = (hh: ReturnType<typeof client>['hh'], count: number, size = 1000) =>
+  Array.from({ length: count }, (_, i) => hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: `${i} ${'x'.repeat(size)}` }] }))
+
+function hide(by: 'visibilitychange' | 'pagehide' = 'visibilitychange'): void {
+  visibility = 'hidden'
+  if (by === 'visibilitychange') document.dispatchEvent(new Event('visibilitychange'))
+  else window.dispatchEvent(new Event('pagehide'))
+}
+function show(): void {
+  visibility = 'visible'
+  document.dispatchEvent(new Event('visibilitychange'))
+}
+const stored = (): string[] => JSON.parse(localStorage.getItem(storageKey) ?? '[]').map((event: ModelEvent) => event.event_id)
+const beaconIds = (sent: Array<{ body: Body }>) => sent.flatMap((beacon) => beacon.body.model_events.map((event) => event.event_id))
+
+describe('detection', () => {
+  test('a hidden page sends the queue once, whichever of visibilitychange and pagehide comes first', async () => {
+    for (const [first, second] of [['visibilitychange', 'pagehide'], ['pagehide', 'visibilitychange']] as const) {
+      const beacons = watchBeacons()
+      const { hh } = client({ singleSession: true })
+      const ids = logMany(hh, 3, 10)
+      hide(first)
+      hide(second)
+      const sent = await beacons.read()
+      expect(sent).toHaveLength(1)
+      expect(sent[0]).toMatchObject({ url: batchUrl, type: 'text/plain', body: { single_session: true } })
+      expect(beaconIds(sent)).toEqual(ids)
+      expect(hh.stats().queued).toBe(0)
+      await hh.shutdown()
+      show()
+      vi.restoreAllMocks()
+    }
+  })
+
+  test('a page shown again keeps its queue until the next hide, which drains again', async () => {
+    const beacons = watchBeacons()
+    const { hh } = client()
+    logMany(hh, 2, 10)
+    hide()
+    show()
+    const later = logMany(hh, 2, 10)
+    document.dispatchEvent(new Event('visibilitychange'))
+    expect(beacons.spy).toHaveBeenCalledTimes(1)
+    expect(hh.stats().queued).toBe(2)
+    hide('pagehide')
+    const sent = await beacons.read()
+    expect(sent).toHaveLength(2)
+    expect(beaconIds(sent.slice(1))).toEqual(later)
+  })
+
+  test('after shutdown() a hidden page sends nothing', async () => {
+    const beacons = watchBeacons()
+    const { hh } = client()
+    await hh.shutdown()
+    hh.log({ model: 'late' })
+    hide()
+    hide('pagehide')
+    expect(beacons.spy).not.toHaveBeenCalled()
+  })
+
+  test('beacons go to beaconUrl when it is set', async () => {
+    const beacons = watchBeacons()
+    const { hh } = client({ beaconUrl: 'https://relay.example.com/hh' })
+    const ids = logMany(hh, 1, 10)
+    hide()
+    const sent = await beacons.read()
+    expect(sent.map((beacon) => beacon.url)).toEqual(['https://relay.example.com/hh'])
+    expect(beaconIds(sent)).toEqual(ids)
+  })
+})
+
+describe('chunks under the keepalive quota', () => {
+  test('sends what fits in 60 000 bytes by beacon and stores the rest, in order', async () => {
+    const beacons = watchBeacons()
+    const { hh, errors } = client()
+    const ids = logMany(hh, 100)
+    hide()
+    const sent = await beacons.read()
+    expect(sent).toHaveLength(1)
+    expect(sent[0].bytes).toBeLessThanOrEqual(60_000)
+    expect(sent[0].bytes).toBeGreaterThan(58_000)
+    expect([...beaconIds(sent), ...stored()]).toEqual(ids)
+    expect(errors).toEqual([])
+  })
+
+  test('a refused beacon is split in half until the browser takes the parts', async () => {
+    const beacons = watchBeacons((bytes) => bytes <= 10_000)
+    const { hh } = client()
+    const ids = logMany(hh, 30)
+    hide()
+    const sent = await beacons.read()
+    expect(sent.length).toBeGreaterThan(3)
+    expect(sent.every((beacon) => beacon.bytes <= 10_000)).toBe(true)
+    expect(beaconIds(sent)).toEqual(ids)
+    expect(localStorage.getItem(storageKey)).toBeNull()
+  })
+
+  test('events the browser refuses even one at a time are stored, not lost', async () => {
+    const beacons = watchBeacons(() => false)
+    const { hh, errors } = client()
+    const ids = logMany(hh, 5)
+    hide()
+    expect(beacons.spy).toHaveBeenCalled()
+    expect(stored()).toEqual(ids)
+    expect(errors).toEqual([])
+  })
+
+  test('with an apiKey, a keepalive fetch carries the Authorization header instead of a beacon', async () => {
+    const beacons = watchBeacons()
+    const fetch = vi.fn(async () => new Response('{"event_ids":[],"success":true}'))
+    const { hh } = client({ apiKey: 'hh-dom-key', fetch })
+    const ids = logMany(hh, 3, 10)
+    hide()
+    expect(beacons.spy).not.toHaveBeenCalled()
+    expect(fetch).toHaveBeenCalledTimes(1)
+    const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit]
+    expect(url).toBe(batchUrl)
+    expect(init).toMatchObject({ method: 'POST', keepalive: true, headers: { authorization: 'Bearer hh-dom-key', 'content-type': 'application/json' } })
+    expect((JSON.parse(init.body as string) as Body).model_events.map((event) => event.event_id)).toEqual(ids)
+  })
+
+  test('a keepalive fetch the browser rejects puts its events back in the queue', async () => {
+    const fetch = vi.fn(async () => {
+      throw new TypeError('Failed to fetch')
+    })
+    const { hh } = client({ apiKey: 'hh-dom-key', fetch, maxRetries: 0 })
+    logMany(hh, 3, 10)
+    hide()
+    expect(hh.stats().queued).toBe(0)
+    await vi.waitFor(() => expect(hh.stats().queued).toBe(3))
+  })
+})
+
+describe('leftovers in localStorage', () => {
+  test('are sent first by the next client of that target, once, with the same ids, whatever flushAt says', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    watchBeacons(() => false)
+    const first = client({ baseUrl })
+    const ids = logMany(first.hh, 4, 10)
+    hide()
+    await first.hh.shutdown()
+    vi.restoreAllMocks()
+    show()
+    expect(localStorage.getItem(`honeyhive-edge:${baseUrl}/events/model/batch`)).not.toBeNull()
+    const second = client({ baseUrl })
+    const third = client({ baseUrl })
+    await vi.waitFor(() => expect(honeyhive.events).toHaveLength(4), { timeout: 3000 })
+    expect(storedIds(honeyhive.events)).toEqual(ids)
+    expect(localStorage.getItem(`honeyhive-edge:${baseUrl}/events/model/batch`)).toBeNull()
+    await Promise.all([second.hh.flush(), third.hh.flush()])
+    expect(posts(honeyhive)).toHaveLength(1)
+    expect(second.hh.stats().sent + third.hh.stats().sent).toBe(4)
+  })
+
+  test('are kept per target: a client of another baseUrl leaves them alone', async () => {
+    watchBeacons(() => false)
+    const { hh } = client()
+    const ids = logMany(hh, 2, 10)
+    hide()
+    client({ baseUrl: 'http://127.0.0.1:10' })
+    expect(stored()).toEqual(ids)
+  })
+
+  test('beyond 1 MiB are reported as dropped (storage), never thrown', async () => {
+    watchBeacons(() => false)
+    const { hh, errors } = client()
+    const ids = logMany(hh, 300, 4000)
+    expect(() => hide()).not.toThrow()
+    const kept = stored()
+    expect(kept.length).toBeGreaterThan(200)
+    expect(kept).toEqual(ids.slice(0, kept.length))
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toBeInstanceOf(DroppedError)
+    expect(errors[0]).toMatchObject({ reason: 'storage', eventIds: ids.slice(kept.length) })
+  })
+
+  test('a full or unavailable localStorage is reported as dropped (storage) with the event ids', async () => {
+    watchBeacons(() => false)
+    vi.stubGlobal('localStorage', {
+      getItem: () => null,
+      setItem() {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+      },
+    })
+    const { hh, errors } = client()
+    const ids = logMany(hh, 3, 10)
+    expect(() => hide()).not.toThrow()
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatchObject({ name: 'DroppedError', reason: 'storage', eventIds: ids })
+  })
+
+  test('an unreadable localStorage does not stop createClient, and unreadable leftovers are reported', () => {
+    vi.stubGlobal('localStorage', {
+      getItem() {
+        throw new DOMException('Access is denied for this document.', 'SecurityError')
+      },
+    })
+    expect(client().errors).toEqual([])
+    vi.unstubAllGlobals()
+    localStorage.setItem(storageKey, '[{"event_id":')
+    const { errors } = client()
+    expect(errors).toMatchObject([{ name: 'DroppedError', reason: 'storage' }])
+    expect(localStorage.getItem(storageKey)).toBeNull()
+  })
+})
