@@ -31,7 +31,6 @@ const keepaliveBytes = 48 * 1024
 // Leftovers kept in localStorage per target, in UTF-16 units (localStorage holds ~5M per origin).
 const storeChars = 1024 * 1024
 
-
 /**
  * In browsers (where `document` and `addEventListener` exist): drains the queue when the page is hidden
  * and resends what a previous page left in storage. Elsewhere returns undefined and does nothing.
@@ -42,31 +41,34 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
   // One key per target, shared by the origin's tabs; never holds the API key.
   const key = `honeyhive-edge:${options.batchUrl}`
   const envelope = byteLength(batchBody([], tail))
-  const size = (entries: Entry[]): number => entries.reduce((sum, entry) => sum + entry.bytes + 1, envelope)
   const lost = (entries: Entry[], cause: unknown): void =>
-    report(new DroppedError('storage', 'The page was hidden and these events could not be sent or stored (localStorage unavailable or full)', entries.map((entry) => entry.id), cause))
+    report(new DroppedError('storage', 'The page was hidden and these events could neither be sent nor stored (localStorage unavailable or full); they were dropped', entries.map((entry) => entry.id), cause))
   // Beacons cannot carry headers (field notes §2): with an apiKey and no beaconUrl, a keepalive fetch does.
   const beaconUrl = options.beaconUrl ?? (options.apiKey ? undefined : options.batchUrl)
   let inFlight = 0
   let hidden = false
 
-  /** Sends one chunk without waiting; false when the browser refused it at once. */
+  /** Sends one chunk without waiting; false when the browser refused it (or threw: a bad beaconUrl). */
   function post(chunk: Entry[]): boolean {
     const body = batchBody(chunk, tail)
-    if (beaconUrl) {
-      // text/plain: an application/json beacon needs a preflight and is dropped cross-origin while
-      // sendBeacon still returns true (field notes §2). The receiver parses the body as JSON.
-      return globalThis.navigator?.sendBeacon?.(beaconUrl, new Blob([body], { type: 'text/plain' })) === true
+    try {
+      if (beaconUrl) {
+        // text/plain: an application/json beacon needs a preflight and is dropped cross-origin while
+        // sendBeacon still returns true (field notes §2). The receiver parses the body as JSON.
+        return navigator.sendBeacon(beaconUrl, new Blob([body], { type: 'text/plain' }))
+      }
+      const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' }
+      void (options.fetch ?? fetch)(options.batchUrl, { method: 'POST', keepalive: true, headers, body })
+        .then((response) => {
+          void response.body?.cancel()
+          if (!response.ok) report(new HttpError(response.status, undefined, chunk.map((entry) => entry.id)))
+        })
+        // Over the quota keepalive rejects with a TypeError: if the page still runs, the queue retries them.
+        .catch(() => delivery.requeue(chunk))
+      return true
+    } catch {
+      return false
     }
-    const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' }
-    void (options.fetch ?? globalThis.fetch)(options.batchUrl, { method: 'POST', keepalive: true, headers, body })
-      .then((response) => {
-        void response.body?.cancel()
-        if (!response.ok) report(new HttpError(response.status, undefined, chunk.map((entry) => entry.id)))
-      })
-      // Over the quota keepalive rejects with a TypeError: if the page still runs, the queue retries them.
-      .catch(() => delivery.requeue(chunk))
-    return true
   }
 
   /** Posts `chunk`, halving it while the browser refuses; returns what could not go. */
@@ -97,16 +99,12 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
   function onHide(): void {
     if (hidden) return
     hidden = true
-    try {
-      const entries = delivery.takeAll()
-      let fit = 0
-      for (let budget = hideBytes - inFlight - envelope; fit < entries.length && (budget -= entries[fit].bytes + 1) >= 0; ) fit++
-      const unsent = send(entries.slice(0, fit)).concat(entries.slice(fit))
-      if (unsent.length > 0) store(unsent)
-      debug(`page hidden: ${entries.length - unsent.length} events sent with ${beaconUrl ? 'sendBeacon' : 'keepalive'}, ${unsent.length} left for storage`)
-    } catch (cause) {
-      report(new DroppedError('storage', 'Sending on page hide failed', [], cause))
-    }
+    const entries = delivery.takeAll()
+    let fit = 0
+    for (let budget = hideBytes - inFlight - envelope; fit < entries.length && (budget -= entries[fit].bytes + 1) >= 0; ) fit++
+    const unsent = send(entries.slice(0, fit)).concat(entries.slice(fit))
+    if (unsent.length > 0) store(unsent)
+    debug(`page hidden: ${entries.length - unsent.length} events sent with ${beaconUrl ? 'sendBeacon' : 'keepalive'}, ${unsent.length} to storage`)
   }
   const onVisibility = (): void => (doc.visibilityState === 'hidden' ? onHide() : void (hidden = false))
   const onShow = (): void => void (hidden = false)

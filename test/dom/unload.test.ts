@@ -150,6 +150,17 @@ describe('chunks under the keepalive quota', () => {
     expect(errors).toEqual([])
   })
 
+  test('a sendBeacon that throws (a bad beaconUrl) leaves the events in storage, and the hide does not throw', () => {
+    vi.spyOn(navigator, 'sendBeacon').mockImplementation(() => {
+      throw new TypeError("Failed to execute 'sendBeacon' on 'Navigator': Invalid URL")
+    })
+    const { hh, errors } = client({ beaconUrl: 'http://[bad' })
+    const ids = logMany(hh, 3, 10)
+    expect(() => hide()).not.toThrow()
+    expect(stored()).toEqual(ids)
+    expect(errors).toEqual([])
+  })
+
   test('with an apiKey, a keepalive fetch carries the Authorization header instead of a beacon', async () => {
     const beacons = watchBeacons()
     const fetch = vi.fn(async () => new Response('{"event_ids":[],"success":true}'))
