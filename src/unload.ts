@@ -46,7 +46,6 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
   // Beacons cannot carry headers (field notes §2): with an apiKey and no beaconUrl, a keepalive fetch does.
   const beaconUrl = options.beaconUrl ?? (options.apiKey ? undefined : options.batchUrl)
   let inFlight = 0
-  let hidden = false
 
   /** Sends one chunk without waiting; false when the browser refused it (or threw: a bad beaconUrl). */
   function post(chunk: Entry[]): boolean {
@@ -96,18 +95,18 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
     if (kept < entries.length) lost(entries.slice(kept), `over ${storeChars} characters stored`)
   }
 
+  // Closing a tab fires pagehide then visibilitychange (field notes §2): the first takes the queue, so the
+  // second finds it empty and sends nothing; events logged while the page stayed hidden go with the next.
   function onHide(): void {
-    if (hidden) return
-    hidden = true
     const entries = delivery.takeAll()
+    if (entries.length === 0) return
     let fit = 0
     for (let budget = hideBytes - inFlight - envelope; fit < entries.length && (budget -= entries[fit].bytes + 1) >= 0; ) fit++
     const unsent = send(entries.slice(0, fit)).concat(entries.slice(fit))
     if (unsent.length > 0) store(unsent)
     debug(`page hidden: ${entries.length - unsent.length} events sent with ${beaconUrl ? 'sendBeacon' : 'keepalive'}, ${unsent.length} to storage`)
   }
-  const onVisibility = (): void => (doc.visibilityState === 'hidden' ? onHide() : void (hidden = false))
-  const onShow = (): void => void (hidden = false)
+  const onVisibility = (): void => void (doc.visibilityState === 'hidden' && onHide())
 
   // Leftovers of an earlier page: claimed (removed) before sending, so another tab does not send them too,
   // then put first in the queue and flushed now, whatever flushAt says.
@@ -131,7 +130,6 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
 
   doc.addEventListener('visibilitychange', onVisibility)
   addEventListener('pagehide', onHide)
-  addEventListener('pageshow', onShow)
   return {
     keepalive(bytes) {
       bytes += envelope
@@ -146,7 +144,6 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
     stop() {
       doc.removeEventListener('visibilitychange', onVisibility)
       removeEventListener('pagehide', onHide)
-      removeEventListener('pageshow', onShow)
     },
   }
 }

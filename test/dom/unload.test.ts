@@ -93,6 +93,18 @@ describe('detection', () => {
     expect(beaconIds(sent.slice(1))).toEqual(later)
   })
 
+  test('events logged while the page stays hidden go out when it is closed', async () => {
+    const beacons = watchBeacons()
+    const { hh } = client()
+    logMany(hh, 2, 10)
+    hide()
+    const later = logMany(hh, 3, 10)
+    hide('pagehide')
+    const sent = await beacons.read()
+    expect(sent).toHaveLength(2)
+    expect(beaconIds(sent.slice(1))).toEqual(later)
+  })
+
   test('after shutdown() a hidden page sends nothing', async () => {
     const beacons = watchBeacons()
     const { hh } = client()
