@@ -166,7 +166,9 @@ export function createDelivery(
   return {
     /** Queues an encoded event; sends when `flushAt` are waiting, else within `flushIntervalMs`. */
     enqueue(event: EncodedEvent): void {
-      dropOverflow(queue.push({ ...event, seq: ++seq }))
+      // The encoded event is ours alone: number it in place rather than copy it.
+      ;(event as Entry).seq = ++seq
+      dropOverflow(queue.push(event as Entry))
       if (queue.size >= options.flushAt) start()
       else arm()
     },
