@@ -5,7 +5,7 @@ import { randomId } from './ids.js'
 import { resolveOptions, type ClientOptions } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema, sessionPropertiesSchema, type BatchResponse, type ModelEvent } from './schema.js'
-import { sendBatch } from './transport.js'
+import { sendBatch, sessionTail } from './transport.js'
 import { watchPageHide, type PageHooks } from './unload.js'
 
 /** What `end(result)` may add to a model event: any of its fields (ids and start time are kept). */
@@ -43,12 +43,6 @@ export interface HoneyHiveClient {
 }
 
 const noop = (): void => {}
-
-/** The batch's fields other than `model_events`, as JSON members (`,"single_session":true`) or ''. */
-function sessionTail(fields: object): string {
-  const json = toJson(fields)
-  return json === '{}' ? '' : `,${json.slice(1, -1)}`
-}
 
 /**
  * Creates a client. Nothing starts until the first event: no timer, listener or request.

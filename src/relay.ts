@@ -1,9 +1,8 @@
-import { toJson } from './encode.js'
 import { ConfigError, HttpError, type HoneyHiveError } from './errors.js'
 import { resolveOptions, type FetchLike } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema } from './schema.js'
-import { sendBatch, type TransportOptions } from './transport.js'
+import { sendBatch, sessionTail, type TransportOptions } from './transport.js'
 
 /** Options of `createRelay`. `apiKey` and `allowedOrigins` are required. */
 export interface RelayOptions {
@@ -157,8 +156,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     if (model_events.length > maxEvents) return refuse(413, `More than ${maxEvents} events in one request; send fewer`)
     const events = model_events.flatMap((event) => prepareEvent(event, options).encoded ?? [])
     if (events.length === 0) return answer(200, { event_ids: [], success: true })
-    const sessionJson = toJson(session)
-    const delivery = sendBatch(events, sessionJson === '{}' ? '' : `,${sessionJson.slice(1, -1)}`, transport)
+    const delivery = sendBatch(events, sessionTail(session), transport)
     const eventIds = events.map((event) => event.id)
     const host = ctx as Partial<RelayContext> | undefined
     if (typeof host?.waitUntil === 'function') {

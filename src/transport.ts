@@ -1,5 +1,6 @@
 import ky, { type HTTPError as KyHttpError } from 'ky'
 import { HttpError, InvalidResponseError, NetworkError, TimeoutError, type HoneyHiveError } from './errors.js'
+import { toJson } from './encode.js'
 import type { FetchLike } from './options.js'
 import { batchResponseSchema, check, type BatchResponse } from './schema.js'
 
@@ -26,6 +27,12 @@ export interface WireEvent {
 /** The request body for these events; `tail` is the batch's other fields as JSON members (`,"a":1`), or ''. */
 export function batchBody(events: WireEvent[], tail: string): string {
   return `{"model_events":[${events.map((event) => event.json).join(',')}]${tail}}`
+}
+
+/** A batch's fields other than `model_events`, as JSON members for `batchBody` (`,"single_session":true`), or ''. */
+export function sessionTail(fields: object): string {
+  const json = toJson(fields)
+  return json === '{}' ? '' : `,${json.slice(1, -1)}`
 }
 
 // Statuses retried, as the spec's failure policy says; 413 is not among them (the queue splits instead).
