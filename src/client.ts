@@ -45,7 +45,8 @@ export interface HoneyHiveClient {
 const noop = (): void => {}
 
 /**
- * Creates a client. Nothing starts until the first event: no timer, listener or request.
+ * Creates a client. No timer or request starts until the first event; in browsers it adds the page-hide
+ * listeners and resends events an earlier page left in storage.
  * Throws `ConfigError` at once for a bad option.
  *
  * @example
@@ -120,6 +121,11 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   }
 
   async function createModelEventBatch(body: unknown): Promise<BatchResponse> {
+    // As in log(): an Error given as `error` is sent as its message.
+    const given = (body as { model_events?: unknown })?.model_events
+    if (Array.isArray(given) && given.some((event) => event?.error instanceof Error)) {
+      body = { ...(body as object), model_events: given.map((event) => (event?.error instanceof Error ? { ...event, error: event.error.message } : event)) }
+    }
     const result = check(batchRequestSchema, body)
     if (!result.output) throw new ValidationError('batch request', result.issues)
     const { model_events, ...session } = result.output

@@ -67,9 +67,9 @@ export function createDelivery(
   let outageRounds = 0
   let stopped = false
 
-  /** Counts and reports events given up on without a server verdict. */
-  function reject(error: HoneyHiveError): void {
-    totals.dropped += error.eventIds.length
+  /** Counts and reports events given up on: by the client (`dropped`) or refused by the server (`failed`). */
+  function reject(error: HoneyHiveError, bucket: 'dropped' | 'failed' = 'dropped'): void {
+    totals[bucket] += error.eventIds.length
     report(error)
   }
   function drop(entries: EncodedEvent[], reason: DropReason, message: string): void {

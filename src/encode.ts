@@ -98,11 +98,11 @@ export function encodeEvent(event: Record<string, unknown>, maxBytes: number): E
   let bytes = byteLength(json)
   const truncated = bytes > maxBytes
   if (truncated) {
-    // Ids and the event type stay whole: they are short, and the server needs them intact.
-    const { event_id, session_id, parent_id, event_type, ...fields } = JSON.parse(json)
+    // Ids and the event type stay whole: the server refuses a cut or marked id, and the whole batch with it.
+    const { event_id, session_id, parent_id, children_ids, event_type, ...fields } = JSON.parse(json)
     for (let round = 0; bytes > maxBytes && round < 4; round++) {
       shrinkMembers(fields, bytes - maxBytes)
-      json = toJson({ event_id, session_id, parent_id, event_type, ...fields })
+      json = toJson({ event_id, session_id, parent_id, children_ids, event_type, ...fields })
       bytes = byteLength(json)
     }
   }

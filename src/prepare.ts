@@ -38,7 +38,9 @@ export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared
     try {
       const result = options.beforeSend(event as ModelEvent)
       if (result === null) return { id }
-      event = { ...result }
+      if (typeof result !== 'object' || Array.isArray(result)) throw new TypeError('beforeSend must return the event or null')
+      // The id log() returned stays the event's id.
+      event = { ...result, event_id: id }
     } catch (cause) {
       // Never send an event raw when its redaction failed.
       return { id, error: new DroppedError('before_send', 'beforeSend threw; the event was dropped, not sent unredacted', [id], cause) }

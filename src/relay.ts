@@ -105,8 +105,12 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     // ky's errors in `cause` carry the upstream request, Authorization header included.
     delete (error as { cause?: unknown }).cause
     error.message = redact(error.message)
-    if (onError) onError(error)
-    else console.error(`[honeyhive-edge/relay] ${error.message}`)
+    try {
+      if (onError) onError(error)
+      else console.error(`[honeyhive-edge/relay] ${error.message}`)
+    } catch {
+      // onError is the caller's code: its failure must not turn into a failed request or waitUntil.
+    }
   }
   const transport: TransportOptions = {
     ...options,

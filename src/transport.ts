@@ -54,6 +54,8 @@ function createdIds(error: unknown): Set<string> | undefined {
 
 function toError(error: unknown, eventIds: string[]): HoneyHiveError {
   const kyError = error as KyHttpError
+  // ky's errors hold the request, Authorization header included: the cause keeps only name and message.
+  error = Object.assign(new Error(kyError?.message ?? String(error)), { name: kyError?.name ?? 'Error' })
   if (kyError?.name === 'HTTPError') {
     return new HttpError(kyError.response.status, kyError.data, eventIds, retryAfterMs(kyError.response.headers), error)
   }

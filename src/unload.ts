@@ -42,7 +42,7 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
   const key = `honeyhive-edge:${options.batchUrl}`
   const envelope = byteLength(batchBody([], tail))
   const lost = (entries: Entry[], cause: unknown): void =>
-    report(new DroppedError('storage', 'The page was hidden and these events could neither be sent nor stored (localStorage unavailable or full); they were dropped', entries.map((entry) => entry.id), cause))
+    delivery.reject(new DroppedError('storage', 'The page was hidden and these events could neither be sent nor stored (localStorage unavailable or full); they were dropped', entries.map((entry) => entry.id), cause))
   // Beacons cannot carry headers (field notes §2): with an apiKey and no beaconUrl, a keepalive fetch does.
   const beaconUrl = options.beaconUrl ?? (options.apiKey ? undefined : options.batchUrl)
   let inFlight = 0
@@ -60,10 +60,11 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
       void (options.fetch ?? fetch)(options.batchUrl, { method: 'POST', keepalive: true, headers, body })
         .then((response) => {
           void response.body?.cancel()
-          if (!response.ok) report(new HttpError(response.status, undefined, chunk.map((entry) => entry.id)))
+          if (!response.ok) delivery.reject(new HttpError(response.status, undefined, chunk.map((entry) => entry.id)), 'failed')
         })
-        // Over the quota keepalive rejects with a TypeError: if the page still runs, the queue retries them.
-        .catch(() => delivery.requeue(chunk))
+        // Over the quota keepalive rejects with a TypeError, usually after the page is gone: keep the events
+        // for the next page, as for a refused beacon.
+        .catch(() => store(chunk))
       return true
     } catch {
       return false

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { createClient, DroppedError, HttpError, ValidationError, type ClientOptions, type HoneyHiveError, type ModelEvent } from '../src/index.js'
 import { createFakeHoneyHive } from '../src/testing.js'
@@ -309,6 +310,17 @@ describe('encoding', () => {
     expect(stored).toMatchObject({ outputs: { answer: 'ok' }, model: 'gpt-4o' })
   })
 
+  test('truncation never cuts children_ids: a big event still arrives with every child id, beside the small one', async () => {
+    const { honeyhive, hh, errors } = await setup({ maxEventBytes: 2048, maxBatchBytes: 8192 })
+    const children = Array.from({ length: 30 }, () => crypto.randomUUID())
+    const small = hh.log(chat(1))
+    const big = hh.log({ ...chat(2), children_ids: children, inputs: { document: 'x'.repeat(5000) } })
+    await hh.flush()
+    expect(errors).toEqual([])
+    expect(storedIds(honeyhive.events)).toEqual([small, big])
+    expect(honeyhive.events[1].children_ids).toEqual(children)
+  })
+
   test('only the seed keys go on the wire', async () => {
     const { honeyhive, hh } = await setup()
     hh.log({ ...chat(1), modle: 'typo', secret: 'x' } as never)
@@ -347,6 +359,21 @@ describe('beforeSend and sampling', () => {
     expect(errors[0]).toBeInstanceOf(DroppedError)
     expect(errors[0]).toMatchObject({ reason: 'before_send', eventIds: [id] })
     expect((errors[0].cause as Error).message).toBe('redactor crashed')
+  })
+
+  test('a beforeSend that returns nothing drops the event and reports it; an empty event is never sent', async () => {
+    const { honeyhive, hh, errors } = await setup({ beforeSend: (() => undefined) as never })
+    const id = hh.log(chat(1))
+    await hh.flush()
+    expect(posts(honeyhive)).toHaveLength(0)
+    expect(errors).toMatchObject([{ name: 'DroppedError', reason: 'before_send', eventIds: [id] }])
+  })
+
+  test('beforeSend cannot change the event_id log() returned', async () => {
+    const { honeyhive, hh } = await setup({ beforeSend: (event) => ({ ...event, event_id: crypto.randomUUID() }) })
+    const id = hh.log(chat(1))
+    await hh.flush()
+    expect(storedIds(honeyhive.events)).toEqual([id])
   })
 
   test('sampleRate keeps or drops whole sessions, about the share asked', async () => {
@@ -426,10 +453,11 @@ describe('lifecycle', () => {
     const key = 'hh-secret-key-that-must-not-leak'
     const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
     const lines: string[] = []
+    const errors: HoneyHiveError[] = []
     const spy = vi.spyOn(console, 'debug').mockImplementation((...args) => void lines.push(args.join(' ')))
     try {
       honeyhive.fail({ status: 500 }, { status: 401 })
-      const hh = createClient({ apiKey: key, baseUrl, debug: true })
+      const hh = createClient({ apiKey: key, baseUrl, debug: true, onError: (error) => errors.push(error) })
       hh.log(chat(1))
       await hh.flush()
       hh.log(chat(2))
@@ -440,5 +468,8 @@ describe('lifecycle', () => {
     expect(lines.some((line) => line.includes('sent 1 events'))).toBe(true)
     expect(lines.some((line) => line.includes('401'))).toBe(true)
     expect(lines.join('\n')).not.toContain(key)
+    // What onError receives is what apps log: not even deep inside `cause` may the key appear.
+    expect(errors).toMatchObject([{ name: 'HttpError', status: 401 }])
+    expect(inspect(errors, { depth: 20, showHidden: true })).not.toContain(key)
   })
 })

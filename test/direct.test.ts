@@ -76,6 +76,13 @@ describe('createModelEventBatch', () => {
     ])
   })
 
+  test('sends an Error given as an event\'s error as its message', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const hh = createClient({ baseUrl })
+    await hh.createModelEventBatch({ model_events: [{ error: new Error('provider timed out') }] })
+    expect(honeyhive.events[0].error).toBe('provider timed out')
+  })
+
   test('refuses a bad body with a ValidationError naming each path, and sends nothing', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     const hh = createClient({ baseUrl })
@@ -241,16 +248,18 @@ describe('createClient options', () => {
     expect((error as Error).message).toContain(option)
   })
 
-  test('never echoes the API key in a configuration error', () => {
+  test('never echoes the API key in a configuration error, even when the key itself is refused', () => {
     const secret = 'sk-very-secret-value'
-    const error = (() => {
-      try {
-        createClient({ apiKey: secret, flushAt: -5 })
-      } catch (caught) {
-        return caught as Error
-      }
-    })()
-    expect(error?.message).not.toContain(secret)
-    expect(JSON.stringify(error)).not.toContain(secret)
+    for (const options of [{ apiKey: secret, flushAt: -5 }, { apiKey: { toString: () => secret } }, { apiKey: [secret] }]) {
+      const error = (() => {
+        try {
+          createClient(options as never)
+        } catch (caught) {
+          return caught as Error
+        }
+      })()
+      expect(error).toBeInstanceOf(ConfigError)
+      expect(`${error?.message} ${JSON.stringify(error)}`).not.toContain(secret)
+    }
   })
 })

@@ -187,15 +187,16 @@ describe('chunks under the keepalive quota', () => {
     expect((JSON.parse(init.body as string) as Body).model_events.map((event) => event.event_id)).toEqual(ids)
   })
 
-  test('a keepalive fetch the browser rejects puts its events back in the queue', async () => {
+  test('a keepalive fetch the browser rejects keeps its events in storage for the next page', async () => {
     const fetch = vi.fn(async () => {
       throw new TypeError('Failed to fetch')
     })
     const { hh } = client({ apiKey: 'hh-dom-key', fetch, maxRetries: 0 })
-    logMany(hh, 3, 10)
+    const ids = logMany(hh, 3, 10)
     hide()
-    expect(hh.stats().queued).toBe(0)
-    await vi.waitFor(() => expect(hh.stats().queued).toBe(3))
+    await vi.waitFor(() => expect(localStorage.getItem(`honeyhive-edge:${batchUrl}`)).not.toBeNull())
+    const stored = JSON.parse(localStorage.getItem(`honeyhive-edge:${batchUrl}`)!) as Array<{ event_id: string }>
+    expect(stored.map((event) => event.event_id)).toEqual(ids)
   })
 })
 

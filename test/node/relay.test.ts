@@ -343,3 +343,20 @@ describe('createRelay configuration', () => {
     expect(String((thrown as Error).message)).not.toContain(key)
   })
 })
+
+describe('createRelay and a throwing onError', () => {
+  test('an onError that throws changes neither the answer nor the waitUntil promise', async () => {
+    const { relay, honeyhive } = await setup({
+      maxRetries: 0,
+      onError: () => {
+        throw new Error('handler bug')
+      },
+    })
+    honeyhive.fail({ status: 401 })
+    expect((await read(await relay(post(JSON.stringify(batch()))))).status).toBe(502)
+    honeyhive.fail({ status: 401 })
+    const waited: Promise<unknown>[] = []
+    expect((await read(await relay(post(JSON.stringify(batch())), { waitUntil: (p) => void waited.push(p) }))).status).toBe(202)
+    await expect(Promise.all(waited)).resolves.toBeDefined()
+  })
+})
