@@ -111,14 +111,14 @@ export function createDelivery(
         await new Promise((resolve) => setTimeout(resolve, wait))
       }
       inFlight = queue.take(options.flushAt, batchBudget)
-      const done = await deliver(inFlight)
+      const kept = await deliver(inFlight)
       inFlight = []
-      if (!done) return
+      if (kept.length > 0) return dropOverflow(queue.requeue(kept))
     }
   }
 
-  /** Sends one batch and settles every event in it; false when they went back to the queue for later. */
-  async function deliver(batch: Entry[]): Promise<boolean> {
+  /** Sends one batch and settles its events; resolves those to keep for later, in their order (none when all settled). */
+  async function deliver(batch: Entry[]): Promise<Entry[]> {
     const bytes = batch.reduce((sum, entry) => sum + entry.bytes + 1, 0)
     const release = keepalive(bytes)
     try {
@@ -126,7 +126,7 @@ export function createDelivery(
       totals.sent += batch.length
       outageRounds = 0
       debug(`sent ${batch.length} events (${bytes} bytes): ${response.event_ids.length} ids back`)
-      return true
+      return []
     } catch (caught) {
       const error = caught as HoneyHiveError
       const left = new Set(error.eventIds)
@@ -136,18 +136,17 @@ export function createDelivery(
       if (error instanceof InvalidResponseError) {
         totals.sent += undelivered.length
         report(error)
-        return true
+        return []
       }
       if (error instanceof HttpError && error.status === 413 && undelivered.length > 1) {
         const half = Math.ceil(undelivered.length / 2)
-        if (await deliver(undelivered.slice(0, half))) return deliver(undelivered.slice(half))
-        dropOverflow(queue.requeue(undelivered.slice(half)))
-        return false
+        const kept = await deliver(undelivered.slice(0, half))
+        return kept.length > 0 ? kept.concat(undelivered.slice(half)) : deliver(undelivered.slice(half))
       }
       report(error)
       if (!isRetryable(error)) {
         totals.failed += undelivered.length
-        return true
+        return []
       }
       // Retries are spent: keep the events and pause the whole queue (429: as long as the server asked).
       outageRounds++
@@ -156,8 +155,7 @@ export function createDelivery(
       if (retryAfter === undefined) backoffUntil = Date.now() + pauseMs
       else pausedUntil = Date.now() + pauseMs
       debug(`kept ${undelivered.length} events; queue paused ${pauseMs} ms`)
-      dropOverflow(queue.requeue(undelivered))
-      return false
+      return undelivered
     } finally {
       release?.()
     }

@@ -185,6 +185,15 @@ describe('failure policy', () => {
     expect(storedIds(honeyhive.events)).toEqual(ids)
   })
 
+  test('a 413 split that meets an outage keeps the events in the order they were logged', async () => {
+    const { honeyhive, hh } = await setup({ maxRetries: 0 })
+    honeyhive.fail({ status: 413 }, { status: 503 })
+    const ids = [1, 2, 3, 4].map((i) => hh.log(chat(i)))
+    expect(await hh.flush()).toMatchObject({ sent: 0, queued: 4 })
+    expect(await hh.flush()).toMatchObject({ sent: 4, queued: 0 })
+    expect(storedIds(honeyhive.events)).toEqual(ids)
+  })
+
   test('a 413 for a single event reports it as failed and moves on', async () => {
     const { honeyhive, hh, errors } = await setup()
     honeyhive.fail({ status: 413 })

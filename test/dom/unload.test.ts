@@ -105,10 +105,17 @@ describe('detection', () => {
     expect(beaconIds(sent.slice(1))).toEqual(later)
   })
 
-  test('after shutdown() a hidden page sends nothing', async () => {
+  test('shutdown() removes the listeners it added, and a hidden page then sends nothing', async () => {
+    const added = [vi.spyOn(document, 'addEventListener'), vi.spyOn(window, 'addEventListener')]
+    const removed = [vi.spyOn(document, 'removeEventListener'), vi.spyOn(window, 'removeEventListener')]
     const beacons = watchBeacons()
     const { hh } = client()
+    const listeners = added.flatMap((spy) => spy.mock.calls.map(([type, listener]) => [type, listener]))
+    expect(listeners.map(([type]) => type).sort()).toEqual(['pagehide', 'visibilitychange'])
     await hh.shutdown()
+    const gone = removed.flatMap((spy) => spy.mock.calls.map(([type, listener]) => [type, listener]))
+    for (const listener of listeners) expect(gone).toContainEqual(listener)
+    for (const spy of [...added, ...removed]) spy.mockRestore()
     hh.log({ model: 'late' })
     hide()
     hide('pagehide')
