@@ -82,7 +82,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     try {
       if (closed) {
         id = String(event?.event_id ?? randomId())
-        delivery.drop([{ id, json: '', bytes: 0, truncated: false }], 'shutdown', 'log() after shutdown(): the event was not sent; create a new client')
+        delivery.reject(new DroppedError('shutdown', 'log() after shutdown(): the event was not sent; create a new client', [id]))
         return id
       }
       const prepared = prepareEvent(event, options)
