@@ -56,8 +56,8 @@ const noop = (): void => {}
  */
 export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   const options = resolveOptions(clientOptions)
-  const defaultsCheck = check(modelEventSchema, { session_id: options.sessionId, project: options.project, source: options.source })
-  if (defaultsCheck.issues) throw new ConfigError(defaultsCheck.issues[0].path.replace('session_id', 'sessionId'), defaultsCheck.issues[0].message)
+  const stamp = check(modelEventSchema, { session_id: options.sessionId, project: options.project, source: options.source }).issues?.[0]
+  if (stamp) throw new ConfigError(stamp.path === 'session_id' ? 'sessionId' : stamp.path, stamp.message)
   if (options.sessionProperties !== undefined && check(sessionPropertiesSchema, options.sessionProperties).issues) {
     throw new ConfigError('sessionProperties', 'must be { session_name?, start_time?, user_properties?, metadata? }')
   }
@@ -82,18 +82,17 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     try {
       if (closed) {
         id = String(event?.event_id ?? randomId())
-        delivery.reject(new DroppedError('shutdown', 'log() after shutdown(): the event was not sent; create a new client', [id]))
+        delivery.reject(new DroppedError('shutdown', 'log() after shutdown(): not sent', [id]))
         return id
       }
-      const prepared = prepareEvent(event, options)
-      id = prepared.id
-      if (prepared.error) delivery.reject(prepared.error)
-      if (prepared.encoded?.truncated) debug(`event ${id} truncated to ${prepared.encoded.bytes} bytes (maxEventBytes)`)
-      if (prepared.encoded) delivery.enqueue(prepared.encoded)
+      const { id: given, encoded, error } = prepareEvent(event, options)
+      id = given
+      if (error) delivery.reject(error)
+      if (encoded?.truncated) debug(`event ${id} truncated to ${encoded.bytes} bytes (maxEventBytes)`)
+      if (encoded) delivery.enqueue(encoded)
     } catch (cause) {
       // A throwing getter or toJSON in the caller's data.
-      id ||= randomId()
-      delivery.reject(new HoneyHiveError('The event could not be read (a getter or toJSON threw); it was not sent', [id], cause))
+      delivery.reject(new HoneyHiveError('The event could not be read (a getter or toJSON threw); not sent', [(id ||= randomId())], cause))
     }
     return id
   }
@@ -104,12 +103,9 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     const event_id = init.event_id ?? randomId()
     let ended = false
     const finish = (fields: ModelEventResult): string => {
-      if (ended) {
-        report(new DroppedError('already_ended', `model event ${event_id} already ended; this end()/fail() was ignored`, [event_id]))
-      } else {
-        ended = true
-        log({ ...init, start_time, end_time: Date.now(), duration: now() - startedAt, ...fields, event_id })
-      }
+      if (ended) report(new DroppedError('already_ended', `model event ${event_id} already ended; this end()/fail() was ignored`, [event_id]))
+      else log({ ...init, start_time, end_time: Date.now(), duration: now() - startedAt, ...fields, event_id })
+      ended = true
       return event_id
     }
     return {
@@ -122,35 +118,30 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
 
   async function createModelEventBatch(body: unknown): Promise<BatchResponse> {
     // As in log(): an Error given as `error` is sent as its message.
-    const given = (body as { model_events?: unknown })?.model_events
-    if (Array.isArray(given) && given.some((event) => event?.error instanceof Error)) {
-      body = { ...(body as object), model_events: given.map((event) => (event?.error instanceof Error ? { ...event, error: event.error.message } : event)) }
-    }
+    const given = (body as { model_events?: Array<{ error?: unknown }> })?.model_events
+    if (Array.isArray(given)) body = { ...(body as object), model_events: given.map((event) => (event?.error instanceof Error ? { ...event, error: event.error.message } : event)) }
     const result = check(batchRequestSchema, body)
     if (!result.output) throw new ValidationError('batch request', result.issues)
     const { model_events, ...session } = result.output
     const events = model_events.map((event) => prepareEvent(event, { ...options, sampleRate: 1 }))
     const refused = events.find((event) => event.error)?.error
     if (refused) throw refused
-    const encoded = events.flatMap((event) => event.encoded ?? [])
-    return sendBatch(encoded, Object.keys(session).length > 0 ? sessionTail(session) : tail, delivery.transport)
+    return sendBatch(events.flatMap((event) => event.encoded ?? []), Object.keys(session).length > 0 ? sessionTail(session) : tail, delivery.transport)
   }
 
   return {
     log,
     startModelEvent,
-    flush: () => delivery.flush(),
-    stats: () => delivery.stats(),
+    flush: delivery.flush,
+    stats: delivery.stats,
     createModelEventBatch,
-    shutdown() {
-      closed ??= (async () => {
+    shutdown: () =>
+      (closed ??= (async () => {
         delivery.stop()
         page?.stop()
         const flushed = await delivery.flush()
-        delivery.drop(delivery.takeAll(), 'shutdown', 'shutdown() could not deliver these events; they were dropped')
+        delivery.drop(delivery.takeAll(), 'shutdown', 'shutdown() could not deliver these events')
         return flushed
-      })()
-      return closed
-    },
+      })()),
   }
 }

@@ -3,7 +3,7 @@ import { byteLength } from './encode.js'
 import { DroppedError, HttpError, InvalidResponseError, NetworkError, TimeoutError, type DropReason, type HoneyHiveError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { createQueue, type Entry } from './queue.js'
-import { batchBody, sendBatch, type TransportOptions } from './transport.js'
+import { batchBody, retryStatuses, sendBatch, type TransportOptions } from './transport.js'
 
 /** Running totals since the client was created. */
 export interface Stats {
@@ -27,12 +27,8 @@ export interface FlushResult {
   queued: number
 }
 
-const retryableStatuses = new Set([408, 429, 500, 502, 503, 504])
 const isRetryable = (error: HoneyHiveError): boolean =>
-  error instanceof NetworkError || error instanceof TimeoutError || (error instanceof HttpError && retryableStatuses.has(error.status))
-
-/** Pause between rounds while the server stays down: 1 s, 2 s, 4 s ... up to 60 s. */
-const outageBackoffMs = (rounds: number): number => Math.min(1000 * 2 ** (rounds - 1), 60_000)
+  error instanceof NetworkError || error instanceof TimeoutError || (error instanceof HttpError && retryStatuses.includes(error.status))
 
 /**
  * The delivery engine: the queue, when to send, and the failure policy for batches. One batch is in flight
@@ -53,7 +49,7 @@ export function createDelivery(
     url: options.batchUrl,
     onRetry(attempt, error) {
       totals.retried++
-      debug(`retry ${attempt} of ${error.eventIds.length} events after ${error.message}`)
+      debug(`retry ${attempt}: ${error.message}`)
     },
   }
   let seq = 0
@@ -67,6 +63,8 @@ export function createDelivery(
   let outageRounds = 0
   let stopped = false
 
+  const stats = (): Stats => ({ ...totals, queued: queue.size + inFlight.length })
+
   /** Counts and reports events given up on: by the client (`dropped`) or refused by the server (`failed`). */
   function reject(error: HoneyHiveError, bucket: 'dropped' | 'failed' = 'dropped'): void {
     totals[bucket] += error.eventIds.length
@@ -76,7 +74,7 @@ export function createDelivery(
     if (entries.length > 0) reject(new DroppedError(reason, message, entries.map((entry) => entry.id)))
   }
   const dropOverflow = (entries: Entry[]): void =>
-    drop(entries, 'queue_full', `the queue is full (maxQueueSize ${options.maxQueueSize}): the oldest events were dropped; raise maxQueueSize or see why sending fails`)
+    drop(entries, 'queue_full', `queue full (maxQueueSize ${options.maxQueueSize}): oldest events dropped`)
 
   function arm(): void {
     if (timer !== undefined || stopped || queue.size === 0) return
@@ -122,17 +120,16 @@ export function createDelivery(
     const bytes = batch.reduce((sum, entry) => sum + entry.bytes + 1, 0)
     const release = keepalive(bytes)
     try {
-      const response = await sendBatch(batch, tail, transport, { keepalive: release !== undefined })
+      await sendBatch(batch, tail, transport, { keepalive: release !== undefined })
       totals.sent += batch.length
       outageRounds = 0
-      debug(`sent ${batch.length} events (${bytes} bytes): ${response.event_ids.length} ids back`)
+      debug(`sent ${batch.length} events, ${bytes} bytes`)
       return []
     } catch (caught) {
       const error = caught as HoneyHiveError
       const left = new Set(error.eventIds)
       const undelivered = batch.filter((entry) => left.has(entry.id))
       totals.sent += batch.length - undelivered.length
-      debug(`batch of ${batch.length} events: ${error.message}`)
       if (error instanceof InvalidResponseError) {
         totals.sent += undelivered.length
         report(error)
@@ -148,13 +145,11 @@ export function createDelivery(
         totals.failed += undelivered.length
         return []
       }
-      // Retries are spent: keep the events and pause the whole queue (429: as long as the server asked).
-      outageRounds++
-      const retryAfter = error instanceof HttpError ? error.retryAfterMs : undefined
-      const pauseMs = retryAfter === undefined ? outageBackoffMs(outageRounds) : Math.min(retryAfter, options.maxRetryAfterMs)
-      if (retryAfter === undefined) backoffUntil = Date.now() + pauseMs
-      else pausedUntil = Date.now() + pauseMs
-      debug(`kept ${undelivered.length} events; queue paused ${pauseMs} ms`)
+      // Retries are spent: keep the events and pause the whole queue, as long as the server asked (429),
+      // else 1 s, 2 s, 4 s ... up to 60 s while it stays down.
+      const retryAfter = (error as HttpError).retryAfterMs
+      if (retryAfter === undefined) backoffUntil = Date.now() + Math.min(1000 * 2 ** outageRounds++, 60_000)
+      else pausedUntil = Date.now() + Math.min(retryAfter, options.maxRetryAfterMs)
       return undelivered
     } finally {
       release?.()
@@ -176,14 +171,10 @@ export function createDelivery(
       const lastSeq = seq
       while (draining) await draining
       if (queue.size > 0 && queue.headSeq <= lastSeq) await run(lastSeq, true)
-      return {
-        sent: totals.sent - before.sent,
-        failed: totals.failed - before.failed,
-        dropped: totals.dropped - before.dropped,
-        queued: queue.size + inFlight.length,
-      }
+      const { sent, failed, dropped, queued } = stats()
+      return { sent: sent - before.sent, failed: failed - before.failed, dropped: dropped - before.dropped, queued }
     },
-    stats: (): Stats => ({ ...totals, queued: queue.size + inFlight.length }),
+    stats,
     reject,
     drop,
     /** The transport settings of this client, counting retries into `stats().retried`. */

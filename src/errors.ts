@@ -17,7 +17,7 @@ export class HoneyHiveError extends Error {
 export class ConfigError extends HoneyHiveError {
   override name = 'ConfigError' as const
   /** The option at fault, e.g. `flushAt`. */
-  readonly option: string
+  declare readonly option: string
   constructor(option: string, message: string) {
     super(`Invalid option \`${option}\`: ${message}`)
     this.option = option
@@ -28,10 +28,9 @@ export class ConfigError extends HoneyHiveError {
 export class ValidationError extends HoneyHiveError {
   override name = 'ValidationError' as const
   /** Every problem found, each with its dotted field path. */
-  readonly issues: Issue[]
-  constructor(what: string, issues: Issue[], eventIds: string[] = []) {
-    const list = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')
-    super(`Invalid ${what}, not sent: ${list}. Fix the field(s) named.`, eventIds)
+  declare readonly issues: Issue[]
+  constructor(what: string, issues: Issue[], eventIds?: string[]) {
+    super(`Invalid ${what}, not sent: ${issues.map((i) => (i.path ? `${i.path}: ` : '') + i.message).join('; ')}`, eventIds)
     this.issues = issues
   }
 }
@@ -40,18 +39,15 @@ export class ValidationError extends HoneyHiveError {
 export class HttpError extends HoneyHiveError {
   override name = 'HttpError' as const
   /** The HTTP status, e.g. 429. */
-  readonly status: number
+  declare readonly status: number
   /** The response body: parsed JSON when it was JSON, else the text (or undefined when empty). */
-  readonly body: unknown
+  declare readonly body: unknown
   /** How long the server asked us to wait (`Retry-After`), in ms, when it said. */
-  readonly retryAfterMs: number | undefined
+  declare readonly retryAfterMs: number | undefined
   constructor(status: number, body: unknown, eventIds: string[], retryAfterMs?: number, cause?: unknown) {
-    const reason =
-      body && typeof body === 'object' && 'message' in body ? `: ${String(body.message)}` : ''
-    super(`HoneyHive answered ${status}${reason}`, eventIds, cause)
-    this.status = status
-    this.body = body
-    this.retryAfterMs = retryAfterMs
+    const said = (body as { message?: unknown })?.message
+    super(`HoneyHive answered ${status}${said === undefined ? '' : `: ${said}`}`, eventIds, cause)
+    Object.assign(this, { status, body, retryAfterMs })
   }
 }
 
@@ -59,7 +55,7 @@ export class HttpError extends HoneyHiveError {
 export class NetworkError extends HoneyHiveError {
   override name = 'NetworkError' as const
   constructor(eventIds: string[], cause?: unknown) {
-    super('Could not reach HoneyHive (network error); check the connection and `baseUrl`', eventIds, cause)
+    super('Could not reach HoneyHive; check the network and `baseUrl`', eventIds, cause)
   }
 }
 
@@ -67,7 +63,7 @@ export class NetworkError extends HoneyHiveError {
 export class TimeoutError extends HoneyHiveError {
   override name = 'TimeoutError' as const
   constructor(eventIds: string[], cause?: unknown) {
-    super('HoneyHive did not answer in time; raise `timeoutMs` if this persists', eventIds, cause)
+    super('HoneyHive did not answer within `timeoutMs`', eventIds, cause)
   }
 }
 
@@ -75,9 +71,9 @@ export class TimeoutError extends HoneyHiveError {
 export class InvalidResponseError extends HoneyHiveError {
   override name = 'InvalidResponseError' as const
   /** The body as received. */
-  readonly body: unknown
+  declare readonly body: unknown
   constructor(body: unknown, eventIds: string[]) {
-    super('HoneyHive answered 2xx with a body that is not `{ event_ids, success }`', eventIds)
+    super('HoneyHive answered 2xx without `{ event_ids, success }`', eventIds)
     this.body = body
   }
 }
@@ -88,18 +84,17 @@ export type DropReason = 'queue_full' | 'shutdown' | 'before_send' | 'already_en
 /** The client dropped events without sending them; `reason` says why. */
 export class DroppedError extends HoneyHiveError {
   override name = 'DroppedError' as const
-  readonly reason: DropReason
+  declare readonly reason: DropReason
   constructor(reason: DropReason, message: string, eventIds: string[], cause?: unknown) {
     super(message, eventIds, cause)
     this.reason = reason
   }
 }
 
-/** True for any error of this library, also across realms (iframes, workers) where `instanceof` fails. */
+/**
+ * True for any error of this library, also across realms (iframes, workers) where `instanceof` fails:
+ * an error-like object with a `message` string and an `eventIds` array.
+ */
 export function isHoneyHiveError(error: unknown): error is HoneyHiveError {
-  return (
-    error instanceof HoneyHiveError ||
-    (error instanceof Error && Array.isArray((error as HoneyHiveError).eventIds) &&
-      /^(HoneyHive|Config|Validation|Http|Network|Timeout|InvalidResponse|Dropped)Error$/.test(error.name))
-  )
+  return error instanceof HoneyHiveError || (typeof (error as Error)?.message === 'string' && Array.isArray((error as HoneyHiveError).eventIds))
 }

@@ -68,44 +68,31 @@ export const defaults = {
 export type ResolvedOptions = Omit<ClientOptions, keyof typeof defaults> &
   typeof defaults & { batchUrl: string }
 
-const positiveInts = ['flushAt', 'flushIntervalMs', 'maxQueueSize', 'timeoutMs'] as const
-const nonNegativeInts = ['maxRetries', 'maxRetryAfterMs'] as const
-
 /** Applies the defaults and checks every option; throws `ConfigError` naming the first bad one. */
 export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigError('options', 'pass an object, e.g. createClient({ apiKey })')
-  }
-  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined))
-  const resolved = { ...defaults, ...given } as ResolvedOptions
   const fail = (option: string, message: string): never => {
     throw new ConfigError(option, message)
   }
-  for (const key of positiveInts) {
-    if (!Number.isInteger(resolved[key]) || resolved[key] < 1) fail(key, 'must be a whole number above 0')
-  }
-  for (const key of nonNegativeInts) {
-    if (!Number.isInteger(resolved[key]) || resolved[key] < 0) fail(key, 'must be a whole number, 0 or more')
-  }
-  if (!Number.isInteger(resolved.maxEventBytes) || resolved.maxEventBytes < 1024) {
-    fail('maxEventBytes', 'must be a whole number of bytes, at least 1024')
-  }
-  if (!Number.isInteger(resolved.maxBatchBytes) || resolved.maxBatchBytes < resolved.maxEventBytes + 1024) {
-    fail('maxBatchBytes', `must be a whole number of bytes, at least maxEventBytes + 1024 (${resolved.maxEventBytes + 1024})`)
+  if (typeof options !== 'object' || options === null) fail('options', 'pass an object, e.g. createClient({ apiKey })')
+  // An option given as undefined takes its default.
+  const resolved = { ...options } as ResolvedOptions & Record<string, unknown>
+  for (const key in defaults) resolved[key] ??= defaults[key as keyof typeof defaults]
+  const { maxEventBytes } = resolved
+  const least = { flushAt: 1, flushIntervalMs: 1, maxQueueSize: 1, timeoutMs: 1, maxRetries: 0, maxRetryAfterMs: 0, maxEventBytes: 1024, maxBatchBytes: maxEventBytes + 1024 }
+  for (const [key, min] of Object.entries(least)) {
+    if (!Number.isInteger(resolved[key]) || (resolved[key] as number) < min) fail(key, `must be a whole number, at least ${min}`)
   }
   if (!(resolved.sampleRate >= 0 && resolved.sampleRate <= 1)) fail('sampleRate', 'must be a number from 0 to 1')
-  if (resolved.apiKey !== undefined && (typeof resolved.apiKey !== 'string' || resolved.apiKey.trim() === '')) {
-    // Never echo the value: it may be a real key with a typo.
-    fail('apiKey', 'must be a non-empty string')
-  }
-  for (const key of ['fetch', 'beforeSend', 'onError'] as const) {
+  // Never echo the key: it may be a real key with a typo.
+  if (resolved.apiKey !== undefined && !(resolved.apiKey as unknown as string)?.trim?.()) fail('apiKey', 'must be a non-empty string')
+  for (const key of ['fetch', 'beforeSend', 'onError']) {
     if (resolved[key] !== undefined && typeof resolved[key] !== 'function') fail(key, 'must be a function')
   }
-  let base: URL | undefined
+  let url: URL | undefined
   try {
-    base = new URL(resolved.baseUrl)
+    url = new URL(resolved.baseUrl)
   } catch {}
-  if (!base || !/^https?:$/.test(base.protocol)) fail('baseUrl', 'must be an absolute http(s) URL, e.g. https://api.honeyhive.ai')
+  if (!/^https?:$/.test(url?.protocol as string)) fail('baseUrl', 'must be an absolute http(s) URL, e.g. https://api.honeyhive.ai')
   resolved.batchUrl = `${resolved.baseUrl.replace(/\/+$/, '')}/events/model/batch`
   return resolved
 }

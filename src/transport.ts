@@ -35,32 +35,19 @@ export function sessionTail(fields: object): string {
   return json === '{}' ? '' : `,${json.slice(1, -1)}`
 }
 
-// Statuses retried, as the spec's failure policy says; 413 is not among them (the queue splits instead).
-const retryStatuses = [408, 429, 500, 502, 503, 504]
-
-function retryAfterMs(headers: Headers): number | undefined {
-  const value = headers.get('retry-after')
-  if (!value) return undefined
-  const ms = /^\d+$/.test(value.trim()) ? Number(value) * 1000 : Date.parse(value) - Date.now()
-  return Number.isFinite(ms) ? Math.max(0, ms) : undefined
-}
-
-/** The ids a partial 500 says were created (`{ event_ids, errors, success }`), if it says so. */
-function createdIds(error: unknown): Set<string> | undefined {
-  const kyError = error as KyHttpError
-  const ids = kyError?.name === 'HTTPError' && kyError.response.status === 500 && (kyError.data as BatchResponse)?.event_ids
-  return Array.isArray(ids) && ids.length > 0 ? new Set(ids.map(String)) : undefined
-}
+/** Statuses retried, as the spec's failure policy says; 413 is not among them (the queue splits instead). */
+export const retryStatuses = [408, 429, 500, 502, 503, 504]
 
 function toError(error: unknown, eventIds: string[]): HoneyHiveError {
-  const kyError = error as KyHttpError
+  const { name, message, response, data } = (error ?? {}) as { name?: string; message?: string; response: Response; data?: unknown }
   // ky's errors hold the request, Authorization header included: the cause keeps only name and message.
-  error = Object.assign(new Error(kyError?.message ?? String(error)), { name: kyError?.name ?? 'Error' })
-  if (kyError?.name === 'HTTPError') {
-    return new HttpError(kyError.response.status, kyError.data, eventIds, retryAfterMs(kyError.response.headers), error)
-  }
-  if (kyError?.name === 'TimeoutError') return new TimeoutError(eventIds, error)
-  return new NetworkError(eventIds, error)
+  const cause = Object.assign(new Error(message ?? String(error)), { name: name ?? 'Error' })
+  if (name === 'TimeoutError') return new TimeoutError(eventIds, cause)
+  if (name !== 'HTTPError') return new NetworkError(eventIds, cause)
+  // Retry-After: seconds or an HTTP date.
+  const after = response.headers.get('retry-after')
+  const wait = after ? Number(after) * 1000 || Date.parse(after) - Date.now() : NaN
+  return new HttpError(response.status, data, eventIds, Number.isNaN(wait) ? undefined : Math.max(0, wait), cause)
 }
 
 /**
@@ -78,13 +65,15 @@ export async function sendBatch(
 ): Promise<BatchResponse> {
   let pending = events
   const created: string[] = []
+  /** After a partial 500 (`{ event_ids, errors, success }`), moves the events it created out of `pending`. */
   const forgetCreated = (error: unknown): boolean => {
-    const ids = createdIds(error)
-    if (ids) {
-      created.push(...pending.filter((event) => ids.has(event.id)).map((event) => event.id))
-      pending = pending.filter((event) => !ids.has(event.id))
-    }
-    return ids !== undefined
+    const { response, data } = error as Partial<KyHttpError<BatchResponse>>
+    const ids = response?.status === 500 && (data as BatchResponse)?.event_ids
+    if (!Array.isArray(ids) || ids.length === 0) return false
+    const done = new Set(ids.map(String))
+    for (const event of pending) if (done.has(event.id)) created.push(event.id)
+    pending = pending.filter((event) => !done.has(event.id))
+    return true
   }
   const ids = () => pending.map((event) => event.id)
   let response: Response
@@ -103,10 +92,9 @@ export async function sendBatch(
         limit: options.maxRetries,
         methods: ['post'],
         statusCodes: retryStatuses,
-        afterStatusCodes: [429, 503],
         maxRetryAfter: options.maxRetryAfterMs,
         backoffLimit: 30_000,
-        jitter: (delay) => delay * (0.5 + Math.random() / 2),
+        jitter: true,
         retryOnTimeout: true,
       },
       hooks: {

@@ -39,6 +39,21 @@ describe('log', () => {
     ])
   })
 
+  test('makes UUIDv4 ids without crypto.randomUUID (pages served over plain http)', async () => {
+    const { honeyhive, hh } = await setup()
+    Object.defineProperty(globalThis.crypto, 'randomUUID', { value: undefined, configurable: true })
+    try {
+      const ids = Array.from({ length: 50 }, (_, i) => hh.log(chat(i)))
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      expect(new Set(ids).size).toBe(50)
+      await hh.flush()
+      expect(storedIds(honeyhive.events)).toEqual(ids)
+    } finally {
+      delete (globalThis.crypto as { randomUUID?: unknown }).randomUUID
+    }
+    expect(typeof crypto.randomUUID()).toBe('string')
+  })
+
   test('keeps an event_id the caller chose', async () => {
     const { honeyhive, hh } = await setup()
     const mine = crypto.randomUUID()
