@@ -1,5 +1,5 @@
 import type { Delivery } from './delivery.js'
-import { byteLength } from './encode.js'
+import { byteLength, encodeEvent } from './encode.js'
 import { DroppedError, HttpError, type HoneyHiveError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import type { Entry } from './queue.js'
@@ -41,54 +41,47 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
   // One key per target, shared by the origin's tabs; never holds the API key.
   const key = `honeyhive-edge:${options.batchUrl}`
   const envelope = byteLength(batchBody([], tail))
+  const ids = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
   const lost = (entries: Entry[], cause: unknown): void =>
-    delivery.reject(new DroppedError('storage', 'The page was hidden and these events could neither be sent nor stored (localStorage unavailable or full); they were dropped', entries.map((entry) => entry.id), cause))
+    delivery.reject(new DroppedError('storage', 'The page was hidden; these events could be neither sent nor stored in localStorage', ids(entries), cause))
   // Beacons cannot carry headers (field notes §2): with an apiKey and no beaconUrl, a keepalive fetch does.
   const beaconUrl = options.beaconUrl ?? (options.apiKey ? undefined : options.batchUrl)
   let inFlight = 0
 
-  /** Sends one chunk without waiting; false when the browser refused it (or threw: a bad beaconUrl). */
-  function post(chunk: Entry[]): boolean {
+  /** Posts `chunk` without waiting, halving it while the browser refuses (or throws: a bad beaconUrl); returns what could not go. */
+  function send(chunk: Entry[]): Entry[] {
+    if (chunk.length === 0) return chunk
     const body = batchBody(chunk, tail)
     try {
-      if (beaconUrl) {
-        // text/plain: an application/json beacon needs a preflight and is dropped cross-origin while
-        // sendBeacon still returns true (field notes §2). The receiver parses the body as JSON.
-        return navigator.sendBeacon(beaconUrl, new Blob([body], { type: 'text/plain' }))
-      }
-      const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' }
-      void (options.fetch ?? fetch)(options.batchUrl, { method: 'POST', keepalive: true, headers, body })
-        .then((response) => {
-          void response.body?.cancel()
-          if (!response.ok) delivery.reject(new HttpError(response.status, undefined, chunk.map((entry) => entry.id)), 'failed')
-        })
-        // Over the quota keepalive rejects with a TypeError, usually after the page is gone: keep the events
-        // for the next page, as for a refused beacon.
-        .catch(() => store(chunk))
-      return true
-    } catch {
-      return false
-    }
-  }
-
-  /** Posts `chunk`, halving it while the browser refuses; returns what could not go. */
-  function send(chunk: Entry[]): Entry[] {
-    if (post(chunk)) return []
+      // text/plain: an application/json beacon needs a preflight and is dropped cross-origin while
+      // sendBeacon still returns true (field notes §2). The receiver parses the body as JSON.
+      if (beaconUrl ? navigator.sendBeacon(beaconUrl, new Blob([body], { type: 'text/plain' })) : keepaliveFetch(chunk, body)) return []
+    } catch {}
     if (chunk.length === 1) return chunk
     const half = Math.ceil(chunk.length / 2)
     const unsent = send(chunk.slice(0, half))
     return unsent.length > 0 ? unsent.concat(chunk.slice(half)) : send(chunk.slice(half))
   }
 
+  function keepaliveFetch(chunk: Entry[], body: string): true {
+    const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' }
+    void (options.fetch ?? fetch)(options.batchUrl, { method: 'POST', keepalive: true, headers, body })
+      .then((response) => {
+        void response.body?.cancel()
+        if (!response.ok) delivery.reject(new HttpError(response.status, undefined, ids(chunk)), 'failed')
+      })
+      // Over the quota keepalive rejects with a TypeError, usually after the page is gone: keep the events
+      // for the next page, as for a refused beacon.
+      .catch(() => store(chunk))
+    return true
+  }
+
   /** Appends leftovers to storage, as many as fit; reports the rest. */
   function store(entries: Entry[]): void {
     let kept = 0
     try {
-      const before = localStorage.getItem(key)?.slice(1, -1) || ''
-      let text = before
-      for (; kept < entries.length && text.length + entries[kept].json.length + 3 <= storeChars; kept++) {
-        text += (text ? ',' : '') + entries[kept].json
-      }
+      let text = localStorage.getItem(key)?.slice(1, -1) || ''
+      for (; kept < entries.length && text.length + entries[kept].json.length + 3 <= storeChars; kept++) text += (text && ',') + entries[kept].json
       if (kept > 0) localStorage.setItem(key, `[${text}]`)
     } catch (cause) {
       return lost(entries, cause)
@@ -105,7 +98,7 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
     for (let budget = hideBytes - inFlight - envelope; fit < entries.length && (budget -= entries[fit].bytes + 1) >= 0; ) fit++
     const unsent = send(entries.slice(0, fit)).concat(entries.slice(fit))
     if (unsent.length > 0) store(unsent)
-    debug(`page hidden: ${entries.length - unsent.length} events sent with ${beaconUrl ? 'sendBeacon' : 'keepalive'}, ${unsent.length} to storage`)
+    debug(`page hidden: ${entries.length - unsent.length} events sent, ${unsent.length} stored`)
   }
   const onVisibility = (): void => void (doc.visibilityState === 'hidden' && onHide())
 
@@ -116,13 +109,8 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
     text = localStorage.getItem(key)
     if (text) {
       localStorage.removeItem(key)
-      const entries = (JSON.parse(text) as Array<{ event_id: string }>).map((event): Entry => {
-        const json = JSON.stringify(event)
-        return { id: event.event_id, json, bytes: byteLength(json), truncated: false, seq: 0 }
-      })
-      debug(`resending ${entries.length} events stored by an earlier page`)
-      delivery.requeue(entries)
-      setTimeout(() => void delivery.flush(), 0)
+      delivery.requeue((JSON.parse(text) as Array<{ event_id: string }>).map((event) => ({ ...encodeEvent(event, Infinity), seq: 0 })))
+      setTimeout(delivery.flush, 0)
     }
   } catch (cause) {
     // No storage at all (sandboxed frame, cookies blocked) loses nothing here; a broken entry does.

@@ -147,6 +147,17 @@ describe('chunks under the keepalive quota', () => {
     expect(errors).toEqual([])
   })
 
+  test('an event bigger than a beacon may carry is stored, and no empty beacon is sent', async () => {
+    const beacons = watchBeacons()
+    const { hh, errors } = client()
+    const ids = logMany(hh, 2, 70_000)
+    hide()
+    expect(await beacons.read()).toEqual([])
+    expect(beacons.spy).not.toHaveBeenCalled()
+    expect(stored()).toEqual(ids)
+    expect(errors).toEqual([])
+  })
+
   test('a refused beacon is split in half until the browser takes the parts', async () => {
     const beacons = watchBeacons((bytes) => bytes <= 10_000)
     const { hh } = client()
