@@ -88,11 +88,11 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
       const { id: given, encoded, error } = prepareEvent(event, options)
       id = given
       if (error) delivery.reject(error)
-      if (encoded?.truncated) debug(`event ${id} truncated to ${encoded.bytes} bytes (maxEventBytes)`)
+      if (encoded?.truncated) debug(`event ${id} truncated to maxEventBytes`)
       if (encoded) delivery.enqueue(encoded)
     } catch (cause) {
       // A throwing getter or toJSON in the caller's data.
-      delivery.reject(new HoneyHiveError('The event could not be read (a getter or toJSON threw); not sent', [(id ||= randomId())], cause))
+      delivery.reject(new HoneyHiveError('Unreadable event (a getter or toJSON threw); not sent', [(id ||= randomId())], cause))
     }
     return id
   }
@@ -103,7 +103,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     const event_id = init.event_id ?? randomId()
     let ended = false
     const finish = (fields: ModelEventResult): string => {
-      if (ended) report(new DroppedError('already_ended', `model event ${event_id} already ended; this end()/fail() was ignored`, [event_id]))
+      if (ended) report(new DroppedError('already_ended', `end()/fail() again on ${event_id}: ignored`, [event_id]))
       else log({ ...init, start_time, end_time: Date.now(), duration: now() - startedAt, ...fields, event_id })
       ended = true
       return event_id

@@ -73,7 +73,7 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   const fail = (option: string, message: string): never => {
     throw new ConfigError(option, message)
   }
-  if (typeof options !== 'object' || options === null) fail('options', 'pass an object, e.g. createClient({ apiKey })')
+  if (typeof options !== 'object' || options === null) fail('options', 'must be an object')
   // An option given as undefined takes its default.
   const resolved = { ...options } as ResolvedOptions & Record<string, unknown>
   for (const key in defaults) resolved[key] ??= defaults[key as keyof typeof defaults]
@@ -92,7 +92,7 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   try {
     url = new URL(resolved.baseUrl)
   } catch {}
-  if (!/^https?:$/.test(url?.protocol as string)) fail('baseUrl', 'must be an absolute http(s) URL, e.g. https://api.honeyhive.ai')
+  if (!/^https?:$/.test(url?.protocol as string)) fail('baseUrl', 'must be an http(s) URL')
   resolved.batchUrl = `${resolved.baseUrl.replace(/\/+$/, '')}/events/model/batch`
   return resolved
 }

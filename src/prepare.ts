@@ -38,12 +38,12 @@ export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared
     try {
       const result = options.beforeSend(event as ModelEvent)
       if (result === null) return { id }
-      if (typeof result !== 'object' || Array.isArray(result)) throw new TypeError('beforeSend must return the event or null')
+      if (typeof result !== 'object' || Array.isArray(result)) throw new TypeError('beforeSend returned neither an object nor null')
       // The id log() returned stays the event's id.
       event = { ...result, event_id: id }
     } catch (cause) {
       // Never send an event raw when its redaction failed.
-      return { id, error: new DroppedError('before_send', 'beforeSend threw; the event was dropped, not sent unredacted', [id], cause) }
+      return { id, error: new DroppedError('before_send', 'beforeSend threw; event dropped, not sent unredacted', [id], cause) }
     }
   }
   if (options.sampleRate < 1 && unitHash(String(event.session_id ?? id)) >= options.sampleRate) return { id }

@@ -105,7 +105,7 @@ export function check<T extends v.GenericSchema>(
   if (result.success) return { output: result.output }
   return {
     issues: result.issues.map((issue) => ({
-      path: v.getDotPath(issue) ?? '',
+      path: issue.path?.map((item) => item.key).join('.') ?? '',
       message: issue.message,
     })),
   }

@@ -43,7 +43,7 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
   const envelope = byteLength(batchBody([], tail))
   const ids = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
   const lost = (entries: Entry[], cause: unknown): void =>
-    delivery.reject(new DroppedError('storage', 'The page was hidden; these events could be neither sent nor stored in localStorage', ids(entries), cause))
+    delivery.reject(new DroppedError('storage', 'Page hidden: events neither sent nor stored', ids(entries), cause))
   // Beacons cannot carry headers (field notes §2): with an apiKey and no beaconUrl, a keepalive fetch does.
   const beaconUrl = options.beaconUrl ?? (options.apiKey ? undefined : options.batchUrl)
   let inFlight = 0
@@ -98,7 +98,7 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
     for (let budget = hideBytes - inFlight - envelope; fit < entries.length && (budget -= entries[fit].bytes + 1) >= 0; ) fit++
     const unsent = send(entries.slice(0, fit)).concat(entries.slice(fit))
     if (unsent.length > 0) store(unsent)
-    debug(`page hidden: ${entries.length - unsent.length} events sent, ${unsent.length} stored`)
+    debug(`page hidden: ${unsent.length} of ${entries.length} events stored`)
   }
   const onVisibility = (): void => void (doc.visibilityState === 'hidden' && onHide())
 
@@ -114,7 +114,7 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
     }
   } catch (cause) {
     // No storage at all (sandboxed frame, cookies blocked) loses nothing here; a broken entry does.
-    if (text) report(new DroppedError('storage', 'Events stored by an earlier page could not be read from localStorage', [], cause))
+    if (text) report(new DroppedError('storage', 'Unreadable events in localStorage', [], cause))
   }
 
   doc.addEventListener('visibilitychange', onVisibility)
