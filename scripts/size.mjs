@@ -1,7 +1,11 @@
 // Size budget and packaging checks (issue 6). Run after a build: `node scripts/size.mjs`.
-// Prints one line per check and exits non-zero when the minified client is over budget (gzip level 9)
-// or publint reports an error. Pure Node (zlib) plus publint, a dev dependency.
-import { existsSync, readFileSync } from 'node:fs'
+// Prints one line per check and exits non-zero when the minified client is over budget (gzip level 9),
+// publint reports an error or attw reports a types problem. Pure Node (zlib) plus publint and
+// @arethetypeswrong/cli, dev dependencies; needs no network.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
@@ -57,12 +61,56 @@ try {
   failed = true
 }
 
-// 3. @arethetypeswrong/cli: not a dependency of this project; checked only when someone installs it.
+// 3. Types as TypeScript users resolve them, with @arethetypeswrong/cli (attw), a dev dependency. We pack
+// into a temporary directory ourselves (`npm pack` works offline) rather than use `attw --pack`, which
+// writes the tarball into the package root and leaves it there when attw fails. Profile `esm-only`: it
+// ignores the node10 resolution (no `exports` support, so every subpath fails; TypeScript users need
+// moduleResolution node16, nodenext or bundler) and node16 from CommonJS (the package is ESM only, with
+// no `require` condition), which cannot pass for an ESM-only package by design.
+const attwIgnored = ['node10', 'node16-cjs'] // the resolutions `--profile esm-only` ignores, in attw 0.18
+const packDir = mkdtempSync(join(tmpdir(), 'honeyhive-edge-attw-'))
 try {
-  await import('@arethetypeswrong/core')
-  console.log('- attw: @arethetypeswrong/core is installed but not wired into this script yet; skipped')
-} catch {
-  console.log('- attw: @arethetypeswrong/cli is not installed; skipped')
+  // shell on Windows only, where npm is npm.cmd; the arguments are fixed, none is user input.
+  const run = (command, args) =>
+    spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, shell: process.platform === 'win32' })
+  const pack = run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir])
+  if (pack.error || pack.status !== 0) throw new Error(`npm pack failed: ${pack.error?.message ?? pack.stderr.trim()}`)
+  const tarball = join(packDir, JSON.parse(pack.stdout)[0].filename)
+  const cli = join(dirname(createRequire(import.meta.url).resolve('@arethetypeswrong/cli/package.json')), 'dist/index.js')
+  const attw = run(process.execPath, [cli, tarball, '--format', 'json', '--profile', 'esm-only'])
+  // Exit codes: 0 no problems, 1 problems (after the profile), 3 attw could not check the package.
+  if (attw.error || (attw.status !== 0 && attw.status !== 1)) {
+    throw new Error(attw.error?.message ?? (attw.stderr.trim() || `exit code ${attw.status}`))
+  }
+  const { analysis } = JSON.parse(attw.stdout)
+  const entrypoints = Object.keys(analysis.entrypoints ?? {}).length
+  if (!analysis.types) {
+    console.log('✗ attw: the packed package has no types')
+    failed = true
+  } else {
+    const problems = analysis.problems.filter((problem) => !attwIgnored.includes(problem.resolutionKind))
+    const ignored = analysis.problems.length - problems.length
+    const describe = (problem) =>
+      `${problem.kind} ${problem.entrypoint ?? problem.typesFileName ?? problem.fileName ?? ''}` +
+      (problem.resolutionKind ? ` (${problem.resolutionKind})` : '')
+    if (attw.status === 0 && problems.length === 0) {
+      console.log(
+        `✓ attw: no problems in ${entrypoints} entrypoint(s) for node16 from ESM and bundler ` +
+          `(profile esm-only: ${ignored} node10/node16-from-CJS problem(s) ignored)`,
+      )
+    } else {
+      // The exit code is attw's verdict; the list is ours, so fall back to every problem if they disagree.
+      const shown = problems.length > 0 ? problems : analysis.problems
+      console.log(`✗ attw: ${shown.length} problem(s) (profile esm-only): ${shown.map(describe).join('; ')}`)
+      failed = true
+    }
+  }
+} catch (error) {
+  const reason = error.message.split('\n').map((line) => line.trim()).filter(Boolean).join(' ')
+  console.log(`✗ attw: could not run (${reason}); is the @arethetypeswrong/cli dev dependency installed?`)
+  failed = true
+} finally {
+  rmSync(packDir, { recursive: true, force: true })
 }
 
 process.exit(failed ? 1 : 0)
