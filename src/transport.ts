@@ -66,28 +66,31 @@ export async function sendBatch(
   let pending = events
   const created: string[] = []
   /** After a partial 500 (`{ event_ids, errors, success }`), moves the events it created out of `pending`. */
-  const forgetCreated = (error: unknown): boolean => {
+  const forgetCreated = (error: unknown): void => {
     const { response, data } = error as Partial<KyHttpError<BatchResponse>>
     const ids = response?.status === 500 && (data as BatchResponse)?.event_ids
-    if (!Array.isArray(ids) || ids.length === 0) return false
+    if (!Array.isArray(ids)) return
     const done = new Set(ids.map(String))
     for (const event of pending) if (done.has(event.id)) created.push(event.id)
     pending = pending.filter((event) => !done.has(event.id))
-    return true
   }
   const ids = () => pending.map((event) => event.id)
   let response: Response
   try {
     response = await ky.post(options.url, {
-      body: batchBody(pending, tail),
-      headers: {
-        'content-type': 'application/json',
-        ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-      },
-      ...(init.keepalive ? { keepalive: true } : {}),
+      headers: { 'content-type': 'application/json', ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }) },
       timeout: options.timeoutMs,
-      // Looked up per call, so a fetch patched or polyfilled after createClient is used.
-      fetch: (input, requestInit) => (options.fetch ?? globalThis.fetch)(input, requestInit),
+      // ky's request has no body, so the clone ky keeps for retries costs nothing; each attempt posts the
+      // events still pending. The fetch is looked up per call, so one patched after createClient is used.
+      fetch: (request, requestInit) =>
+        (options.fetch ?? globalThis.fetch)((request as Request).url, {
+          ...requestInit,
+          method: 'POST',
+          headers: (request as Request).headers,
+          signal: (request as Request).signal,
+          body: batchBody(pending, tail),
+          ...(init.keepalive && { keepalive: true }),
+        }),
       retry: {
         limit: options.maxRetries,
         methods: ['post'],
@@ -99,14 +102,11 @@ export async function sendBatch(
       },
       hooks: {
         beforeRetry: [
-          ({ request, error, retryCount }) => {
-            const partial = forgetCreated(error)
+          ({ error, retryCount }) => {
+            forgetCreated(error)
             options.onRetry?.(retryCount, toError(error, ids()))
-            if (!partial) return undefined
-            if (pending.length === 0) return Response.json({ event_ids: [], success: true })
-            // Built from parts: happy-dom's `new Request(request, { body })` keeps the old body.
-            const { url, method, headers, signal, keepalive } = request
-            return new Request(url, { method, headers, signal, keepalive, body: batchBody(pending, tail) })
+            // A partial 500 that created every event leaves nothing to send again.
+            return created.length > 0 && pending.length === 0 ? Response.json({ event_ids: [], success: true }) : undefined
           },
         ],
       },
