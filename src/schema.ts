@@ -6,8 +6,9 @@ import * as v from 'valibot'
 // still see it.
 
 const text = v.optional(v.string())
-const time = v.optional(v.pipe(v.number(), v.finite('must be a finite number of milliseconds')))
-const id = v.optional(v.pipe(v.string(), v.uuid('must be a UUID string')))
+const time = v.optional(v.custom<number>(Number.isFinite, 'must be a finite number of milliseconds'))
+const uuid = v.custom<string>((input) => typeof input === 'string' && /^[\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12}$/i.test(input), 'must be a UUID string')
+const id = v.optional(uuid)
 /** A JSON object: anything but `null` and arrays. */
 const object = v.optional(
   v.custom<Record<string, unknown>>(
@@ -23,11 +24,11 @@ export const modelEventSchema = v.object({
   project_id: text,
   source: text,
   event_name: text,
-  event_type: v.optional(v.literal('model')),
+  event_type: v.optional(v.custom<'model'>((input) => input === 'model', 'must be "model"')),
   event_id: id,
   session_id: id,
   parent_id: id,
-  children_ids: v.optional(v.array(v.pipe(v.string(), v.uuid('must be a UUID string')))),
+  children_ids: v.optional(v.array(uuid)),
   config: object,
   inputs: object,
   outputs: object,
