@@ -13,12 +13,13 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bundle = 'dist/honeyhive-edge.min.js'
 /**
- * The budget CI enforces for the whole client (ky and valibot inlined), gzip level 9: 16 KiB, a guard
- * against regressions at today's size. The product target is 13 KiB (issue 6) and is not met yet: ky 2.1
- * alone is 8.5 KiB and valibot with our schema 2.1 KiB, which leaves 2.4 KiB for the client, unload
- * included (see the issue 6 note and bench/README.md for the measured cuts).
+ * The budget CI enforces for the whole client (ky and valibot inlined), gzip level 9: 15 KiB, no bigger
+ * than the smallest peer bundle (OpenTelemetry's web exporter, 14.9 KiB; field notes §6). Raising it is
+ * a decision, not a fix. The product target is 13 KiB (issue 6) and is not met: ky 2.1 alone is 8.5 KiB
+ * and valibot with our schema 1.8 KiB (10.1 KiB together), which leaves 2.9 KiB for the client, page
+ * unload included, against 4.8 KiB today (bench/README.md lists what costs bytes and what was cut).
  */
-const gzipBudget = 16 * 1024
+const gzipBudget = 15 * 1024
 const gzipTarget = 13 * 1024
 
 let failed = false

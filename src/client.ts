@@ -75,7 +75,6 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   const delivery = createDelivery(options, tail, report, debug, (bytes) => page?.keepalive(bytes))
   page = watchPageHide({ options, tail, delivery, report, debug })
   let closed: Promise<FlushResult> | undefined
-  const now = () => globalThis.performance?.now() ?? Date.now()
 
   function log(event: ModelEvent): string {
     let id = ''
@@ -98,13 +97,13 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   }
 
   function startModelEvent(init: ModelEvent = {}): ModelEventSpan {
-    const startedAt = now()
+    const startedAt = performance.now()
     const start_time = Date.now()
     const event_id = init.event_id ?? randomId()
     let ended = false
     const finish = (fields: ModelEventResult): string => {
       if (ended) report(new DroppedError('already_ended', `end()/fail() again on ${event_id}: ignored`, [event_id]))
-      else log({ ...init, start_time, end_time: Date.now(), duration: now() - startedAt, ...fields, event_id })
+      else log({ ...init, start_time, end_time: Date.now(), duration: performance.now() - startedAt, ...fields, event_id })
       ended = true
       return event_id
     }

@@ -39,7 +39,7 @@ export function createDelivery(
   tail: string,
   report: (error: HoneyHiveError) => void,
   debug: (message: string) => void,
-  keepalive: (bytes: number) => (() => void) | undefined = () => undefined,
+  keepalive: (bytes: number) => (() => void) | undefined,
 ) {
   const queue = createQueue(options.maxQueueSize)
   const totals: Stats = { queued: 0, sent: 0, failed: 0, dropped: 0, retried: 0 }

@@ -61,9 +61,10 @@ function shrink(value: unknown, excess: number): unknown {
   return [...copy, marker]
 }
 
-/** Shrinks the members of `target` in place, largest first; returns the excess left. */
-function shrinkMembers(target: Record<string, unknown>, excess: number): number {
+/** Shrinks the members of `target` in place, largest first (except those named in `keep`); returns the excess left. */
+function shrinkMembers(target: Record<string, unknown>, excess: number, keep: string[] = []): number {
   const members = Object.keys(target)
+    .filter((key) => !keep.includes(key))
     .map((key) => [key, sizeOf(target[key])] as const)
     .sort((a, b) => b[1] - a[1])
   for (const [key, size] of members) {
@@ -89,11 +90,11 @@ export function encodeEvent(event: Record<string, unknown>, maxBytes: number): E
   let bytes = byteLength(json)
   const truncated = bytes > maxBytes
   if (truncated) {
-    // Ids and the event type stay whole: the server refuses a cut or marked id, and the whole batch with it.
-    const { event_id, session_id, parent_id, children_ids, event_type, ...fields } = JSON.parse(json)
+    const fields = JSON.parse(json)
     for (let round = 0; bytes > maxBytes && round < 4; round++) {
-      shrinkMembers(fields, bytes - maxBytes)
-      json = toJson({ event_id, session_id, parent_id, children_ids, event_type, ...fields })
+      // Ids and the event type stay whole: the server refuses a cut or marked id, and the whole batch with it.
+      shrinkMembers(fields, bytes - maxBytes, ['event_id', 'session_id', 'parent_id', 'children_ids', 'event_type'])
+      json = toJson(fields)
       bytes = byteLength(json)
     }
   }

@@ -25,13 +25,14 @@ export interface Queue {
 
 export function createQueue(maxSize: number): Queue {
   let items: Entry[] = []
-  const trim = (): Entry[] => (items.length > maxSize ? items.splice(0, items.length - maxSize) : [])
+  // splice() takes nothing for a count of 0 or less.
+  const trim = (): Entry[] => items.splice(0, items.length - maxSize)
   return {
     get size() {
       return items.length
     },
     get headSeq() {
-      return items.length > 0 ? items[0].seq : Infinity
+      return items[0]?.seq ?? Infinity
     },
     push(entry) {
       items.push(entry)

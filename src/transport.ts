@@ -83,7 +83,7 @@ export async function sendBatch(
       // ky's request has no body, so the clone ky keeps for retries costs nothing; each attempt posts the
       // events still pending. The fetch is looked up per call, so one patched after createClient is used.
       fetch: (request, requestInit) =>
-        (options.fetch ?? globalThis.fetch)((request as Request).url, {
+        (options.fetch ?? fetch)((request as Request).url, {
           ...requestInit,
           method: 'POST',
           headers: (request as Request).headers,

@@ -37,7 +37,7 @@ const storeChars = 1024 * 1024
  */
 export function watchPageHide({ options, tail, delivery, report, debug }: PageContext): PageHooks | undefined {
   const doc = globalThis.document
-  if (typeof doc?.addEventListener !== 'function' || typeof globalThis.addEventListener !== 'function') return undefined
+  if (!doc?.addEventListener || !globalThis.addEventListener) return undefined
   // One key per target, shared by the origin's tabs; never holds the API key.
   const key = `honeyhive-edge:${options.batchUrl}`
   const envelope = byteLength(batchBody([], tail))
