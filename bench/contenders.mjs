@@ -147,7 +147,10 @@ export async function runPhase(name, phase, baseUrl, config) {
       // A tight loop, no awaiting; time-capped, since some peers' cost per call grows with their queue.
       const contender = create(baseUrl, phase, config)
       const events = Array.from({ length: config.cpuCalls }, (_, i) => createChatEvent(i))
-      for (let i = 0; i < 200; i++) contender.log(createChatEvent(i)) // warm-up
+      // Warm-up as long as the timed loop (time-capped), so that each contender's code is measured once the
+      // JIT has optimised it: a short warm-up favours the smallest code path, not the cheapest one.
+      const warmUntil = performance.now() + config.timeLimitMs / 6
+      for (let i = 0; i < config.cpuCalls && (i % 100 !== 0 || performance.now() < warmUntil); i++) contender.log(createChatEvent(i))
       await contender.flush()
       // Steady state first: bursts of 20 calls on a drained queue (the flush between them is not timed).
       let burstUs = 0
@@ -215,7 +218,14 @@ export async function runPhase(name, phase, baseUrl, config) {
       const heapBefore = process.memoryUsage().heapUsed
       const deadline = performance.now() + config.timeLimitMs / 2
       let logged = 1
+      // RSS is read again after half the events: a queue bounded by its limit stops growing, so the second
+      // half adds next to nothing; an unbounded one keeps growing with every event logged.
+      let rssHalf
       while (logged < config.outageEvents && performance.now() < deadline) {
+        if (rssHalf === undefined && logged >= config.outageEvents / 2) {
+          gc()
+          rssHalf = process.memoryUsage().rss
+        }
         const end = Math.min(config.outageEvents, logged + config.burst)
         while (logged < end) contender.log(createChatEvent(logged++))
         sample()
@@ -226,7 +236,8 @@ export async function runPhase(name, phase, baseUrl, config) {
       const rssGrowth = process.memoryUsage().rss - rssBefore
       const heapGrowth = process.memoryUsage().heapUsed - heapBefore
       if (logged < config.outageEvents) notes.push(`only ${logged} events logged within the ${config.timeLimitMs / 2000} s cap`)
-      return { logged, rssGrowth, heapGrowth, queued: contender.queued(), peakRss, note: notes.join('; ') || undefined }
+      const rssSecondHalf = rssHalf === undefined ? undefined : process.memoryUsage().rss - rssHalf
+      return { logged, rssGrowth, rssSecondHalf, heapGrowth, queued: contender.queued(), peakRss, note: notes.join('; ') || undefined }
     }
     throw new Error(`unknown phase ${phase}`)
   } finally {
