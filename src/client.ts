@@ -102,9 +102,12 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     const event_id = init.event_id ?? randomId()
     let ended = false
     const finish = (fields: ModelEventResult): string => {
+      // Marked ended before logging: onError or beforeSend may call end() again from inside log().
       if (ended) report(new DroppedError('already_ended', `end()/fail() again on ${event_id}: ignored`, [event_id]))
-      else log({ ...init, start_time, end_time: Date.now(), duration: performance.now() - startedAt, ...fields, event_id })
-      ended = true
+      else {
+        ended = true
+        log({ ...init, start_time, end_time: Date.now(), duration: performance.now() - startedAt, ...fields, event_id })
+      }
       return event_id
     }
     return {

@@ -148,7 +148,8 @@ export function createDelivery(
       // Retries are spent: keep the events and pause the whole queue, as long as the server asked (429),
       // else 1 s, 2 s, 4 s ... up to 60 s while it stays down.
       const retryAfter = (error as HttpError).retryAfterMs
-      if (retryAfter === undefined) backoffUntil = Date.now() + Math.min(1000 * 2 ** outageRounds++, 60_000)
+      outageRounds++
+      if (retryAfter === undefined) backoffUntil = Date.now() + Math.min(1000 * 2 ** (outageRounds - 1), 60_000)
       else pausedUntil = Date.now() + Math.min(retryAfter, options.maxRetryAfterMs)
       return undelivered
     } finally {

@@ -74,15 +74,15 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     throw new ConfigError(option, message)
   }
   if (typeof options !== 'object' || options === null) fail('options', 'must be an object')
-  // An option given as undefined takes its default.
+  // An option given as undefined takes its default (null is a bad value, as for any other type).
   const resolved = { ...options } as ResolvedOptions & Record<string, unknown>
-  for (const key in defaults) resolved[key] ??= defaults[key as keyof typeof defaults]
+  for (const key in defaults) if (resolved[key] === undefined) resolved[key] = defaults[key as keyof typeof defaults]
   const { maxEventBytes } = resolved
   const least = { flushAt: 1, flushIntervalMs: 1, maxQueueSize: 1, timeoutMs: 1, maxRetries: 0, maxRetryAfterMs: 0, maxEventBytes: 1024, maxBatchBytes: maxEventBytes + 1024 }
   for (const [key, min] of Object.entries(least)) {
     if (!Number.isInteger(resolved[key]) || (resolved[key] as number) < min) fail(key, `must be a whole number, at least ${min}`)
   }
-  if (!(resolved.sampleRate >= 0 && resolved.sampleRate <= 1)) fail('sampleRate', 'must be a number from 0 to 1')
+  if (!(typeof resolved.sampleRate === 'number' && resolved.sampleRate >= 0 && resolved.sampleRate <= 1)) fail('sampleRate', 'must be a number from 0 to 1')
   // Never echo the key: it may be a real key with a typo.
   if (resolved.apiKey !== undefined && !(resolved.apiKey as unknown as string)?.trim?.()) fail('apiKey', 'must be a non-empty string')
   for (const key of ['fetch', 'beforeSend', 'onError']) {

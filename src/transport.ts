@@ -44,9 +44,9 @@ function toError(error: unknown, eventIds: string[]): HoneyHiveError {
   const cause = Object.assign(new Error(message ?? String(error)), { name: name ?? 'Error' })
   if (name === 'TimeoutError') return new TimeoutError(eventIds, cause)
   if (name !== 'HTTPError') return new NetworkError(eventIds, cause)
-  // Retry-After: seconds or an HTTP date.
-  const after = response.headers.get('retry-after')
-  const wait = after ? Number(after) * 1000 || Date.parse(after) - Date.now() : NaN
+  // Retry-After: seconds or an HTTP date (which has letters: `Date.parse` would also read '1.5' as a date).
+  const after = response.headers.get('retry-after') ?? ''
+  const wait = /^\d+$/.test(after) ? Number(after) * 1000 : /[a-z]/i.test(after) ? Date.parse(after) - Date.now() : NaN
   return new HttpError(response.status, data, eventIds, Number.isNaN(wait) ? undefined : Math.max(0, wait), cause)
 }
 
@@ -80,17 +80,14 @@ export async function sendBatch(
     response = await ky.post(options.url, {
       headers: { 'content-type': 'application/json', ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }) },
       timeout: options.timeoutMs,
-      // ky's request has no body, so the clone ky keeps for retries costs nothing; each attempt posts the
-      // events still pending. The fetch is looked up per call, so one patched after createClient is used.
-      fetch: (request, requestInit) =>
-        (options.fetch ?? fetch)((request as Request).url, {
-          ...requestInit,
-          method: 'POST',
-          headers: (request as Request).headers,
-          signal: (request as Request).signal,
-          body: batchBody(pending, tail),
-          ...(init.keepalive && { keepalive: true }),
-        }),
+      // ky's request has no body, so the clone ky keeps for retries costs nothing; each attempt posts a
+      // Request of the events still pending (built from parts: happy-dom's `new Request(request, { body })`
+      // keeps the old body). The fetch is looked up per call, so one patched after createClient is used.
+      fetch: (request, requestInit) => {
+        const { url, headers, signal } = request as Request
+        const body = batchBody(pending, tail)
+        return (options.fetch ?? fetch)(new Request(url, { method: 'POST', headers, signal, body, ...(init.keepalive && { keepalive: true }) }), requestInit)
+      },
       retry: {
         limit: options.maxRetries,
         methods: ['post'],
@@ -113,7 +110,9 @@ export async function sendBatch(
     })
   } catch (error) {
     forgetCreated(error)
-    throw toError(error, ids())
+    // A partial 500 on the last attempt that created every event is a success.
+    if (pending.length > 0 || created.length === 0) throw toError(error, ids())
+    return { event_ids: created, success: true }
   }
   const text = await response.text().catch(() => '')
   let body: unknown = text

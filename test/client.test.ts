@@ -438,6 +438,19 @@ describe('startModelEvent', () => {
     expect(errors).toMatchObject([{ name: 'DroppedError', reason: 'already_ended', eventIds: [span.event_id] }])
   })
 
+  test('an end() called again from inside log() (onError, beforeSend) is ignored, not logged twice', async () => {
+    const errors: HoneyHiveError[] = []
+    let span: ReturnType<ReturnType<typeof createClient>['startModelEvent']> | undefined
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const hh = createClient({ baseUrl, onError: (error) => (errors.push(error), error.name === 'ValidationError' && span?.end()) })
+    span = hh.startModelEvent({ model: 'gpt-4o' })
+    span.end({ start_time: 'yesterday' as never })
+    await hh.flush()
+    expect(honeyhive.events).toEqual([])
+    expect(errors.map((error) => error.name)).toEqual(['ValidationError', 'DroppedError'])
+    expect(errors[1]).toMatchObject({ reason: 'already_ended', eventIds: [span.event_id] })
+  })
+
   test('fail() records the error message', async () => {
     const { honeyhive, hh } = await setup()
     const span = hh.startModelEvent({ model: 'gpt-4o' })

@@ -124,6 +124,11 @@ describe('createModelEventBatch', () => {
     const error = await hh.createModelEventBatch({ model_events: [{ event_id: uuid(1) }] }).catch((e) => e)
     expect(error).toMatchObject({ name: 'HttpError', status: 502, eventIds: [uuid(1)] })
     expect(isHoneyHiveError(error)).toBe(true)
+    // From another realm (an iframe, a worker): no shared prototype, the same shape.
+    expect(isHoneyHiveError({ name: 'HttpError', message: 'HoneyHive answered 502', eventIds: [uuid(1)], status: 502 })).toBe(true)
+    expect(isHoneyHiveError({ message: 'not ours', eventIds: [] })).toBe(false)
+    expect(isHoneyHiveError(new Error('not ours'))).toBe(false)
+    expect(isHoneyHiveError(null)).toBe(false)
     expect(error.cause).toBeDefined()
     expect(posts(honeyhive)).toHaveLength(3)
   })
@@ -195,6 +200,45 @@ describe('createModelEventBatch', () => {
     expect(storedIds((posts(honeyhive)[1].body as { model_events: [] }).model_events)).toEqual([uuid(3), uuid(4)])
   })
 
+  test('a partial 500 that created every event resolves, even on the last attempt', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const hh = createClient({ baseUrl, maxRetries: 0 })
+    honeyhive.fail({ status: 500, created: 2 })
+    const response = await hh.createModelEventBatch({ model_events: [{ event_id: uuid(1) }, { event_id: uuid(2) }] })
+    expect(response).toMatchObject({ success: true, event_ids: [uuid(1), uuid(2)] })
+    expect(posts(honeyhive)).toHaveLength(1)
+  })
+
+  test('a custom fetch gets a whole Request it can forward alone (a service binding, a logging wrapper)', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: 'hh-key' })
+    const seen: string[] = []
+    const hh = createClient({
+      baseUrl,
+      apiKey: 'hh-key',
+      maxRetries: 1,
+      fetch: (input) => {
+        const request = input as Request
+        seen.push(`${request.method} ${request.url}`)
+        return fetch(request)
+      },
+    })
+    honeyhive.fail({ status: 503 })
+    await expect(hh.createModelEventBatch({ model_events: [{ event_id: uuid(1) }] })).resolves.toMatchObject({ event_ids: [uuid(1)] })
+    expect(seen).toEqual([`POST ${baseUrl}/events/model/batch`, `POST ${baseUrl}/events/model/batch`])
+    expect(storedIds(honeyhive.events)).toEqual([uuid(1)])
+  })
+
+  test('reads Retry-After: 0 as no wait, and a malformed Retry-After as none', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const errors: unknown[] = []
+    const hh = createClient({ baseUrl, maxRetries: 0 })
+    for (const retryAfter of ['0', '1.5', 'soon']) {
+      honeyhive.fail({ status: 429, retryAfter: retryAfter as never })
+      await hh.createModelEventBatch({ model_events: [{}] }).catch((error) => errors.push(error))
+    }
+    expect(errors.map((error) => (error as HttpError).retryAfterMs)).toEqual([0, undefined, undefined])
+  })
+
   test('rejects with InvalidResponseError when a 200 breaks the contract', async () => {
     const hh = createClient({ baseUrl: 'http://127.0.0.1:9', fetch: async () => Response.json({ ok: true }) })
     const error = await hh.createModelEventBatch({ model_events: [{ event_id: uuid(1) }] }).catch((e) => e)
@@ -231,6 +275,9 @@ describe('createClient options', () => {
     [{ maxEventBytes: 10 }, 'maxEventBytes'],
     [{ maxBatchBytes: 2048 }, 'maxBatchBytes'],
     [{ sampleRate: 2 }, 'sampleRate'],
+    [{ sampleRate: null }, 'sampleRate'],
+    [{ flushAt: null }, 'flushAt'],
+    [{ baseUrl: null }, 'baseUrl'],
     [{ baseUrl: 'api.honeyhive.ai' }, 'baseUrl'],
     [{ apiKey: '' }, 'apiKey'],
     [{ onError: 'log' }, 'onError'],
