@@ -113,8 +113,8 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     return {
       event_id,
       end: (result = {}) => finish(result),
-      fail: (error, result = {}) =>
-        finish({ ...result, error: error instanceof Error ? error.message : typeof error === 'string' ? error : toJson(error) }),
+      // An Error is sent as its message, as in log().
+      fail: (error, result = {}) => finish({ ...result, error: error instanceof Error || typeof error === 'string' ? (error as string) : toJson(error) }),
     }
   }
 

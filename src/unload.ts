@@ -124,10 +124,10 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
       bytes += envelope
       if (inFlight + bytes > keepaliveBytes) return undefined
       inFlight += bytes
-      let released = false
+      // Idempotent: a second call releases nothing.
       return () => {
-        if (!released) inFlight -= bytes
-        released = true
+        inFlight -= bytes
+        bytes = 0
       }
     },
     stop() {
