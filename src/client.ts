@@ -63,7 +63,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   }
   const debug = options.debug ? (message: string) => console.debug(`[honeyhive-edge] ${message}`) : noop
   const report = (error: HoneyHiveError): void => {
-    debug(`${error.name}: ${error.message}`)
+    debug(String(error))
     try {
       options.onError?.(error)
     } catch {
@@ -81,7 +81,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     try {
       if (closed) {
         id = String(event?.event_id ?? randomId())
-        delivery.reject(new DroppedError('shutdown', 'log() after shutdown(): not sent', [id]))
+        delivery.reject(new DroppedError('shutdown', 'log() after shutdown(): not sent; create a new client', [id]))
         return id
       }
       const { id: given, encoded, error } = prepareEvent(event, options)

@@ -74,7 +74,7 @@ export function createDelivery(
     if (entries.length > 0) reject(new DroppedError(reason, message, entries.map((entry) => entry.id)))
   }
   const dropOverflow = (entries: Entry[]): void =>
-    drop(entries, 'queue_full', 'queue full (maxQueueSize): oldest events dropped')
+    drop(entries, 'queue_full', 'queue full: oldest events dropped; raise maxQueueSize or see why sends fail')
 
   function arm(): void {
     if (timer !== undefined || stopped || queue.size === 0) return

@@ -93,9 +93,9 @@ export class DroppedError extends HoneyHiveError {
 
 /**
  * True for any error of this library, also across realms (iframes, workers) where `instanceof` fails:
- * an error-like object with a `name` ending in `Error`, a `message` string and an `eventIds` array.
+ * an object with a `name` ending in `Error` and an `eventIds` array.
  */
 export function isHoneyHiveError(error: unknown): error is HoneyHiveError {
-  const { name, message, eventIds } = (error ?? {}) as Partial<HoneyHiveError>
-  return error instanceof HoneyHiveError || (/Error$/.test(name!) && typeof message === 'string' && Array.isArray(eventIds))
+  const { name, eventIds } = (error ?? {}) as Partial<HoneyHiveError>
+  return error instanceof HoneyHiveError || (/Error$/.test(name!) && Array.isArray(eventIds))
 }

@@ -41,7 +41,7 @@ export const retryStatuses = [408, 429, 500, 502, 503, 504]
 function toError(error: unknown, eventIds: string[]): HoneyHiveError {
   const { name, message, response, data } = (error ?? {}) as { name?: string; message?: string; response: Response; data?: unknown }
   // ky's errors hold the request, Authorization header included: the cause keeps only name and message.
-  const cause = Object.assign(new Error(message ?? String(error)), { name: name ?? 'Error' })
+  const cause = { name, message }
   if (name === 'TimeoutError') return new TimeoutError(eventIds, cause)
   if (name !== 'HTTPError') return new NetworkError(eventIds, cause)
   // Retry-After: seconds or an HTTP date (which has letters: `Date.parse` would also read '1.5' as a date).

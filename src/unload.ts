@@ -110,7 +110,7 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
     if (text) {
       localStorage.removeItem(key)
       delivery.requeue((JSON.parse(text) as Array<{ event_id: string }>).map((event) => ({ ...encodeEvent(event, Infinity), seq: 0 })))
-      setTimeout(delivery.flush, 0)
+      setTimeout(delivery.flush)
     }
   } catch (cause) {
     // No storage at all (sandboxed frame, cookies blocked) loses nothing here; a broken entry does.
