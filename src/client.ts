@@ -58,9 +58,8 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   const options = resolveOptions(clientOptions)
   const stamp = check(modelEventSchema, { session_id: options.sessionId, project: options.project, source: options.source }).issues?.[0]
   if (stamp) throw new ConfigError(stamp.path === 'session_id' ? 'sessionId' : stamp.path, stamp.message)
-  if (options.sessionProperties !== undefined && check(sessionPropertiesSchema, options.sessionProperties).issues) {
-    throw new ConfigError('sessionProperties', 'must be { session_name?, start_time?, user_properties?, metadata? }')
-  }
+  const props = options.sessionProperties === undefined ? undefined : check(sessionPropertiesSchema, options.sessionProperties).issues?.[0]
+  if (props) throw new ConfigError('sessionProperties', `${props.path} ${props.message}`)
   const debug = options.debug ? (message: string) => console.debug(`[honeyhive-edge] ${message}`) : noop
   const report = (error: HoneyHiveError): void => {
     debug(String(error))
@@ -91,7 +90,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
       if (encoded) delivery.enqueue(encoded)
     } catch (cause) {
       // A throwing getter or toJSON in the caller's data.
-      delivery.reject(new HoneyHiveError('Unreadable event (a getter or toJSON threw); not sent', [(id ||= randomId())], cause))
+      delivery.reject(new HoneyHiveError('Unreadable event: a getter or toJSON threw', [(id ||= randomId())], cause))
     }
     return id
   }
@@ -142,7 +141,8 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
         delivery.stop()
         page?.stop()
         const flushed = await delivery.flush()
-        delivery.drop(delivery.takeAll(), 'shutdown', 'shutdown() could not deliver these events')
+        const left = delivery.takeAll().map((entry) => entry.id)
+        if (left.length > 0) delivery.reject(new DroppedError('shutdown', 'shutdown() could not deliver these events', left))
         return flushed
       })()),
   }

@@ -1,6 +1,6 @@
 import type { EncodedEvent } from './encode.js'
 import { byteLength } from './encode.js'
-import { DroppedError, HttpError, InvalidResponseError, NetworkError, TimeoutError, type DropReason, type HoneyHiveError } from './errors.js'
+import { DroppedError, HttpError, InvalidResponseError, NetworkError, TimeoutError, type HoneyHiveError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { createQueue, type Entry } from './queue.js'
 import { batchBody, retryStatuses, sendBatch, type TransportOptions } from './transport.js'
@@ -70,11 +70,15 @@ export function createDelivery(
     totals[bucket] += error.eventIds.length
     report(error)
   }
-  function drop(entries: EncodedEvent[], reason: DropReason, message: string): void {
-    if (entries.length > 0) reject(new DroppedError(reason, message, entries.map((entry) => entry.id)))
+  // Events a full queue pushes out are counted at once and reported once per task: in an outage every
+  // log() pushes one out, and one error per call would flood onError.
+  let overflow: string[] = []
+  function dropOverflow(entries: Entry[]): void {
+    if (entries.length === 0) return
+    totals.dropped += entries.length
+    if (overflow.push(...entries.map((entry) => entry.id)) > entries.length) return
+    queueMicrotask(() => report(new DroppedError('queue_full', 'queue full: oldest events dropped; raise maxQueueSize or see why sends fail', overflow.splice(0))))
   }
-  const dropOverflow = (entries: Entry[]): void =>
-    drop(entries, 'queue_full', 'queue full: oldest events dropped; raise maxQueueSize or see why sends fail')
 
   function arm(): void {
     if (timer !== undefined || stopped || queue.size === 0) return
@@ -149,7 +153,7 @@ export function createDelivery(
       // else 1 s, 2 s, 4 s ... up to 60 s while it stays down.
       const retryAfter = (error as HttpError).retryAfterMs
       outageRounds++
-      if (retryAfter === undefined) backoffUntil = Date.now() + Math.min(1000 * 2 ** (outageRounds - 1), 60_000)
+      if (retryAfter === undefined) backoffUntil = Date.now() + Math.min(500 * 2 ** outageRounds, 60_000)
       else pausedUntil = Date.now() + Math.min(retryAfter, options.maxRetryAfterMs)
       return undelivered
     } finally {
@@ -177,7 +181,6 @@ export function createDelivery(
     },
     stats,
     reject,
-    drop,
     /** The transport settings of this client, counting retries into `stats().retried`. */
     transport,
     /** Takes every queued event out (for page-hide sending); the batch in flight stays with its request. */

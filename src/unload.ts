@@ -42,7 +42,7 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
   const key = `honeyhive-edge:${options.batchUrl}`
   const envelope = byteLength(batchBody([], tail))
   const ids = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
-  const lost = (entries: Entry[], cause: unknown): void =>
+  const lost = (entries: Entry[], cause?: unknown): void =>
     delivery.reject(new DroppedError('storage', 'Page hidden: events neither sent nor stored', ids(entries), cause))
   // Beacons cannot carry headers (field notes §2): with an apiKey and no beaconUrl, a keepalive fetch does.
   const beaconUrl = options.beaconUrl ?? (options.apiKey ? undefined : options.batchUrl)
@@ -86,7 +86,8 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
     } catch (cause) {
       return lost(entries, cause)
     }
-    if (kept < entries.length) lost(entries.slice(kept), `over ${storeChars} characters stored`)
+    // Over storeChars: no cause to give.
+    if (kept < entries.length) lost(entries.slice(kept))
   }
 
   // Closing a tab fires pagehide then visibilitychange (field notes §2): the first takes the queue, so the

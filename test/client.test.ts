@@ -268,10 +268,17 @@ describe('failure policy', () => {
       fetch: (input, init) => (up ? fetch(input, init) : Promise.reject(new TypeError('fetch failed'))),
     })
     const ids = Array.from({ length: 80 }, (_, i) => hh.log(chat(i)))
+    // The first 20 are in flight; of the 60 waiting, the 10 oldest went at once: counted at once, and
+    // reported once for the whole burst, not once per log() call.
+    expect(hh.stats()).toMatchObject({ queued: 70, dropped: 10 })
     await hh.flush()
     expect(hh.stats()).toMatchObject({ queued: 50, dropped: 30, sent: 0 })
-    const dropped = errors.filter((error) => error instanceof DroppedError).flatMap((error) => error.eventIds)
-    expect(dropped.sort()).toEqual(ids.slice(0, 30).sort())
+    // Then the failed batch came back to the front and pushed out 20 more: a second report.
+    const drops = errors.filter((error) => error instanceof DroppedError)
+    expect(drops.map((error) => [(error as DroppedError).reason, error.eventIds])).toEqual([
+      ['queue_full', ids.slice(20, 30)],
+      ['queue_full', ids.slice(0, 20)],
+    ])
     expect(errors.some((error) => error.name === 'NetworkError')).toBe(true)
     up = true
     expect(await hh.flush()).toMatchObject({ sent: 50, queued: 0 })
