@@ -1,4 +1,4 @@
-import { ConfigError, HttpError, type HoneyHiveError } from './errors.js'
+import { ConfigError, HoneyHiveError, HttpError } from './errors.js'
 import { resolveOptions, type FetchLike } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema } from './schema.js'
@@ -26,7 +26,11 @@ export interface RelayOptions {
   timeoutMs?: number
   /** Upstream retries after the first attempt. @default 3 */
   maxRetries?: number
-  /** Receives upstream failures (key-free, without `cause`). @default logs the message with console.error */
+  /**
+   * Receives upstream failures (key-free, without `cause`) and, once per origin, posts from an origin not in
+   * `allowedOrigins` (a wrong list otherwise loses every beacon in silence: `sendBeacon` cannot see a 403).
+   * @default logs the message with console.error
+   */
   onError?: (error: HoneyHiveError) => void
 }
 
@@ -100,6 +104,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new ConfigError('maxBodyBytes', 'must be a whole number of bytes, at least 1024')
   if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new ConfigError('maxEvents', 'must be a whole number above 0')
   const allowed = new Set(allowedOrigins)
+  // Refused origins already reported; bounded, since anyone can send any Origin.
+  const refused = new Set<string>()
   const redact = (text: string): string => text.split(apiKey).join('[redacted]')
   const report = (error: HoneyHiveError): void => {
     // ky's errors in `cause` carry the upstream request, Authorization header included.
@@ -137,7 +143,13 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     }
 
     if (request.method !== 'POST' && request.method !== 'OPTIONS') return refuse(405, 'Use POST', { allow: 'POST, OPTIONS' })
-    if (!allowed.has(origin)) return refuse(403, 'Origin not allowed; add it to allowedOrigins')
+    if (!allowed.has(origin)) {
+      if (request.method === 'POST' && refused.size < 100 && !refused.has(origin)) {
+        refused.add(origin)
+        report(new HoneyHiveError(`Refused a POST from origin ${JSON.stringify(origin)}: not in allowedOrigins (reported once per origin)`))
+      }
+      return refuse(403, 'Origin not allowed; add it to allowedOrigins')
+    }
     if (request.method === 'OPTIONS') {
       // Only content-type: the browser never sends Authorization, the relay adds it.
       return answer(204, null, { 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' })

@@ -53,6 +53,20 @@ describe('createRelay refusals', () => {
     expect(honeyhive.requests).toHaveLength(0)
   })
 
+  test('reports a refused origin to onError once per origin, so a wrong allowedOrigins list is noticed', async () => {
+    const { relay, errors } = await setup()
+    for (const origin of ['https://evil.example', 'https://evil.example', 'https://app.example.com:8443']) {
+      expect((await read(await relay(post(JSON.stringify(batch()), { origin })))).status).toBe(403)
+    }
+    expect(errors.map((error) => error.message)).toEqual([
+      'Refused a POST from origin "https://evil.example": not in allowedOrigins (reported once per origin)',
+      'Refused a POST from origin "https://app.example.com:8443": not in allowedOrigins (reported once per origin)',
+    ])
+    // Past 100 distinct origins nothing more is kept or reported.
+    for (let i = 0; i < 150; i++) await relay(post('{}', { origin: `https://spam${i}.example` }))
+    expect(errors).toHaveLength(100)
+  })
+
   test('refuses a POST with no Origin header, and an origin that differs only by scheme or port', async () => {
     const { relay, honeyhive } = await setup()
     const none = new Request('https://relay.example.com/', { method: 'POST', body: JSON.stringify(batch()) })
