@@ -8,7 +8,7 @@ import { batchRequestSchema, check, modelEventSchema, sessionPropertiesSchema, t
 import { sendBatch, sessionTail } from './transport.js'
 import { watchPageHide, type PageHooks } from './unload.js'
 
-/** What `end(result)` may add to a model event: any of its fields (ids and start time are kept). */
+/** What `end(result)` may add to a model event: any of its fields; they override all but `event_id`. */
 export type ModelEventResult = Partial<ModelEvent>
 
 /** A model call being timed; see `startModelEvent`. */
@@ -100,7 +100,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     const start_time = Date.now()
     const event_id = init.event_id ?? randomId()
     let ended = false
-    const finish = (fields: ModelEventResult): string => {
+    const finish = (fields?: ModelEventResult): string => {
       // Marked ended before logging: onError or beforeSend may call end() again from inside log().
       if (ended) report(new DroppedError('already_ended', `end()/fail() again on ${event_id}: ignored`, [event_id]))
       else {
@@ -111,9 +111,9 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     }
     return {
       event_id,
-      end: (result = {}) => finish(result),
+      end: finish,
       // An Error is sent as its message, as in log().
-      fail: (error, result = {}) => finish({ ...result, error: error instanceof Error || typeof error === 'string' ? (error as string) : toJson(error) }),
+      fail: (error, result) => finish({ ...result, error: error instanceof Error || typeof error === 'string' ? (error as string) : toJson(error) }),
     }
   }
 
@@ -127,7 +127,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     const events = model_events.map((event) => prepareEvent(event, { ...options, sampleRate: 1 }))
     const refused = events.find((event) => event.error)?.error
     if (refused) throw refused
-    return sendBatch(events.flatMap((event) => event.encoded ?? []), Object.keys(session).length > 0 ? sessionTail(session) : tail, delivery.transport)
+    return sendBatch(events.flatMap((event) => event.encoded ?? []), sessionTail(session) || tail, delivery.transport)
   }
 
   return {

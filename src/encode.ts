@@ -48,7 +48,8 @@ const sizeOf = (value: unknown): number => byteLength(JSON.stringify(value) ?? '
  */
 function shrink(value: unknown, excess: number): unknown {
   if (typeof value === 'string') {
-    const keep = Math.max(0, value.length - excess - 40)
+    // `excess` is in bytes: cut the share of characters that carries them (multi-byte text keeps more).
+    const keep = Math.max(0, Math.floor(value.length * (1 - (excess + 40) / byteLength(value))))
     return `${value.slice(0, keep)}…[truncated ${value.length - keep} chars]`
   }
   if (typeof value !== 'object' || value === null) return value

@@ -26,7 +26,7 @@ export interface ClientOptions {
   flushIntervalMs?: number
   /** Most JSON bytes in one request; bigger batches are cut. @default 512 KiB (524288) */
   maxBatchBytes?: number
-  /** Most JSON bytes of one event; larger events are truncated field by field, largest first. @default 256 KiB (262144) */
+  /** JSON bytes of one event; larger events are truncated to about this, largest fields first. @default 256 KiB (262144) */
   maxEventBytes?: number
   /** Most events held; when full, the oldest is dropped and reported. @default 1000 */
   maxQueueSize?: number
@@ -46,7 +46,7 @@ export interface ClientOptions {
   sampleRate?: number
   /** Receives every failure that happens in the background. @default none (failures are only counted) */
   onError?: (error: HoneyHiveError) => void
-  /** Logs each batch (size, status, retries) to the console. Never logs the API key. @default false */
+  /** Logs batches sent, retries, truncations and errors with `console.debug`. Never logs the API key. @default false */
   debug?: boolean
 }
 
@@ -85,8 +85,9 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (!(typeof resolved.sampleRate === 'number' && resolved.sampleRate >= 0 && resolved.sampleRate <= 1)) fail('sampleRate', 'must be a number from 0 to 1')
   // Never echo the key: it may be a real key with a typo.
   if (resolved.apiKey !== undefined && !(resolved.apiKey as unknown as string)?.trim?.()) fail('apiKey', 'must be a non-empty string')
-  for (const key of ['fetch', 'beforeSend', 'onError']) {
-    if (resolved[key] !== undefined && typeof resolved[key] !== 'function') fail(key, 'must be a function')
+  const types = { fetch: 'function', beforeSend: 'function', onError: 'function', singleSession: 'boolean', debug: 'boolean', beaconUrl: 'string' }
+  for (const [key, type] of Object.entries(types)) {
+    if (resolved[key] !== undefined && typeof resolved[key] !== type) fail(key, `must be a ${type}`)
   }
   let url: URL | undefined
   try {

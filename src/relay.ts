@@ -22,7 +22,7 @@ export interface RelayOptions {
   source?: string
   /** The `fetch` used upstream. @default globalThis.fetch, looked up at call time */
   fetch?: FetchLike
-  /** Time limit of one upstream attempt, in ms. @default 5000 (all attempts fit in Workers' ~30 s of waitUntil) */
+  /** Time limit of one upstream attempt, in ms. @default 5000 (all attempts fit in Workers' ~30 s of waitUntil without Retry-After waits) */
   timeoutMs?: number
   /** Upstream retries after the first attempt. @default 3 */
   maxRetries?: number

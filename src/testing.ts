@@ -1,8 +1,8 @@
 import { batchRequestSchema, check, modelEventSchema, type BatchRequest, type ModelEvent } from './schema.js'
 
-/** One scripted answer of the fake, used by the next request that reaches it. */
+/** One scripted answer of the fake, used by the next valid POST to the batch route (not by preflights or refused requests). */
 export interface Fault {
-  /** HTTP status to answer; a 2xx stores the events and answers normally. @default 500, or 200 for a fault that only has `delayMs` */
+  /** HTTP status to answer; a 2xx stores the events and answers 200 normally (unless `body` is set). @default 500, or 200 for a fault that only has `delayMs` */
   status?: number
   /** `Retry-After` header value: seconds, or an HTTP date. */
   retryAfter?: number | string
@@ -33,7 +33,7 @@ export interface ReceivedRequest {
 export interface FakeHoneyHiveOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>` (else 401). */
   apiKey?: string
-  /** Answer CORS preflights and add CORS headers, as a browser-facing endpoint must. @default true */
+  /** Add CORS headers to every answer, as a browser-facing endpoint must (preflights get 204 either way). @default true */
   cors?: boolean
 }
 

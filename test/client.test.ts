@@ -341,6 +341,20 @@ describe('encoding', () => {
     expect(stored).toMatchObject({ outputs: { answer: 'ok' }, model: 'gpt-4o' })
   })
 
+  test('truncating multi-byte text keeps as much of it as fits, not as many characters as the excess has bytes', async () => {
+    const { honeyhive, hh } = await setup({ maxEventBytes: 64 * 1024, maxBatchBytes: 128 * 1024 })
+    hh.log({ ...chat(1), inputs: { document: '日本語のテキスト'.repeat(10_000) } })
+    await hh.flush()
+    const stored = honeyhive.events[0]
+    const bytes = new TextEncoder().encode(JSON.stringify(stored)).length
+    expect(bytes).toBeLessThanOrEqual(64 * 1024)
+    // 3 bytes per character: about 21,000 of the 80,000 characters fit; the old byte-for-character cut kept none.
+    const document = String((stored.inputs as { document: string }).document)
+    expect(document.length).toBeGreaterThan(15_000)
+    expect(document).toMatch(/^日本語のテキスト日本語/)
+    expect(document).toMatch(/…\[truncated \d+ chars\]$/)
+  })
+
   test('truncation never cuts children_ids: a big event still arrives with every child id, beside the small one', async () => {
     const { honeyhive, hh, errors } = await setup({ maxEventBytes: 2048, maxBatchBytes: 8192 })
     const children = Array.from({ length: 30 }, () => crypto.randomUUID())

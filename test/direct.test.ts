@@ -281,6 +281,9 @@ describe('createClient options', () => {
     [{ baseUrl: 'api.honeyhive.ai' }, 'baseUrl'],
     [{ apiKey: '' }, 'apiKey'],
     [{ onError: 'log' }, 'onError'],
+    [{ singleSession: 'yes' }, 'singleSession'],
+    [{ debug: 'no' }, 'debug'],
+    [{ beaconUrl: 5 }, 'beaconUrl'],
     [{ sessionId: 'abc' }, 'sessionId'],
     [{ sessionProperties: { start_time: 'now' } }, 'sessionProperties'],
   ])('refuses %o synchronously with a ConfigError naming %s', (options, option) => {
