@@ -29,7 +29,7 @@ export interface HoneyHiveClient {
   startModelEvent(init?: ModelEvent): ModelEventSpan
   /** Sends everything queued so far, waiting for batches in flight. Never rejects. */
   flush(): Promise<FlushResult>
-  /** Flushes, then stops timers and listeners; later `log()` calls are reported, not sent. */
+  /** Flushes, then stops timers and listeners and drops what could not go (counted in `dropped`); later `log()` calls are reported, not sent. */
   shutdown(): Promise<FlushResult>
   /** Running totals since creation. */
   stats(): Stats
@@ -143,7 +143,8 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
         const flushed = await delivery.flush()
         const left = delivery.takeAll().map((entry) => entry.id)
         if (left.length > 0) delivery.reject(new DroppedError('shutdown', 'shutdown() could not deliver these events', left))
-        return flushed
+        // What could not go is dropped now, not queued.
+        return { ...flushed, dropped: flushed.dropped + left.length, queued: 0 }
       })()),
   }
 }

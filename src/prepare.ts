@@ -38,7 +38,7 @@ export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared
     try {
       const result = options.beforeSend(event as ModelEvent)
       if (result === null) return { id }
-      if (typeof result !== 'object' || Array.isArray(result)) throw new TypeError('beforeSend returned neither an object nor null')
+      if (typeof result !== 'object' || Array.isArray(result)) throw new TypeError('beforeSend must return an object or null')
       // The id log() returned stays the event's id.
       event = { ...result, event_id: id }
     } catch (cause) {

@@ -6,7 +6,7 @@ import * as v from 'valibot'
 // still see it.
 
 const text = v.optional(v.string())
-const time = v.optional(v.custom<number>(Number.isFinite, 'must be a finite number of milliseconds'))
+const time = v.optional(v.custom<number>(Number.isFinite, 'must be a finite number (ms)'))
 const uuid = v.custom<string>((input) => typeof input === 'string' && /^[\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12}$/i.test(input), 'must be a UUID string')
 const id = v.optional(uuid)
 /** A JSON object: anything but `null` and arrays. */

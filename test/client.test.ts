@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { createClient, DroppedError, HttpError, ValidationError, type ClientOptions, type HoneyHiveError, type ModelEvent } from '../src/index.js'
 import { createFakeHoneyHive } from '../src/testing.js'
-import { posts, startFakeHoneyHive, storedIds } from './helpers/fake-server.js'
+import { deadBaseUrl, posts, startFakeHoneyHive, storedIds } from './helpers/fake-server.js'
 
 type Body = { model_events: ModelEvent[] }
 const bodies = (honeyhive: Parameters<typeof posts>[0]) => posts(honeyhive).map((request) => request.body as Body)
@@ -493,6 +493,15 @@ describe('lifecycle', () => {
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(storedIds(honeyhive.events)).toEqual([id])
     expect(errors).toMatchObject([{ name: 'DroppedError', reason: 'shutdown', eventIds: [late] }])
+  })
+
+  test('shutdown() during an outage resolves what it could not deliver as dropped, with nothing left queued', async () => {
+    const errors: HoneyHiveError[] = []
+    const hh = createClient({ baseUrl: await deadBaseUrl(), maxRetries: 0, onError: (error) => errors.push(error) })
+    const ids = [hh.log(chat(1)), hh.log(chat(2))]
+    expect(await hh.shutdown()).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
+    expect(hh.stats()).toMatchObject({ queued: 0, dropped: 2 })
+    expect(errors.at(-1)).toMatchObject({ name: 'DroppedError', reason: 'shutdown', eventIds: ids })
   })
 
   test('stats() keeps running totals', async () => {
