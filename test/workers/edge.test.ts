@@ -118,4 +118,22 @@ describe('the client in workerd', () => {
     expect(await eventsWith([id])).toHaveLength(1)
     expect(hh.stats()).toMatchObject({ sent: 1, retried: 2 })
   })
+
+  test('a fetch that forwards only the Request it gets (a service binding) delivers, key and body included', async () => {
+    const seen: string[] = []
+    const hh = createClient({
+      apiKey: workersKey,
+      baseUrl: upstream,
+      // As `fetch: (request) => env.HONEYHIVE.fetch(request)` would: nothing but the Request is passed on.
+      fetch: (input) => {
+        const request = input as Request
+        seen.push(`${request.method} ${request.headers.get('authorization') === `Bearer ${workersKey}`}`)
+        return fetch(request)
+      },
+    })
+    const id = hh.log({ model: 'gpt-4o' })
+    expect(await hh.flush()).toMatchObject({ sent: 1, failed: 0 })
+    expect(seen).toEqual(['POST true'])
+    expect(await eventsWith([id])).toHaveLength(1)
+  })
 })
