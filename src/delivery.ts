@@ -72,12 +72,13 @@ export function createDelivery(
   }
   // Events a full queue pushes out are counted at once and reported once per task: in an outage every
   // log() pushes one out, and one error per call would flood onError.
-  let overflow: string[] = []
+  const overflow: string[] = []
   function dropOverflow(entries: Entry[]): void {
     if (entries.length === 0) return
     totals.dropped += entries.length
-    if (overflow.push(...entries.map((entry) => entry.id)) > entries.length) return
-    queueMicrotask(() => report(new DroppedError('queue_full', 'queue full: oldest events dropped; raise maxQueueSize or see why sends fail', overflow.splice(0))))
+    const reportPending = overflow.length > 0
+    overflow.push(...entries.map((entry) => entry.id))
+    if (!reportPending) queueMicrotask(() => report(new DroppedError('queue_full', 'queue full: oldest events dropped; raise maxQueueSize or see why sends fail', overflow.splice(0))))
   }
 
   function arm(): void {
