@@ -67,7 +67,7 @@ export async function sendBatch(
   const created: string[] = []
   /** After a partial 500 (`{ event_ids, errors, success }`), moves the events it created out of `pending`. */
   const forgetCreated = (error: unknown): void => {
-    const { response, data } = error as Partial<KyHttpError<BatchResponse>>
+    const { response, data } = (error ?? {}) as Partial<KyHttpError<BatchResponse>>
     const ids = response?.status === 500 && (data as BatchResponse)?.event_ids
     if (!Array.isArray(ids)) return
     const done = new Set(ids.map(String))

@@ -228,6 +228,15 @@ describe('createModelEventBatch', () => {
     expect(storedIds(honeyhive.events)).toEqual([uuid(1)])
   })
 
+  test('a fetch that rejects with something other than an Error still gives a NetworkError naming the events', async () => {
+    for (const reason of [undefined, null, 'offline']) {
+      const hh = createClient({ baseUrl: 'http://127.0.0.1:9', maxRetries: 0, fetch: () => Promise.reject(reason) })
+      const error = await hh.createModelEventBatch({ model_events: [{ event_id: uuid(1) }] }).catch((e) => e)
+      expect(error).toBeInstanceOf(NetworkError)
+      expect(error.eventIds).toEqual([uuid(1)])
+    }
+  })
+
   test('reads Retry-After: 0 as no wait, and a malformed Retry-After as none', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     const errors: unknown[] = []
