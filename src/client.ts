@@ -95,10 +95,10 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     return id
   }
 
-  function startModelEvent(init: ModelEvent = {}): ModelEventSpan {
+  function startModelEvent(init?: ModelEvent): ModelEventSpan {
     const startedAt = performance.now()
     const start_time = Date.now()
-    const event_id = init.event_id ?? randomId()
+    const event_id = init?.event_id ?? randomId()
     let ended = false
     const finish = (fields?: ModelEventResult): string => {
       // Marked ended before logging: onError or beforeSend may call end() again from inside log().

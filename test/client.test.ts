@@ -472,6 +472,14 @@ describe('startModelEvent', () => {
     expect(errors[1]).toMatchObject({ reason: 'already_ended', eventIds: [span.event_id] })
   })
 
+  test('startModelEvent(null) neither throws nor loses the event', async () => {
+    const { honeyhive, hh } = await setup()
+    const span = hh.startModelEvent(null as never)
+    expect(span.end({ model: 'gpt-4o' })).toBe(span.event_id)
+    await hh.flush()
+    expect(storedIds(honeyhive.events)).toEqual([span.event_id])
+  })
+
   test('fail() records the error message', async () => {
     const { honeyhive, hh } = await setup()
     const span = hh.startModelEvent({ model: 'gpt-4o' })
