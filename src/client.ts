@@ -75,9 +75,10 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   page = watchPageHide({ options, tail, delivery, report, debug })
   let closed: Promise<FlushResult> | undefined
 
-  function log(event: ModelEvent): string {
-    let id = ''
+  /** log(), reading the event inside its guard: `read` may throw (a revoked proxy, a throwing getter). */
+  function record(read: () => ModelEvent, id = ''): string {
     try {
+      const event = read()
       if (closed) {
         id = String(event?.event_id ?? randomId())
         delivery.reject(new DroppedError('shutdown', 'log() after shutdown(): not sent; create a new client', [id]))
@@ -94,26 +95,27 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     }
     return id
   }
+  const log = (event: ModelEvent): string => record(() => event)
 
   function startModelEvent(init?: ModelEvent): ModelEventSpan {
     const startedAt = performance.now()
     const start_time = Date.now()
     const event_id = init?.event_id ?? randomId()
     let ended = false
-    const finish = (fields?: ModelEventResult): string => {
+    const finish = (read: () => ModelEventResult | undefined): string => {
       // Marked ended before logging: onError or beforeSend may call end() again from inside log().
       if (ended) report(new DroppedError('already_ended', `end()/fail() again on ${event_id}: ignored`, [event_id]))
       else {
         ended = true
-        log({ ...init, start_time, end_time: Date.now(), duration: performance.now() - startedAt, ...fields, event_id })
+        record(() => ({ ...init, start_time, end_time: Date.now(), duration: performance.now() - startedAt, ...read(), event_id }), event_id)
       }
       return event_id
     }
     return {
       event_id,
-      end: finish,
+      end: (result) => finish(() => result),
       // An Error is sent as its message, as in log().
-      fail: (error, result) => finish({ ...result, error: error instanceof Error || typeof error === 'string' ? (error as string) : toJson(error) }),
+      fail: (error, result) => finish(() => ({ ...result, error: error instanceof Error || typeof error === 'string' ? (error as string) : toJson(error) })),
     }
   }
 
@@ -122,7 +124,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     const given = (body as { model_events?: Array<{ error?: unknown }> })?.model_events
     if (Array.isArray(given)) body = { ...(body as object), model_events: given.map((event) => (event?.error instanceof Error ? { ...event, error: event.error.message } : event)) }
     const result = check(batchRequestSchema, body)
-    if (!result.output) throw new ValidationError('batch request', result.issues)
+    if (!result.output) throw new ValidationError(result.issues)
     const { model_events, ...session } = result.output
     const events = model_events.map((event) => prepareEvent(event, { ...options, sampleRate: 1 }))
     const refused = events.find((event) => event.error)?.error

@@ -78,7 +78,7 @@ export function createDelivery(
     totals.dropped += entries.length
     const reportPending = overflow.length > 0
     overflow.push(...entries.map((entry) => entry.id))
-    if (!reportPending) queueMicrotask(() => report(new DroppedError('queue_full', 'queue full: oldest events dropped; raise maxQueueSize or see why sends fail', overflow.splice(0))))
+    if (!reportPending) queueMicrotask(() => report(new DroppedError('queue_full', 'queue full: oldest events dropped; raise maxQueueSize', overflow.splice(0))))
   }
 
   function arm(): void {

@@ -29,8 +29,8 @@ export class ValidationError extends HoneyHiveError {
   override name = 'ValidationError' as const
   /** Every problem found, each with its dotted field path. */
   declare readonly issues: Issue[]
-  constructor(what: string, issues: Issue[], eventIds?: string[]) {
-    super(`Invalid ${what}, not sent: ${issues.map((i) => (i.path ? `${i.path}: ` : '') + i.message).join('; ')}`, eventIds)
+  constructor(issues: Issue[], eventIds?: string[]) {
+    super(`Not sent, invalid: ${issues.map((i) => (i.path ? `${i.path}: ` : '') + i.message).join('; ')}`, eventIds)
     this.issues = issues
   }
 }
@@ -46,7 +46,7 @@ export class HttpError extends HoneyHiveError {
   declare readonly retryAfterMs: number | undefined
   constructor(status: number, body: unknown, eventIds: string[], retryAfterMs?: number, cause?: unknown) {
     const said = (body as { message?: unknown })?.message
-    super(`HoneyHive answered ${status}${said === undefined ? '' : `: ${said}`}`, eventIds, cause)
+    super(`HoneyHive answered ${status}${said ? `: ${said}` : ''}`, eventIds, cause)
     Object.assign(this, { status, body, retryAfterMs })
   }
 }

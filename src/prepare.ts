@@ -19,7 +19,7 @@ export interface Prepared {
 export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     const id = randomId()
-    return { id, error: new ValidationError('model event', [{ path: '', message: 'must be an object' }], [id]) }
+    return { id, error: new ValidationError([{ path: '', message: 'an event must be an object' }], [id]) }
   }
   // The defaults' keys come first so that V8 copies the input into an object of known shape; a spread
   // copy followed by new keys measured 2-3x slower per log() (bench/README.md).
@@ -48,6 +48,6 @@ export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared
   }
   if (options.sampleRate < 1 && unitHash(String(event.session_id ?? id)) >= options.sampleRate) return { id }
   const result = check(modelEventSchema, event)
-  if (!result.output) return { id, error: new ValidationError('model event', result.issues, [id]) }
+  if (!result.output) return { id, error: new ValidationError(result.issues, [id]) }
   return { id, encoded: encodeEvent(result.output, options.maxEventBytes) }
 }

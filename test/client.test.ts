@@ -480,6 +480,21 @@ describe('startModelEvent', () => {
     expect(storedIds(honeyhive.events)).toEqual([span.event_id])
   })
 
+  test('end()/fail() with unreadable data (a revoked proxy, a throwing toJSON) report it and never throw', async () => {
+    const { honeyhive, hh, errors } = await setup()
+    const { proxy, revoke } = Proxy.revocable({ response: 'x' }, {})
+    revoke()
+    const spans = [hh.startModelEvent({ model: 'a' }), hh.startModelEvent({ model: 'b' })]
+    expect(spans[0].end(proxy as never)).toBe(spans[0].event_id)
+    expect(spans[1].fail({ toJSON: () => { throw new Error('no JSON') } })).toBe(spans[1].event_id)
+    await hh.flush()
+    expect(honeyhive.events).toEqual([])
+    expect(errors.map((error) => [error.name, error.eventIds])).toEqual([
+      ['HoneyHiveError', [spans[0].event_id]],
+      ['HoneyHiveError', [spans[1].event_id]],
+    ])
+  })
+
   test('fail() records the error message', async () => {
     const { honeyhive, hh } = await setup()
     const span = hh.startModelEvent({ model: 'gpt-4o' })
