@@ -18,6 +18,8 @@ const config = {
   burst: 100,
   // Caps per phase (a peer that cannot keep up is measured over what it did in that time).
   timeLimitMs: quick ? 10_000 : 30_000,
+  // Rounds of the two target ratios (the first is the table's run; the others alternate the pair).
+  rounds: 3,
 }
 const contenders = ['bare', 'naive', 'honeyhive-edge', 'posthog-js-lite', 'langfuse']
 
@@ -108,9 +110,19 @@ async function main() {
       results[name][phase] = await runChild(name, phase, url)
     }
   }
+  // The two target ratios again, in extra rounds that alternate the pair (bare/ours for CPU, naive/ours
+  // end to end), each run in a fresh child under its own server tag: the median of the per-round ratios
+  // is what the target lines judge, since one run on a shared machine can swing either way.
+  const rounds = { cpu: [results['honeyhive-edge'].cpu.cpuUsPerCall / results.bare.cpu.cpuUsPerCall], e2e: [results['honeyhive-edge'].e2e.deliveredPerSec / results.naive.e2e.deliveredPerSec] }
+  for (let round = 2; round <= config.rounds; round++) {
+    const run = (name, phase) => runChild(name, phase, `http://127.0.0.1:${port}/${name}-${phase}-r${round}`)
+    rounds.cpu.push((await run('honeyhive-edge', 'cpu')).cpuUsPerCall / (await run('bare', 'cpu')).cpuUsPerCall)
+    const baseline = await run('naive', 'e2e')
+    rounds.e2e.push((await run('honeyhive-edge', 'e2e')).deliveredPerSec / baseline.deliveredPerSec)
+  }
   server.close()
   server.closeAllConnections()
-  if (process.argv.includes('--json')) console.log(JSON.stringify({ config, results }))
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ config, results, rounds }))
 
   const naive = results.naive
   const rows = [['contender', 'CPU µs/log', '× bare', 'µs/log idle', 'CPU µs/event e2e', 'delivered/s', '× naive', 'requests', 'peak RSS MB', 'outage RSS +MB', '2nd half +MB', 'outage heap +MB', 'outage queue']]
@@ -141,17 +153,20 @@ async function main() {
 
   const ours = results['honeyhive-edge']
   const ratio = (a, b) => a / b
-  const cpuRatio = ratio(ours.cpu.cpuUsPerCall, results.bare.cpu.cpuUsPerCall)
-  const rateRatio = ratio(ours.e2e.deliveredPerSec, naive.e2e.deliveredPerSec)
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+  const spread = (values) => `median of ${values.length} rounds: ${values.map((value) => fmt(value, 2)).join(', ')}`
+  const cpuRatio = median(rounds.cpu)
+  const rateRatio = median(rounds.e2e)
   const peers = ['posthog-js-lite', 'langfuse'].filter((p) => results[p].e2e.deliveredPerSec !== undefined)
   const ahead = peers.every((p) => ours.e2e.deliveredPerSec > results[p].e2e.deliveredPerSec)
   console.log('')
-  console.log(`target CPU per log() ≤ 1.5× bare work (push + JSON.stringify + valibot safeParse): ${fmt(cpuRatio, 2)}× ${cpuRatio <= 1.5 ? 'met' : 'MISSED'}`)
-  console.log(`target delivered/s ≥ 0.8× naive: ${fmt(rateRatio, 2)}× ${rateRatio >= 0.8 ? 'met' : 'MISSED'}; ahead of ${peers.join(' and ')}: ${ahead ? 'yes' : 'NO'}`)
+  console.log(`target CPU per log() ≤ 1.5× bare work (push + JSON.stringify + valibot safeParse): ${fmt(cpuRatio, 2)}× ${cpuRatio <= 1.5 ? 'met' : 'MISSED'} (${spread(rounds.cpu)})`)
+  console.log(`target delivered/s ≥ 0.8× naive: ${fmt(rateRatio, 2)}× ${rateRatio >= 0.8 ? 'met' : 'MISSED'} (${spread(rounds.e2e)}); ahead of ${peers.join(' and ')}: ${ahead ? 'yes' : 'NO'}`)
   const naiveHalf = naive.outage.rssSecondHalf
+  const signed = (bytes) => `${bytes >= 0 ? '+' : ''}${fmt(mb(bytes), 1)}`
   console.log(
-    `target outage RSS growth bounded by the queue: +${fmt(mb(ours.outage.rssGrowth), 1)} MB in all, +${fmt(mb(ours.outage.rssSecondHalf), 1)} MB over the second half ` +
-      `(naive: +${fmt(mb(naiveHalf), 1)} MB), heap +${fmt(mb(ours.outage.heapGrowth), 1)} MB with ${ours.outage.queued} queued (maxQueueSize default)`,
+    `target outage RSS growth bounded by the queue: ${signed(ours.outage.rssGrowth)} MB in all, ${signed(ours.outage.rssSecondHalf)} MB over the second half ` +
+      `(naive: ${signed(naiveHalf)} MB), heap ${signed(ours.outage.heapGrowth)} MB with ${ours.outage.queued} queued (maxQueueSize default)`,
   )
   for (const name of contenders) {
     for (const [phase, result] of Object.entries(results[name])) {
