@@ -59,7 +59,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   const stamp = check(modelEventSchema, { session_id: options.sessionId, project: options.project, source: options.source }).issues?.[0]
   if (stamp) throw new ConfigError(stamp.path === 'session_id' ? 'sessionId' : stamp.path, stamp.message)
   const props = options.sessionProperties === undefined ? undefined : check(sessionPropertiesSchema, options.sessionProperties).issues?.[0]
-  if (props) throw new ConfigError('sessionProperties', `${props.path} ${props.message}`)
+  if (props) throw new ConfigError('sessionProperties', `${props.path} ${props.message}`.trim())
   const debug = options.debug ? (message: string) => console.debug(`[honeyhive-edge] ${message}`) : noop
   const report = (error: HoneyHiveError): void => {
     debug(String(error))
@@ -79,15 +79,16 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   function record(read: () => ModelEvent, id = ''): string {
     try {
       const event = read()
+      id ||= String(event?.event_id ?? '')
       if (closed) {
-        id = String(event?.event_id ?? randomId())
-        delivery.reject(new DroppedError('shutdown', 'log() after shutdown(): not sent; create a new client', [id]))
+        id ||= randomId()
+        delivery.reject(new DroppedError('shutdown', 'log() after shutdown(): not sent', [id]))
         return id
       }
       const { id: given, encoded, error } = prepareEvent(event, options)
       id = given
       if (error) delivery.reject(error)
-      if (encoded?.truncated) debug(`event ${id} truncated to maxEventBytes`)
+      if (encoded?.truncated) debug(`truncated ${id}`)
       if (encoded) delivery.enqueue(encoded)
     } catch (cause) {
       // A throwing getter or toJSON in the caller's data.
@@ -100,7 +101,12 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   function startModelEvent(init?: ModelEvent): ModelEventSpan {
     const startedAt = performance.now()
     const start_time = Date.now()
-    const event_id = init?.event_id ?? randomId()
+    let event_id = randomId()
+    try {
+      event_id = init?.event_id ?? event_id
+    } catch {
+      // A revoked proxy or throwing getter as init: the span keeps its own id, end() reports the rest.
+    }
     let ended = false
     const finish = (read: () => ModelEventResult | undefined): string => {
       // Marked ended before logging: onError or beforeSend may call end() again from inside log().
@@ -135,7 +141,8 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   return {
     log,
     startModelEvent,
-    flush: delivery.flush,
+    // After shutdown() nothing is sent any more: flush() answers what shutdown() did.
+    flush: () => closed ?? delivery.flush(),
     stats: delivery.stats,
     createModelEventBatch,
     shutdown: () =>

@@ -1,6 +1,6 @@
 import type { EncodedEvent } from './encode.js'
 import { byteLength } from './encode.js'
-import { DroppedError, HttpError, InvalidResponseError, NetworkError, TimeoutError, type HoneyHiveError } from './errors.js'
+import { DroppedError, HoneyHiveError, HttpError, InvalidResponseError, NetworkError, TimeoutError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { createQueue, type Entry } from './queue.js'
 import { batchBody, retryStatuses, sendBatch, type TransportOptions } from './transport.js'
@@ -78,7 +78,8 @@ export function createDelivery(
     totals.dropped += entries.length
     const reportPending = overflow.length > 0
     overflow.push(...entries.map((entry) => entry.id))
-    if (!reportPending) queueMicrotask(() => report(new DroppedError('queue_full', 'queue full: oldest events dropped; raise maxQueueSize', overflow.splice(0))))
+    // A timer, not a microtask: an onError that logs again must not starve the page or process.
+    if (!reportPending) setTimeout(() => report(new DroppedError('queue_full', 'queue full: oldest events dropped; raise maxQueueSize', overflow.splice(0))))
   }
 
   function arm(): void {
@@ -131,7 +132,8 @@ export function createDelivery(
       debug(`sent ${batch.length} events, ${bytes} bytes`)
       return []
     } catch (caught) {
-      const error = caught as HoneyHiveError
+      // sendBatch rejects only with our errors; anything else still keeps the batch, as a network error.
+      const error = caught instanceof HoneyHiveError ? caught : new NetworkError(batch.map((entry) => entry.id), caught)
       const left = new Set(error.eventIds)
       const undelivered = batch.filter((entry) => left.has(entry.id))
       totals.sent += batch.length - undelivered.length

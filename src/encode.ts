@@ -48,9 +48,9 @@ const sizeOf = (value: unknown): number => byteLength(JSON.stringify(value) ?? '
  */
 function shrink(value: unknown, excess: number): unknown {
   if (typeof value === 'string') {
-    // `excess` is in bytes: cut the share of characters that carries them (multi-byte text keeps more).
-    const keep = Math.max(0, Math.floor(value.length * (1 - (excess + 40) / byteLength(value))))
-    return `${value.slice(0, keep)}…[truncated ${value.length - keep} chars]`
+    // The longest start that fits in UTF-8 bytes; encodeInto never writes half a surrogate pair.
+    const { read = 0 } = new TextEncoder().encodeInto(value, new Uint8Array(Math.max(0, byteLength(value) - excess - 40)))
+    return `${value.slice(0, read)}…[truncated ${value.length - read} chars]`
   }
   if (typeof value !== 'object' || value === null) return value
   const copy = (Array.isArray(value) ? [...value] : { ...value }) as Record<string, unknown>

@@ -84,8 +84,10 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   }
   if (!(typeof resolved.sampleRate === 'number' && resolved.sampleRate >= 0 && resolved.sampleRate <= 1)) fail('sampleRate', 'must be a number from 0 to 1')
   // Never echo the key: it may be a real key with a typo.
-  if (resolved.apiKey !== undefined && !(resolved.apiKey as unknown as string)?.trim?.()) fail('apiKey', 'must be a non-empty string')
-  const types = { fetch: 'function', beforeSend: 'function', onError: 'function', singleSession: 'boolean', debug: 'boolean', beaconUrl: 'string' }
+  for (const key of ['apiKey', 'beaconUrl']) {
+    if (resolved[key] !== undefined && !(resolved[key] as string)?.trim?.()) fail(key, 'must be a non-empty string')
+  }
+  const types = { fetch: 'function', beforeSend: 'function', onError: 'function', singleSession: 'boolean', debug: 'boolean' }
   for (const [key, type] of Object.entries(types)) {
     if (resolved[key] !== undefined && typeof resolved[key] !== type) fail(key, `must be a ${type}`)
   }

@@ -99,7 +99,7 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
     for (let budget = hideBytes - inFlight - envelope; fit < entries.length && (budget -= entries[fit].bytes + 1) >= 0; ) fit++
     const unsent = send(entries.slice(0, fit)).concat(entries.slice(fit))
     if (unsent.length > 0) store(unsent)
-    debug(`page hidden: ${unsent.length} of ${entries.length} events stored`)
+    debug(`hidden: ${unsent.length}/${entries.length} stored`)
   }
   const onVisibility = (): void => void (doc.visibilityState === 'hidden' && onHide())
 

@@ -293,6 +293,7 @@ describe('createClient options', () => {
     [{ singleSession: 'yes' }, 'singleSession'],
     [{ debug: 'no' }, 'debug'],
     [{ beaconUrl: 5 }, 'beaconUrl'],
+    [{ beaconUrl: '' }, 'beaconUrl'],
     [{ sessionId: 'abc' }, 'sessionId'],
     [{ sessionProperties: { start_time: 'now' } }, 'sessionProperties'],
   ])('refuses %o synchronously with a ConfigError naming %s', (options, option) => {
