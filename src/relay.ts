@@ -95,7 +95,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const { apiKey, allowedOrigins, maxBodyBytes = relayDefaults.maxBodyBytes, maxEvents = relayDefaults.maxEvents, onError, ...rest } = relayOptions
   // Never echo the key's value: it may be a real key with a typo.
   if (typeof apiKey !== 'string' || apiKey.trim() === '') throw new ConfigError('apiKey', 'must be a non-empty string (e.g. the HH_API_KEY secret)')
-  const options = { ...resolveOptions({ ...rest, apiKey, timeoutMs: rest.timeoutMs ?? relayDefaults.timeoutMs }), sampleRate: 1 }
+  // Only undefined takes the relay's default: null is refused by resolveOptions, as for the client.
+  const options = { ...resolveOptions({ ...rest, apiKey, timeoutMs: rest.timeoutMs === undefined ? relayDefaults.timeoutMs : rest.timeoutMs, onError }), sampleRate: 1 }
   const stamps = check(modelEventSchema, { project: options.project, source: options.source })
   if (stamps.issues) throw new ConfigError(stamps.issues[0].path, stamps.issues[0].message)
   if (!Array.isArray(allowedOrigins) || allowedOrigins.length === 0) throw new ConfigError('allowedOrigins', "list the exact origins allowed, e.g. ['https://app.example.com']")

@@ -345,6 +345,8 @@ describe('createRelay configuration', () => {
     [{ apiKey: key, allowedOrigins: [app], baseUrl: 'ftp://x' }, 'baseUrl'],
     [{ apiKey: key, allowedOrigins: [app], timeoutMs: -1 }, 'timeoutMs'],
     [{ apiKey: key, allowedOrigins: [app], project: 42 }, 'project'],
+    [{ apiKey: key, allowedOrigins: [app], timeoutMs: null }, 'timeoutMs'],
+    [{ apiKey: key, allowedOrigins: [app], onError: 'log' }, 'onError'],
   ])('throws a ConfigError naming the option, never the key (%#)', (options, option) => {
     let thrown: unknown
     try {
