@@ -1,4 +1,3 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +8,7 @@ import { serve } from '../../src/node.js'
 import { createFakeHoneyHive } from '../../src/testing.js'
 import type { ClientOptions } from '../../src/index.js'
 import { posts } from '../helpers/fake-server.js'
+import { hasWrangler, startWranglerDev, type WranglerDev } from '../helpers/wrangler-dev.js'
 
 // The production path end to end: a page in headless Chromium loads the *built* bundle, logs events with
 // `baseUrl` at the relay Worker of wrangler.toml (served by `wrangler dev`, workerd, offline), and goes away;
@@ -18,10 +18,8 @@ import { posts } from '../helpers/fake-server.js'
 // Chromium (Debian's, never a downloaded one), wrangler and workerd are all needed. A missing one fails the
 // run under CI=true; locally this file is skipped with a hint.
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const bin = (name: string) => join(root, 'node_modules', '.bin', name)
 const executablePath = '/usr/bin/chromium'
 const hasChromium = existsSync(executablePath)
-const hasWrangler = existsSync(bin('wrangler')) && spawnSync(bin('workerd'), ['--version'], { stdio: 'ignore' }).status === 0
 const available = hasChromium && hasWrangler
 const ci = process.env.CI === 'true'
 const missing = [
@@ -43,19 +41,13 @@ globalThis.createClient = createClient
 
 type Server = Awaited<ReturnType<typeof serve>>
 const servers: Server[] = []
-let wrangler: ChildProcess | undefined
-let output = ''
+let relay: WranglerDev | undefined
+const output = () => relay?.output() ?? ''
 let relayUrl = ''
 let allowedOrigin = ''
 let foreignOrigin = ''
 let context: BrowserContext | undefined
 let home = ''
-
-async function freePort(): Promise<number> {
-  const server = await serve(() => new Response(null))
-  await server.close()
-  return server.port
-}
 
 /** A page origin on loopback serving the test page and the built bundle. */
 async function pageServer(bundle: string): Promise<string> {
@@ -87,7 +79,7 @@ async function logInPage(origin: string, count: number, options: ClientOptions =
 }
 
 /** Lines wrangler dev logged for POSTs to the batch URL with `status` (how the test sees a beacon reach workerd). */
-const relayLog = (status: number) => output.split('\n').filter((line) => line.includes(`POST /events/model/batch ${status}`)).length
+const relayLog = (status: number) => output().split('\n').filter((line) => line.includes(`POST /events/model/batch ${status}`)).length
 const storedIds = () => honeyhive.events.map((event) => event.event_id)
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -101,22 +93,6 @@ describe.skipIf(!available && !ci)('beacons from headless Chromium through the r
     // Two page origins: only the first is in the relay's allowed origins.
     allowedOrigin = await pageServer(bundle)
     foreignOrigin = await pageServer(bundle)
-    const port = await freePort()
-    relayUrl = `http://127.0.0.1:${port}`
-    // detached: its own process group (setsid), so the whole group, workerd included, can be stopped.
-    wrangler = spawn(
-      bin('wrangler'),
-      ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false',
-        '--persist-to', join(home, 'state'), '--var', `HH_API_KEY:${key}`, '--var', `HH_BASE_URL:${upstream.url}`, '--var', `HH_ALLOWED_ORIGINS:${allowedOrigin}`],
-      {
-        cwd: root,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_LOG_PATH: join(home, 'logs') },
-      },
-    )
-    wrangler.stdout?.on('data', (chunk) => (output += chunk))
-    wrangler.stderr?.on('data', (chunk) => (output += chunk))
     // Chromium starts while workerd does.
     const launching = chromium.launchPersistentContext(join(home, 'profile'), {
       executablePath,
@@ -124,32 +100,14 @@ describe.skipIf(!available && !ci)('beacons from headless Chromium through the r
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     })
     launching.then((launched) => (context = launched)).catch(() => undefined)
-    await vi.waitFor(
-      async () => {
-        if (wrangler?.exitCode !== null) throw new Error(`wrangler dev exited:\n${redact(output)}`)
-        await fetch(relayUrl, { method: 'OPTIONS' }).then((response) => response.body?.cancel())
-      },
-      { timeout: 25_000, interval: 100 },
-    )
+    relay = await startWranglerDev({ apiKey: key, baseUrl: upstream.url, allowedOrigins: allowedOrigin }, redact)
+    relayUrl = relay.url
     context = await launching
   }, 30_000)
 
   afterAll(async () => {
     await context?.close()
-    const group = wrangler?.pid
-    if (group && wrangler?.exitCode === null) {
-      const exited = new Promise((resolve) => wrangler?.once('exit', resolve))
-      process.kill(-group, 'SIGTERM')
-      const timer = setTimeout(() => process.kill(-group, 'SIGKILL'), 5000)
-      await exited
-      clearTimeout(timer)
-    }
-    // workerd children outlive wrangler unless their whole group goes.
-    if (group) {
-      try {
-        process.kill(-group, 'SIGKILL')
-      } catch {}
-    }
+    await relay?.stop()
     await Promise.all(servers.splice(0).map((server) => server.close()))
     if (home) rmSync(home, { recursive: true, force: true })
   })
@@ -191,7 +149,7 @@ describe.skipIf(!available && !ci)('beacons from headless Chromium through the r
     const readable = await Promise.all(answers)
     expect(readable.some((answer) => answer.startsWith('202 ') && flushed.every((id) => answer.includes(id))), readable.join('\n')).toBe(true)
     expect(readable.every((answer) => answer.endsWith('#false')), 'a relay answer to the page contains the key').toBe(true)
-    expect(output.includes(key), 'wrangler output contains the key').toBe(false)
+    expect(output().includes(key), 'wrangler output contains the key').toBe(false)
   })
 
   test('a tab navigating away delivers its queue by beacon the same way', async () => {
