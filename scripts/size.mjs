@@ -19,7 +19,8 @@ const bundle = 'dist/honeyhive-edge.min.js'
  * and valibot with our schema 1.8 KiB (10.1 KiB together), which leaves 2.9 KiB for the client, page
  * unload included, against 4.8 KiB today (bench/README.md lists what costs bytes and what was cut).
  */
-const gzipBudget = 15 * 1024
+// + 100 B: what issue 10 allows the core for the span's firstToken() (measured: 64 B).
+const gzipBudget = 15 * 1024 + 100
 const gzipTarget = 13 * 1024
 
 let failed = false

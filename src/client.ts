@@ -19,6 +19,11 @@ export interface ModelEventSpan {
   end(result?: ModelEventResult): string
   /** Ends the call as failed: sets `error` to the message of `error`, then logs it like `end`. */
   fail(error: unknown, result?: ModelEventResult): string
+  /**
+   * Marks the first token (the first non-empty output of a stream): the event gets
+   * `metadata.time_to_first_token_ms`, ms since `startModelEvent` on a monotonic clock. Later calls are ignored.
+   */
+  firstToken(): void
 }
 
 /** The object `createClient` returns. */
@@ -108,12 +113,18 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
       // A revoked proxy or throwing getter as init: the span keeps its own id, end() reports the rest.
     }
     let ended = false
+    let firstTokenMs: number | undefined
     const finish = (read: () => ModelEventResult | undefined): string => {
       // Marked ended before logging: onError or beforeSend may call end() again from inside log().
       if (ended) report(new DroppedError('already_ended', `end()/fail() again on ${event_id}: ignored`, [event_id]))
       else {
         ended = true
-        record(() => ({ ...init, start_time, end_time: Date.now(), duration: performance.now() - startedAt, ...read(), event_id }), event_id)
+        record(() => {
+          const event: ModelEvent = { ...init, start_time, end_time: Date.now(), duration: performance.now() - startedAt, ...read(), event_id }
+          // A metadata that is not an object is left for the schema to refuse.
+          if (firstTokenMs !== undefined && typeof (event.metadata ?? {}) == 'object') event.metadata = { time_to_first_token_ms: firstTokenMs, ...event.metadata }
+          return event
+        }, event_id)
       }
       return event_id
     }
@@ -122,6 +133,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
       end: (result) => finish(() => result),
       // An Error is sent as its message, as in log().
       fail: (error, result) => finish(() => ({ ...result, error: error instanceof Error || typeof error === 'string' ? (error as string) : toJson(error) })),
+      firstToken: () => void (firstTokenMs ??= performance.now() - startedAt),
     }
   }
 

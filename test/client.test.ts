@@ -555,6 +555,25 @@ describe('startModelEvent', () => {
     expect(reports).toBeLessThan(1000)
   })
 
+  test('firstToken() records metadata.time_to_first_token_ms once, beside the metadata the call sets', async () => {
+    const { honeyhive, hh } = await setup()
+    const span = hh.startModelEvent({ model: 'gpt-4o', metadata: { turn: 1 } })
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    span.firstToken()
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    span.firstToken()
+    span.end({ metadata: { turn: 1, finish_reason: 'stop' } })
+    const silent = hh.startModelEvent({ model: 'gpt-4o' })
+    silent.fail(new Error('no output'))
+    await hh.flush()
+    const [timed, failed] = honeyhive.events
+    const ttft = timed.metadata!.time_to_first_token_ms as number
+    expect(ttft).toBeGreaterThanOrEqual(25)
+    expect(ttft).toBeLessThan(timed.duration! - 20)
+    expect(timed.metadata).toEqual({ time_to_first_token_ms: ttft, turn: 1, finish_reason: 'stop' })
+    expect(failed.metadata).toBeUndefined()
+  })
+
   test('fail() records the error message', async () => {
     const { honeyhive, hh } = await setup()
     const span = hh.startModelEvent({ model: 'gpt-4o' })
