@@ -1,8 +1,8 @@
 import { toJson } from './encode.js'
 import { createDelivery, type FlushResult, type Stats } from './delivery.js'
-import { ConfigError, DroppedError, HoneyHiveError, ValidationError } from './errors.js'
+import { ConfigError, DroppedError, HoneyHiveError, ValidationError, redactSecret } from './errors.js'
 import { randomId } from './ids.js'
-import { resolveOptions, type ClientOptions } from './options.js'
+import { resolveOptions, shutdownTimeoutMs, type ClientOptions } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema, sessionPropertiesSchema, type BatchResponse, type ModelEvent } from './schema.js'
 import { sendBatch, sessionTail } from './transport.js'
@@ -32,10 +32,16 @@ export interface HoneyHiveClient {
   log(event: ModelEvent): string
   /** Starts timing a model call; `end()` or `fail()` logs it once with `start_time`, `end_time`, `duration`. */
   startModelEvent(init?: ModelEvent): ModelEventSpan
-  /** Sends everything queued so far, waiting for batches in flight. Never rejects. */
-  flush(): Promise<FlushResult>
-  /** Flushes, then stops timers and listeners and drops what could not go (counted in `dropped`); later `log()` calls are reported, not sent. */
-  shutdown(): Promise<FlushResult>
+  /**
+   * Sends everything queued so far, waiting for batches in flight; resolves what became of those events.
+   * Never rejects. With `timeoutMs`, resolves by then at the latest: what is left stays queued.
+   */
+  flush(options?: FlushOptions): Promise<FlushResult>
+  /**
+   * Flushes within `timeoutMs` (default 10 s), then stops timers and listeners, aborts what is in flight and
+   * drops what could not go (reported, counted in `dropped`); later `log()` calls are reported, not sent.
+   */
+  shutdown(options?: FlushOptions): Promise<FlushResult>
   /** Running totals since creation. */
   stats(): Stats
   /**
@@ -47,7 +53,18 @@ export interface HoneyHiveClient {
   createModelEventBatch(body: unknown): Promise<BatchResponse>
 }
 
+/** Options of `flush()` and `shutdown()`. */
+export interface FlushOptions {
+  /** Resolve by then at the latest, in ms (Workers end `waitUntil` work ~30 s after the response). @default none for flush(), 10000 for shutdown() */
+  timeoutMs?: number
+}
+
 const noop = (): void => {}
+/** A usable deadline, or undefined: anything but a number from 0 up is ignored (flush() never rejects). */
+const deadline = (options?: FlushOptions): number | undefined => {
+  const ms = options?.timeoutMs
+  return typeof ms === 'number' && ms >= 0 ? Math.min(ms, 2 ** 31 - 1) : undefined
+}
 
 /**
  * Creates a client. No timer or request starts until the first event; in browsers it adds the page-hide
@@ -67,6 +84,8 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   if (props) throw new ConfigError('sessionProperties', `${props.path} ${props.message}`.trim())
   const debug = options.debug ? (message: string) => console.debug(`[honeyhive-edge] ${message}`) : noop
   const report = (error: HoneyHiveError): void => {
+    // An upstream may quote the key back (a proxy, a WAF): never let it reach a log or onError.
+    redactSecret(error, options.apiKey)
     debug(String(error))
     try {
       options.onError?.(error)
@@ -94,7 +113,10 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
       id = given
       if (error) delivery.reject(error)
       if (encoded?.truncated) debug(`truncated ${id}`)
-      if (encoded) delivery.enqueue(encoded)
+      if (encoded) {
+        delivery.enqueue(encoded)
+        page?.logged()
+      }
     } catch (cause) {
       // A throwing getter or toJSON in the caller's data.
       delivery.reject(new HoneyHiveError('Unreadable event: a getter or toJSON threw', [(id ||= randomId())], cause))
@@ -138,6 +160,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   }
 
   async function createModelEventBatch(body: unknown): Promise<BatchResponse> {
+    if (closed) throw new DroppedError('shutdown', 'createModelEventBatch() after shutdown(): not sent', [])
     // As in log(): an Error given as `error` is sent as its message.
     const given = (body as { model_events?: Array<{ error?: unknown }> })?.model_events
     if (Array.isArray(given)) body = { ...(body as object), model_events: given.map((event) => (event?.error instanceof Error ? { ...event, error: event.error.message } : event)) }
@@ -147,25 +170,24 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     const events = model_events.map((event) => prepareEvent(event, { ...options, sampleRate: 1 }))
     const refused = events.find((event) => event.error)?.error
     if (refused) throw refused
-    return sendBatch(events.flatMap((event) => event.encoded ?? []), sessionTail(session) || tail, delivery.transport)
+    const encoded = events.flatMap((event) => event.encoded ?? [])
+    // Nothing to create (none given, or beforeSend dropped them all): no request.
+    if (encoded.length === 0) return { event_ids: [], success: true }
+    return sendBatch(encoded, sessionTail(session) || tail, delivery.transport)
   }
 
   return {
     log,
     startModelEvent,
     // After shutdown() nothing is sent any more: flush() answers what shutdown() did.
-    flush: () => closed ?? delivery.flush(),
+    flush: (flushOptions) => closed ?? delivery.flush(deadline(flushOptions)),
     stats: delivery.stats,
     createModelEventBatch,
-    shutdown: () =>
-      (closed ??= (async () => {
-        delivery.stop()
-        page?.stop()
-        const flushed = await delivery.flush()
-        const left = delivery.takeAll().map((entry) => entry.id)
-        if (left.length > 0) delivery.reject(new DroppedError('shutdown', 'shutdown() could not deliver these events', left))
-        // What could not go is dropped now, not queued.
-        return { ...flushed, dropped: flushed.dropped + left.length, queued: 0 }
-      })()),
+    shutdown: (flushOptions) => {
+      delivery.stop()
+      page?.stop()
+      // What could not go within the deadline is dropped now, not queued.
+      return (closed ??= delivery.flush(deadline(flushOptions) ?? shutdownTimeoutMs, 'shutdown()'))
+    },
   }
 }

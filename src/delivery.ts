@@ -1,7 +1,8 @@
 import type { EncodedEvent } from './encode.js'
 import { byteLength } from './encode.js'
 import { DroppedError, HoneyHiveError, HttpError, InvalidResponseError, NetworkError, TimeoutError } from './errors.js'
-import type { ResolvedOptions } from './options.js'
+import { holdExit, releaseExit } from './exit.js'
+import { shutdownTimeoutMs, type ResolvedOptions } from './options.js'
 import { createQueue, type Entry } from './queue.js'
 import { batchBody, retryStatuses, sendBatch, type TransportOptions } from './transport.js'
 
@@ -13,13 +14,13 @@ export interface Stats {
   sent: number
   /** Events the server refused for good (a 4xx other than 408/429, or 413 for a single event). */
   failed: number
-  /** Events the client gave up on without a server verdict: invalid, queue overflow, beforeSend threw, shutdown. */
+  /** Events the client gave up on without a server verdict: invalid, queue overflow, beforeSend threw, sent too often, shutdown. */
   dropped: number
   /** Requests sent again after a retryable failure. */
   retried: number
 }
 
-/** What one `flush()` did: events sent, failed and dropped while it ran, and what is still queued. */
+/** What one `flush()` did with the events queued when it was called: sent, failed, dropped; and what is still queued. */
 export interface FlushResult {
   sent: number
   failed: number
@@ -27,8 +28,12 @@ export interface FlushResult {
   queued: number
 }
 
+type Bucket = 'sent' | 'failed' | 'dropped'
+type Watch = Record<Bucket, number> & { last: number }
+
 const isRetryable = (error: HoneyHiveError): boolean =>
   error instanceof NetworkError || error instanceof TimeoutError || (error instanceof HttpError && retryStatuses.includes(error.status))
+const idsOf = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
 
 /**
  * The delivery engine: the queue, when to send, and the failure policy for batches. One batch is in flight
@@ -43,10 +48,19 @@ export function createDelivery(
 ) {
   const queue = createQueue(options.maxQueueSize)
   const totals: Stats = { queued: 0, sent: 0, failed: 0, dropped: 0, retried: 0 }
-  const batchBudget = options.maxBatchBytes - byteLength(batchBody([], tail))
+  const batchBytes = options.maxBatchBytes - byteLength(batchBody([], tail))
+  // A full queue sends too: with maxQueueSize under flushAt, waiting for flushAt would only drop events.
+  const sendAt = Math.min(options.flushAt, options.maxQueueSize)
+  // An event sent this often in attempts that may have stored it (two rounds of retries) is given up.
+  const maxSends = 2 * (options.maxRetries + 1)
+  // Learned from a 413 (a relay's maxEvents, a proxy's body limit) and kept: later batches start at the size that worked.
+  let batchCount = options.flushAt
+  let stopper = new AbortController()
   const transport: TransportOptions = {
     ...options,
     url: options.batchUrl,
+    maxTimeoutMs: Math.max(options.timeoutMs, 60_000),
+    signal: stopper.signal,
     onRetry(attempt, error) {
       totals.retried++
       debug(`retry ${attempt}: ${error.message}`)
@@ -62,12 +76,19 @@ export function createDelivery(
   let backoffUntil = 0
   let outageRounds = 0
   let stopped = false
+  // Each running flush() counts the events that were queued when it was called, and only those.
+  const watches = new Set<Watch>()
 
   const stats = (): Stats => ({ ...totals, queued: queue.size + inFlight.length })
 
+  function count(bucket: Bucket, entries: Entry[]): void {
+    totals[bucket] += entries.length
+    for (const watch of watches) for (const entry of entries) if (entry.seq <= watch.last) watch[bucket]++
+  }
   /** Counts and reports events given up on: by the client (`dropped`) or refused by the server (`failed`). */
-  function reject(error: HoneyHiveError, bucket: 'dropped' | 'failed' = 'dropped'): void {
-    totals[bucket] += error.eventIds.length
+  function reject(error: HoneyHiveError, bucket: Bucket = 'dropped', entries?: Entry[]): void {
+    if (entries) count(bucket, entries)
+    else totals[bucket] += error.eventIds.length
     report(error)
   }
   // Events a full queue pushes out are counted at once and reported once per task: in an outage every
@@ -75,9 +96,9 @@ export function createDelivery(
   const overflow: string[] = []
   function dropOverflow(entries: Entry[]): void {
     if (entries.length === 0) return
-    totals.dropped += entries.length
+    count('dropped', entries)
     const reportPending = overflow.length > 0
-    overflow.push(...entries.map((entry) => entry.id))
+    overflow.push(...idsOf(entries))
     // A timer, not a microtask: an onError that logs again must not starve the page or process.
     if (!reportPending) setTimeout(() => report(new DroppedError('queue_full', 'queue full: oldest events dropped; raise maxQueueSize', overflow.splice(0))))
   }
@@ -88,7 +109,7 @@ export function createDelivery(
       timer = undefined
       start()
     }, Math.max(options.flushIntervalMs, Math.max(pausedUntil, backoffUntil) - Date.now()))
-    // Node and Deno: a pending flush must not keep the process alive (call shutdown() to deliver first).
+    // Node and Deno: a pending flush must not keep the process alive; exit.ts delivers before the end.
     ;(timer as { unref?: () => void }).unref?.()
   }
 
@@ -101,20 +122,23 @@ export function createDelivery(
   function run(lastSeq: number, force: boolean): Promise<void> {
     draining = drain(lastSeq, force).finally(() => {
       draining = undefined
-      if (queue.size >= options.flushAt) start()
+      if (queue.size >= sendAt) start()
       else arm()
+      if (queue.size === 0) releaseExit(atExit)
     })
     return draining
   }
 
   async function drain(lastSeq: number, force: boolean): Promise<void> {
-    while (queue.size > 0 && queue.headSeq <= lastSeq) {
+    const { signal } = stopper
+    while (queue.size > 0 && queue.headSeq <= lastSeq && !signal.aborted) {
       const wait = (force ? pausedUntil : Math.max(pausedUntil, backoffUntil)) - Date.now()
       if (wait > 0) {
         if (!force) return
-        await new Promise((resolve) => setTimeout(resolve, wait))
+        await within(wait, new Promise((resolve) => signal.addEventListener('abort', resolve)))
+        continue
       }
-      inFlight = queue.take(options.flushAt, batchBudget)
+      inFlight = queue.take(batchCount, batchBytes)
       const kept = await deliver(inFlight)
       inFlight = []
       if (kept.length > 0) return dropOverflow(queue.requeue(kept))
@@ -127,61 +151,80 @@ export function createDelivery(
     const release = keepalive(bytes)
     try {
       await sendBatch(batch, tail, transport, { keepalive: release !== undefined })
-      totals.sent += batch.length
+      count('sent', batch)
       outageRounds = 0
       debug(`sent ${batch.length} events, ${bytes} bytes`)
       return []
     } catch (caught) {
       // sendBatch rejects only with our errors; anything else still keeps the batch, as a network error.
-      const error = caught instanceof HoneyHiveError ? caught : new NetworkError(batch.map((entry) => entry.id), caught)
+      const error = caught instanceof HoneyHiveError ? caught : new NetworkError(idsOf(batch), caught)
       const left = new Set(error.eventIds)
       const undelivered = batch.filter((entry) => left.has(entry.id))
-      totals.sent += batch.length - undelivered.length
-      if (error instanceof InvalidResponseError) {
-        totals.sent += undelivered.length
-        report(error)
-        return []
-      }
+      count('sent', batch.filter((entry) => !left.has(entry.id)))
+      // Aborted by a deadline (shutdown, exit): the caller reports what is left, once.
+      if (transport.signal!.aborted) return undelivered
+      if (error instanceof InvalidResponseError) return reject(error, 'sent', undelivered), []
       if (error instanceof HttpError && error.status === 413 && undelivered.length > 1) {
         const half = Math.ceil(undelivered.length / 2)
+        batchCount = Math.min(batchCount, half)
         const kept = await deliver(undelivered.slice(0, half))
         return kept.length > 0 ? kept.concat(undelivered.slice(half)) : deliver(undelivered.slice(half))
       }
-      report(error)
-      if (!isRetryable(error)) {
-        totals.failed += undelivered.length
-        return []
-      }
+      if (!isRetryable(error)) return reject(error, 'failed', undelivered), []
+      // Events the server may have stored maxSends times already are given up, once, instead of sent again.
+      const spent = undelivered.filter((entry) => entry.sends! >= maxSends)
+      const kept = undelivered.filter((entry) => !spent.includes(entry))
+      if (kept.length > 0) report(Object.assign(error, { eventIds: idsOf(kept) }))
+      if (spent.length > 0) reject(new DroppedError('max_sends', `sent ${maxSends} times with no answer that they were stored (timeouts, 500, 502, 504); given up so that the server does not store more copies`, idsOf(spent), error), 'dropped', spent)
       // Retries are spent: keep the events and pause the whole queue, as long as the server asked (429),
       // else 1 s, 2 s, 4 s ... up to 60 s while it stays down.
       const retryAfter = (error as HttpError).retryAfterMs
       outageRounds++
       if (retryAfter === undefined) backoffUntil = Date.now() + Math.min(500 * 2 ** outageRounds, 60_000)
       else pausedUntil = Date.now() + Math.min(retryAfter, options.maxRetryAfterMs)
-      return undelivered
+      return kept
     } finally {
       release?.()
     }
   }
 
+  /** Sends what was queued before the call, within `timeoutMs` when given; never rejects. */
+  async function flush(timeoutMs?: number, final?: string): Promise<FlushResult> {
+    const watch: Watch = { last: seq, sent: 0, failed: 0, dropped: 0 }
+    watches.add(watch)
+    await within(
+      timeoutMs,
+      (async () => {
+        while (draining) await draining
+        if (queue.size > 0 && queue.headSeq <= watch.last) await run(watch.last, true)
+      })(),
+    )
+    if (final) {
+      // The deadline passed or everything went: stop what is in flight, and drop what is left, once.
+      stopper.abort()
+      while (draining) await draining
+      stopper = new AbortController()
+      transport.signal = stopper.signal
+      const left = queue.takeAll()
+      if (left.length > 0) reject(new DroppedError('shutdown', `${final}: these events were not delivered`, idsOf(left)), 'dropped', left)
+    }
+    watches.delete(watch)
+    const { sent, failed, dropped } = watch
+    return { sent, failed, dropped, queued: stats().queued }
+  }
+  const atExit = () => flush(shutdownTimeoutMs, 'the script ended before they were delivered')
+
   return {
-    /** Queues an encoded event; sends when `flushAt` are waiting, else within `flushIntervalMs`. */
+    /** Queues an encoded event; sends when `flushAt` are waiting (or the queue is full), else within `flushIntervalMs`. */
     enqueue(event: EncodedEvent): void {
       // The encoded event is ours alone: number it in place rather than copy it.
       ;(event as Entry).seq = ++seq
       dropOverflow(queue.push(event as Entry))
-      if (queue.size >= options.flushAt) start()
+      holdExit(atExit)
+      if (queue.size >= sendAt) start()
       else arm()
     },
-    /** Sends everything queued before the call (after the batch in flight); never rejects. */
-    async flush(): Promise<FlushResult> {
-      const before = { ...totals }
-      const lastSeq = seq
-      while (draining) await draining
-      if (queue.size > 0 && queue.headSeq <= lastSeq) await run(lastSeq, true)
-      const { sent, failed, dropped, queued } = stats()
-      return { sent: sent - before.sent, failed: failed - before.failed, dropped: dropped - before.dropped, queued }
-    },
+    flush,
     stats,
     reject,
     /** The transport settings of this client, counting retries into `stats().retried`. */
@@ -190,13 +233,26 @@ export function createDelivery(
     takeAll: (): Entry[] => queue.takeAll(),
     /** Puts events back at the front of the queue. */
     requeue: (entries: Entry[]): void => dropOverflow(queue.requeue(entries)),
-    /** Stops timers; later sends happen only through flush(). */
+    /** Stops timers and the exit hook; later sends happen only through flush(). */
     stop(): void {
       stopped = true
       clearTimeout(timer)
       timer = undefined
+      releaseExit(atExit)
     },
   }
+}
+
+/** Resolves when `work` settles or after `ms` (when given), whichever comes first; never rejects. */
+function within(ms: number | undefined, work: Promise<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      resolve()
+    }
+    const timer = ms === undefined ? undefined : setTimeout(done, ms)
+    work.then(done, done)
+  })
 }
 
 export type Delivery = ReturnType<typeof createDelivery>

@@ -1,37 +1,52 @@
 // The one encoder every sender uses (batches, beacons, keepalive, storage). Rules, also in the README:
-// BigInt -> its decimal string; Error -> { name, message }; functions, symbols and undefined -> left out
-// (null inside arrays, as JSON.stringify does); NaN and ±Infinity -> null; a repeated ancestor (a cycle)
-// -> the string '[Circular]'; anything with toJSON (Date, URL) -> what toJSON returns.
+// BigInt -> its decimal string; Error -> { name, message }; Map -> an object (keys as strings); Set, typed
+// arrays, ArrayBuffer, DataView -> arrays (of bytes for the last two); functions, symbols and undefined ->
+// left out (null inside arrays, as JSON.stringify does); NaN and ±Infinity -> null; a repeated ancestor
+// (a cycle) -> '[Circular]'; an object or array nested more than `maxDepth` levels below the event ->
+// a marker; anything with toJSON (Date, URL) -> what toJSON returns.
 
+/** Objects and arrays nested deeper than this below the event are cut with a marker (and never overflow the stack). */
+export const maxDepth = 100
 const CIRCULAR = '[Circular]'
+const DEEP = `…[truncated: nested over ${maxDepth} levels]`
 
-function replaceValue(value: unknown): unknown {
+/** The JSON-ready form of one value (after its toJSON): what JSON.stringify would lose or mangle, kept. */
+export function replaceValue(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString()
+  if (typeof value !== 'object' || value === null) return value
   if (value instanceof Error) return { name: value.name, message: value.message }
+  if (value instanceof Map) return Object.fromEntries(value)
+  if (value instanceof Set) return [...value]
+  if (value instanceof ArrayBuffer || value instanceof DataView) return [...new Uint8Array(value instanceof DataView ? value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) : value)]
+  if (ArrayBuffer.isView(value)) return Array.from(value as Uint8Array)
   return value
 }
 
-function fastReplacer(_key: string, value: unknown): unknown {
-  return replaceValue(value)
+/**
+ * JSON text of `value` that never throws for the values above. JSON.stringify visits depth first and calls
+ * the replacer with the holder as `this`, so a stack unwound to the holder knows each value's depth; the
+ * cycle check costs more, so it runs only when the plain walk met a cycle.
+ */
+function walk(value: unknown, cycles: boolean): string {
+  const ancestors: unknown[] = []
+  return JSON.stringify(value, function (this: unknown, _key: string, raw: unknown) {
+    const value = replaceValue(raw)
+    while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop()
+    if (typeof value !== 'object' || value === null) return value
+    if (ancestors.length > maxDepth) return DEEP
+    if (cycles && ancestors.includes(value)) return CIRCULAR
+    ancestors.push(value)
+    return value
+  })
 }
 
-/** JSON text of `value` that never throws for the values above. */
+/** JSON text of `value` by the rules above; throws only when the caller's data does (a getter, a toJSON). */
 export function toJson(value: unknown): string {
   try {
-    return JSON.stringify(value, fastReplacer)
+    return walk(value, false)
   } catch {
-    // Only a cycle (or a throwing toJSON/getter) gets here: walk again, tracking the ancestors of each
-    // value. JSON.stringify visits depth first and calls the replacer with the holder as `this`, so the
-    // stack can be unwound to the holder to know the current path.
-    const ancestors: unknown[] = []
-    return JSON.stringify(value, function (this: unknown, _key: string, raw: unknown) {
-      const value = replaceValue(raw)
-      while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop()
-      if (typeof value !== 'object' || value === null) return value
-      if (ancestors.includes(value)) return CIRCULAR
-      ancestors.push(value)
-      return value
-    })
+    // A cycle (or a throwing toJSON/getter, which throws again here).
+    return walk(value, true)
   }
 }
 
@@ -39,39 +54,63 @@ export function toJson(value: unknown): string {
 export const byteLength = (text: string): number =>
   /^[\x00-\x7f]*$/.test(text) ? text.length : new TextEncoder().encode(text).length
 
-const sizeOf = (value: unknown): number => byteLength(JSON.stringify(value) ?? '')
+/** JSON size in bytes of a parsed JSON tree, each container measured once (truncation stays linear in the event's size). */
+function measure(sizes: WeakMap<object, number>, value: unknown): number {
+  if (typeof value !== 'object' || value === null) return byteLength(JSON.stringify(value) ?? '')
+  let size = sizes.get(value)
+  if (size === undefined) {
+    // Brackets and commas, then each member: "key": for objects.
+    size = Math.max(2, Object.keys(value).length + 1)
+    for (const [key, member] of Object.entries(value)) size += (Array.isArray(value) ? 0 : byteLength(JSON.stringify(key)) + 1) + measure(sizes, member)
+    sizes.set(value, size)
+  }
+  return size
+}
+
+/** The longest start of `text` whose JSON (escaped, UTF-8) stays within `budget` bytes, never half a surrogate pair. */
+function cut(text: string, budget: number): string {
+  // Printable ASCII without quotes or backslashes: one byte per character.
+  if (/^[ !#-[\]-~]*$/.test(text)) return text.slice(0, Math.max(0, budget))
+  let [low, high] = [0, text.length]
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2)
+    if (byteLength(JSON.stringify(text.slice(0, mid))) - 2 <= budget) low = mid
+    else high = mid - 1
+  }
+  return text.slice(0, low - (/[\ud800-\udbff]/.test(text[low - 1]) && /[\udc00-\udfff]/.test(text[low]) ? 1 : 0))
+}
 
 /**
  * Makes `value` (a JSON tree) about `excess` bytes smaller: strings keep their start and end with a
  * marker, containers shrink their largest members first; an array that is still too big loses its last
  * items, an object its content, each behind a marker.
  */
-function shrink(value: unknown, excess: number): unknown {
+function shrink(sizes: WeakMap<object, number>, value: unknown, excess: number): unknown {
+  const size = measure(sizes, value)
   if (typeof value === 'string') {
-    // The longest start that fits in UTF-8 bytes; encodeInto never writes half a surrogate pair.
-    const { read = 0 } = new TextEncoder().encodeInto(value, new Uint8Array(Math.max(0, byteLength(value) - excess - 40)))
-    return `${value.slice(0, read)}…[truncated ${value.length - read} chars]`
+    const kept = cut(value, size - 2 - excess - 40)
+    return `${kept}…[truncated ${value.length - kept.length} chars]`
   }
   if (typeof value !== 'object' || value === null) return value
   const copy = (Array.isArray(value) ? [...value] : { ...value }) as Record<string, unknown>
-  excess = shrinkMembers(copy, excess)
+  excess = shrinkMembers(sizes, copy, excess)
   if (excess <= 0) return copy
-  const marker = `…[truncated ${sizeOf(value)} bytes]`
+  const marker = `…[truncated ${size} bytes]`
   if (!Array.isArray(copy)) return { _truncated: marker }
-  while (copy.length > 0 && excess > 0) excess -= sizeOf(copy.pop()) + 1
+  while (copy.length > 0 && excess > 0) excess -= measure(sizes, copy.pop()) + 1
   return [...copy, marker]
 }
 
 /** Shrinks the members of `target` in place, largest first (except those named in `keep`); returns the excess left. */
-function shrinkMembers(target: Record<string, unknown>, excess: number, keep: string[] = []): number {
+function shrinkMembers(sizes: WeakMap<object, number>, target: Record<string, unknown>, excess: number, keep: string[] = []): number {
   const members = Object.keys(target)
     .filter((key) => !keep.includes(key))
-    .map((key) => [key, sizeOf(target[key])] as const)
+    .map((key) => [key, measure(sizes, target[key])] as const)
     .sort((a, b) => b[1] - a[1])
   for (const [key, size] of members) {
     if (excess <= 0 || size < 64) break
-    target[key] = shrink(target[key], excess)
-    excess -= size - sizeOf(target[key])
+    target[key] = shrink(sizes, target[key], excess)
+    excess -= size - measure(sizes, target[key])
   }
   return excess
 }
@@ -92,9 +131,10 @@ export function encodeEvent(event: Record<string, unknown>, maxBytes: number): E
   const truncated = bytes > maxBytes
   if (truncated) {
     const fields = JSON.parse(json)
+    const sizes = new WeakMap<object, number>()
     for (let round = 0; bytes > maxBytes && round < 4; round++) {
       // Ids and the event type stay whole: the server refuses a cut or marked id, and the whole batch with it.
-      shrinkMembers(fields, bytes - maxBytes, ['event_id', 'session_id', 'parent_id', 'children_ids', 'event_type'])
+      shrinkMembers(sizes, fields, bytes - maxBytes, ['event_id', 'session_id', 'parent_id', 'children_ids', 'event_type'])
       json = toJson(fields)
       bytes = byteLength(json)
     }

@@ -1,3 +1,4 @@
+import { toJson } from './encode.js'
 import type { Issue } from './schema.js'
 
 /**
@@ -79,7 +80,7 @@ export class InvalidResponseError extends HoneyHiveError {
 }
 
 /** Why the client gave up on an event without asking the server. */
-export type DropReason = 'queue_full' | 'shutdown' | 'before_send' | 'already_ended' | 'storage'
+export type DropReason = 'queue_full' | 'shutdown' | 'before_send' | 'already_ended' | 'storage' | 'max_sends'
 
 /** The client dropped events without sending them; `reason` says why. */
 export class DroppedError extends HoneyHiveError {
@@ -98,4 +99,25 @@ export class DroppedError extends HoneyHiveError {
 export function isHoneyHiveError(error: unknown): error is HoneyHiveError {
   const { name, eventIds } = (error ?? {}) as Partial<HoneyHiveError>
   return error instanceof HoneyHiveError || (/Error$/.test(name!) && Array.isArray(eventIds))
+}
+
+/**
+ * Removes `secret` (an API key) from everything an error can carry to a log or an error tracker: its
+ * message and stack, an `HttpError`'s body (a proxy or gateway may quote the key) and its cause.
+ */
+export function redactSecret<T extends HoneyHiveError>(error: T, secret: string | undefined): T {
+  const scrub = (value: unknown): unknown => {
+    try {
+      const text = typeof value === 'string' ? value : toJson(value)
+      if (!secret || !text?.includes(secret)) return value
+      const clean = text.split(secret).join('[redacted]')
+      return typeof value === 'string' ? clean : JSON.parse(clean)
+    } catch {
+      // Unreadable (a throwing toJSON): nothing of it is kept.
+      return '[unreadable]'
+    }
+  }
+  const carrier = error as T & { body?: unknown; cause?: unknown }
+  for (const key of ['message', 'stack', 'body', 'cause'] as const) if (carrier[key] !== undefined) (carrier as Record<string, unknown>)[key] = scrub(carrier[key])
+  return error
 }

@@ -1,5 +1,5 @@
 export { createClient } from './client.js'
-export type { HoneyHiveClient, ModelEventSpan, ModelEventResult } from './client.js'
+export type { HoneyHiveClient, ModelEventSpan, ModelEventResult, FlushOptions } from './client.js'
 export type { ClientOptions, FetchLike } from './options.js'
 export type { Stats, FlushResult } from './delivery.js'
 export {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { Readable } from 'node:stream'
 
 /** A standard fetch handler: the fake HoneyHive, the relay, or your own. */
 export type FetchHandler = (request: Request) => Promise<Response> | Response
@@ -10,9 +11,11 @@ export interface ServedHandler {
   close(): Promise<void>
 }
 
-async function toRequest(req: IncomingMessage, origin: string): Promise<Request> {
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
+/**
+ * The Node request as a fetch Request whose body streams (with backpressure) instead of being read into
+ * memory first: a handler's own limits (the relay's maxBodyBytes) apply while the body arrives.
+ */
+function toRequest(req: IncomingMessage, origin: string): Request {
   const headers = new Headers()
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value)
@@ -21,13 +24,19 @@ async function toRequest(req: IncomingMessage, origin: string): Promise<Request>
   return new Request(new URL(req.url ?? '/', origin), {
     method: req.method,
     headers,
-    body: hasBody ? Buffer.concat(chunks) : undefined,
-  })
+    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+    duplex: 'half',
+  } as RequestInit)
 }
 
-async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+async function writeResponse(response: Response, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // A handler that refused the body without reading it all (413, 403): close the connection rather than
+  // read the rest of what may be a huge or endless upload.
+  if (!req.complete) res.shouldKeepAlive = false
   res.writeHead(response.status, Object.fromEntries(response.headers))
-  res.end(Buffer.from(await response.arrayBuffer()))
+  res.end(Buffer.from(await response.arrayBuffer()), () => {
+    if (!req.complete) req.destroy()
+  })
 }
 
 /**
@@ -43,9 +52,9 @@ export async function serve(
   { port = 0, hostname = '127.0.0.1' }: { port?: number; hostname?: string } = {},
 ): Promise<ServedHandler> {
   const server = createServer((req, res) => {
-    toRequest(req, `http://${req.headers.host ?? hostname}`)
-      .then(handler)
-      .then((response) => writeResponse(response, res))
+    Promise.resolve()
+      .then(() => handler(toRequest(req, `http://${req.headers.host ?? hostname}`)))
+      .then((response) => writeResponse(response, req, res))
       .catch(() => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
         res.end('handler failed')

@@ -24,15 +24,15 @@ export interface ClientOptions {
   flushAt?: number
   /** Longest an event waits in the queue before it is sent, in ms. @default 2000 */
   flushIntervalMs?: number
-  /** Most JSON bytes in one request; bigger batches are cut. @default 512 KiB (524288) */
+  /** Most JSON bytes in one request; bigger batches are cut. At least `maxEventBytes + 1024`. @default 512 KiB (524288), or `maxEventBytes + 1024` when that is larger */
   maxBatchBytes?: number
-  /** JSON bytes of one event; larger events are truncated to about this, largest fields first. @default 256 KiB (262144) */
+  /** JSON bytes of one event; larger events are truncated to about this, largest fields first. @default 256 KiB (262144), or `maxBatchBytes - 1024` when that is smaller */
   maxEventBytes?: number
   /** Most events held; when full, the oldest is dropped and reported. @default 1000 */
   maxQueueSize?: number
   /** Retries per request after the first attempt. @default 3 */
   maxRetries?: number
-  /** Time limit of one attempt, in ms. @default 10000 */
+  /** Time limit of one attempt, in ms, answer body included; doubled after each timeout (up to 60 s, or this when larger). @default 10000 */
   timeoutMs?: number
   /** Longest wait honoured from a `Retry-After` header, in ms. @default 60000 */
   maxRetryAfterMs?: number
@@ -65,6 +65,23 @@ export const defaults = {
   debug: false,
 }
 
+/** How long `shutdown()`, and the delivery before a Node, Bun or Deno script ends, may take by default, in ms. */
+export const shutdownTimeoutMs = 10_000
+
+// Every option's name, for the typo check (the rest are the keys of `defaults`).
+const names = Object.keys(defaults).concat('apiKey project source sessionId singleSession sessionProperties beaconUrl fetch beforeSend onError'.split(' '))
+
+/** Edit distance, to suggest the option a misspelt one meant. */
+function distance(a: string, b: string): number {
+  let above = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 0; i < a.length; i++) {
+    const row = [i + 1]
+    for (let j = 0; j < b.length; j++) row.push(Math.min(above[j + 1] + 1, row[j] + 1, above[j] + (a[i] === b[j] ? 0 : 1)))
+    above = row
+  }
+  return above[b.length]
+}
+
 export type ResolvedOptions = Omit<ClientOptions, keyof typeof defaults> &
   typeof defaults & { batchUrl: string }
 
@@ -74,14 +91,25 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     throw new ConfigError(option, message)
   }
   if (typeof options !== 'object' || options === null) fail('options', 'must be an object')
+  for (const key of Object.keys(options)) {
+    if (names.includes(key)) continue
+    const near = names.map((name) => [distance(key.toLowerCase(), name.toLowerCase()), name] as const).sort((a, b) => a[0] - b[0])[0]
+    fail(key, `is not an option${near[0] <= Math.max(2, key.length * 0.4) ? `; did you mean \`${near[1]}\`?` : ''}`)
+  }
   // An option given as undefined takes its default (null is a bad value, as for any other type).
   const resolved = { ...options } as ResolvedOptions & Record<string, unknown>
+  const { maxBatchBytes, maxEventBytes } = options
+  // One of the two byte limits given alone: the other follows it rather than contradict it.
+  if (maxBatchBytes === undefined) resolved.maxBatchBytes = Math.max(defaults.maxBatchBytes, (Number.isInteger(maxEventBytes) ? maxEventBytes! : 0) + 1024)
+  if (maxEventBytes === undefined) resolved.maxEventBytes = Math.min(defaults.maxEventBytes, resolved.maxBatchBytes - 1024)
   for (const key in defaults) if (resolved[key] === undefined) resolved[key] = defaults[key as keyof typeof defaults]
-  const { maxEventBytes } = resolved
-  const least = { flushAt: 1, flushIntervalMs: 1, maxQueueSize: 1, timeoutMs: 1, maxRetries: 0, maxRetryAfterMs: 0, maxEventBytes: 1024, maxBatchBytes: maxEventBytes + 1024 }
+  // Timers take at most 2^31-1 ms: a larger value fires at once or fails every send.
+  const least = { flushAt: 1, flushIntervalMs: 1, maxQueueSize: 1, timeoutMs: 1, maxRetries: 0, maxRetryAfterMs: 0, maxBatchBytes: 2048, maxEventBytes: 1024 }
   for (const [key, min] of Object.entries(least)) {
-    if (!Number.isInteger(resolved[key]) || (resolved[key] as number) < min) fail(key, `must be a whole number, at least ${min}`)
+    const value = resolved[key] as number
+    if (!Number.isInteger(value) || value < min || value > 2 ** 31 - 1) fail(key, `must be a whole number from ${min} to 2147483647`)
   }
+  if (resolved.maxBatchBytes < resolved.maxEventBytes + 1024) fail('maxBatchBytes', `must be at least maxEventBytes + 1024 (maxBatchBytes ${resolved.maxBatchBytes}, maxEventBytes ${resolved.maxEventBytes})`)
   if (!(typeof resolved.sampleRate === 'number' && resolved.sampleRate >= 0 && resolved.sampleRate <= 1)) fail('sampleRate', 'must be a number from 0 to 1')
   // Never echo the key: it may be a real key with a typo.
   for (const key of ['apiKey', 'beaconUrl']) {
@@ -96,6 +124,8 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     url = new URL(resolved.baseUrl)
   } catch {}
   if (!/^https?:$/.test(url?.protocol as string)) fail('baseUrl', 'must be an http(s) URL')
-  resolved.batchUrl = `${resolved.baseUrl.replace(/\/+$/, '')}/events/model/batch`
+  // Not echoed: a query or credentials may hold a secret.
+  if (url!.search || url!.hash || url!.username || url!.password || /[?#]/.test(resolved.baseUrl)) fail('baseUrl', 'must have no query, fragment or credentials: give the origin and an optional path')
+  resolved.batchUrl = `${url!.origin}${url!.pathname.replace(/\/+$/, '')}/events/model/batch`
   return resolved
 }

@@ -1,4 +1,4 @@
-import { encodeEvent, type EncodedEvent } from './encode.js'
+import { encodeEvent, replaceValue, type EncodedEvent } from './encode.js'
 import { DroppedError, ValidationError, type HoneyHiveError } from './errors.js'
 import { randomId, unitHash } from './ids.js'
 import type { ResolvedOptions } from './options.js'
@@ -47,6 +47,12 @@ export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared
     }
   }
   if (options.sampleRate < 1 && unitHash(String(event.session_id ?? id)) >= options.sampleRate) return { id }
+  // Validate what will be sent: a Date or URL as `metadata` goes out as a string, which the server refuses
+  // with the whole batch; a Set as `messages` goes out as an array.
+  for (const key in event) {
+    const value = event[key] as { toJSON?: (key: string) => unknown }
+    if (typeof value === 'object' && value !== null) event[key] = replaceValue(typeof value.toJSON === 'function' ? value.toJSON(key) : value)
+  }
   const result = check(modelEventSchema, event)
   if (!result.output) return { id, error: new ValidationError(result.issues, [id]) }
   return { id, encoded: encodeEvent(result.output, options.maxEventBytes) }

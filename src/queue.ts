@@ -3,6 +3,8 @@ import type { EncodedEvent } from './encode.js'
 /** A queued event; `seq` orders events by when they were logged. */
 export interface Entry extends EncodedEvent {
   seq: number
+  /** Attempts that may have reached the server (see transport.ts). */
+  sends?: number
 }
 
 /**

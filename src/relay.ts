@@ -1,4 +1,4 @@
-import { ConfigError, HoneyHiveError, HttpError } from './errors.js'
+import { ConfigError, HoneyHiveError, HttpError, redactSecret } from './errors.js'
 import { resolveOptions, type FetchLike } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema } from './schema.js'
@@ -16,6 +16,8 @@ export interface RelayOptions {
   maxBodyBytes?: number
   /** Most events in one request; more gets 413, so the client halves its batch. @default 100 */
   maxEvents?: number
+  /** Longest wait for a request's whole body, in ms; a body trickled slower gets 408. @default 10000 */
+  bodyTimeoutMs?: number
   /** Stamped on events that have no `project`. */
   project?: string
   /** Stamped on events that have no `source`. */
@@ -46,25 +48,36 @@ export interface RelayContext {
 export type Relay = (request: Request, ctx?: RelayContext | object) => Promise<Response>
 
 /** Relay defaults, in one place (the rest are the client's, see `ClientOptions`). */
-export const relayDefaults = { maxBodyBytes: 512 * 1024, maxEvents: 100, timeoutMs: 5000 }
+export const relayDefaults = { maxBodyBytes: 512 * 1024, maxEvents: 100, timeoutMs: 5000, bodyTimeoutMs: 10_000 }
 
 // Workers end waitUntil work about 30 s after the response (field notes §3): cap server-asked waits well below.
 const maxRetryAfterMs = 10_000
 
-/** Reads at most `limit` bytes of a body; undefined when there were more (the stream is cancelled, not drained). */
-async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string | undefined> {
+/**
+ * Reads at most `limit` bytes of a body within `ms`: undefined when there were more, null when it came too
+ * slowly (the stream is cancelled, not drained, either way).
+ */
+async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number, ms: number): Promise<string | undefined | null> {
   if (!body) return ''
   const reader = body.getReader()
   const chunks: Uint8Array[] = []
-  for (let size = 0; ; ) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      void reader.cancel().catch(() => undefined)
-      return undefined
+  let slow = false
+  const stop = (): void => void reader.cancel().catch(() => undefined)
+  const timer = setTimeout(() => {
+    slow = true
+    stop()
+  }, ms)
+  try {
+    for (let size = 0; ; ) {
+      const { done, value } = await reader.read()
+      if (slow) return null
+      if (done) break
+      size += value.byteLength
+      if (size > limit) return stop(), undefined
+      chunks.push(value)
     }
-    chunks.push(value)
+  } finally {
+    clearTimeout(timer)
   }
   return new Blob(chunks as BlobPart[]).text()
 }
@@ -92,7 +105,7 @@ const isOrigin = (origin: string): boolean => {
  */
 export function createRelay(relayOptions: RelayOptions): Relay {
   if (typeof relayOptions !== 'object' || relayOptions === null) throw new ConfigError('options', 'pass an object, e.g. createRelay({ apiKey, allowedOrigins })')
-  const { apiKey, allowedOrigins, maxBodyBytes = relayDefaults.maxBodyBytes, maxEvents = relayDefaults.maxEvents, onError, ...rest } = relayOptions
+  const { apiKey, allowedOrigins, maxBodyBytes = relayDefaults.maxBodyBytes, maxEvents = relayDefaults.maxEvents, bodyTimeoutMs = relayDefaults.bodyTimeoutMs, onError, ...rest } = relayOptions
   // Never echo the key's value: it may be a real key with a typo.
   if (typeof apiKey !== 'string' || apiKey.trim() === '') throw new ConfigError('apiKey', 'must be a non-empty string (e.g. the HH_API_KEY secret)')
   // Only undefined takes the relay's default: null is refused by resolveOptions, as for the client.
@@ -104,14 +117,16 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   if (bad !== undefined) throw new ConfigError('allowedOrigins', `${JSON.stringify(bad)} is not an exact origin (scheme://host[:port], no path, no wildcard)`)
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new ConfigError('maxBodyBytes', 'must be a whole number of bytes, at least 1024')
   if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new ConfigError('maxEvents', 'must be a whole number above 0')
+  if (!Number.isInteger(bodyTimeoutMs) || bodyTimeoutMs < 1 || bodyTimeoutMs > 2 ** 31 - 1) throw new ConfigError('bodyTimeoutMs', 'must be a whole number of ms from 1 to 2147483647')
   const allowed = new Set(allowedOrigins)
   // Refused origins already reported; bounded, since anyone can send any Origin.
   const refused = new Set<string>()
   const redact = (text: string): string => text.split(apiKey).join('[redacted]')
   const report = (error: HoneyHiveError): void => {
-    // ky's errors in `cause` carry the upstream request, Authorization header included.
+    // ky's errors in `cause` carry the upstream request, Authorization header included; an upstream may
+    // quote the key in its body (a proxy, a WAF).
     delete (error as { cause?: unknown }).cause
-    error.message = redact(error.message)
+    redactSecret(error, apiKey)
     try {
       if (onError) onError(error)
       else console.error(`[honeyhive-edge/relay] ${error.message}`)
@@ -123,6 +138,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     ...options,
     url: options.batchUrl,
     maxRetryAfterMs,
+    // After a timeout the next attempt gets twice as long, once: the attempts still fit in waitUntil's ~30 s.
+    maxTimeoutMs: 2 * options.timeoutMs,
     // `manual`: a redirect must not carry the key to another host.
     fetch: (input, init) => (options.fetch ?? globalThis.fetch)(input, { ...init, redirect: 'manual' }),
   }
@@ -159,8 +176,9 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     if (type !== '' && type !== 'application/json' && type !== 'text/plain') return refuse(415, 'Send the batch as application/json or text/plain')
     // Content-Length can lie or be absent (chunked): it only short-cuts; the read below enforces the limit.
     if (Number(request.headers.get('content-length')) > maxBodyBytes) return refuse(413, `Body over ${maxBodyBytes} bytes`)
-    const text = await readLimited(request.body, maxBodyBytes).catch(() => '')
+    const text = await readLimited(request.body, maxBodyBytes, bodyTimeoutMs).catch(() => '')
     if (text === undefined) return refuse(413, `Body over ${maxBodyBytes} bytes`)
+    if (text === null) return refuse(408, `Body not received within ${bodyTimeoutMs} ms`)
     let body: unknown
     try {
       body = JSON.parse(text)

@@ -11,9 +11,13 @@ export interface TransportOptions {
   url: string
   apiKey?: string
   fetch?: FetchLike
+  /** Time limit of one attempt, body included; doubled after each timeout, up to `maxTimeoutMs`, for the life of these options. */
   timeoutMs: number
+  maxTimeoutMs: number
   maxRetries: number
   maxRetryAfterMs: number
+  /** Aborts the request in flight and any wait between attempts. */
+  signal?: AbortSignal
   /** Called before each retry, with the attempt number (1 for the first retry) and what failed. */
   onRetry?: (attempt: number, error: HoneyHiveError) => void
 }
@@ -22,6 +26,8 @@ export interface TransportOptions {
 export interface WireEvent {
   id: string
   json: string
+  /** Attempts that may have reached the server (timeouts, 500, 502, 504), counted across calls. */
+  sends?: number
 }
 
 /** The request body for these events; `tail` is the batch's other fields as JSON members (`,"a":1`), or ''. */
@@ -37,6 +43,9 @@ export function sessionTail(fields: object): string {
 
 /** Statuses retried, as the spec's failure policy says; 413 is not among them (the queue splits instead). */
 export const retryStatuses = [408, 429, 500, 502, 503, 504]
+
+// 408, 429 and 503 say the request was not processed; a timeout, a 500 (maybe partial) or a gateway's 502/504 may have stored it.
+const mayHaveStored = (error: HoneyHiveError): boolean => error instanceof TimeoutError || [500, 502, 504].includes((error as HttpError).status)
 
 function toError(error: unknown, eventIds: string[]): HoneyHiveError {
   const { name, message, response, data } = (error ?? {}) as { name?: string; message?: string; response: Response; data?: unknown }
@@ -75,18 +84,54 @@ export async function sendBatch(
     pending = pending.filter((event) => !done.has(event.id))
   }
   const ids = () => pending.map((event) => event.id)
+  /** Counts an attempt that may have stored the events still pending, and lengthens the next attempt's limit after a timeout. */
+  const note = (error: unknown): HoneyHiveError => {
+    const failure = toError(error, ids())
+    if (mayHaveStored(failure)) for (const event of pending) event.sends = (event.sends ?? 0) + 1
+    // A server slower than the limit stored what timed out: give it the time it takes instead of copies.
+    if (failure instanceof TimeoutError) options.timeoutMs = Math.min(options.timeoutMs * 2, options.maxTimeoutMs)
+    return failure
+  }
   let response: Response
   try {
     response = await ky.post(options.url, {
       headers: { 'content-type': 'application/json', ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }) },
-      timeout: options.timeoutMs,
+      // Our own per-attempt limit below bounds the body read too, which ky's timeout does not.
+      timeout: false,
+      signal: options.signal,
       // ky's request has no body, so the clone ky keeps for retries costs nothing; each attempt posts a
       // Request of the events still pending (built from parts: happy-dom's `new Request(request, { body })`
       // keeps the old body). The fetch is looked up per call, so one patched after createClient is used.
-      fetch: (request, requestInit) => {
+      fetch: async (request, requestInit) => {
         const { url, headers, signal } = request as Request
-        const body = batchBody(pending, tail)
-        return (options.fetch ?? fetch)(new Request(url, { method: 'POST', headers, signal, body, ...(init.keepalive && { keepalive: true }) }), requestInit)
+        const attempt = new AbortController()
+        let stop!: (error: unknown) => void
+        // Rejects when the attempt's limit passes or the request is aborted, whether or not the fetch in use
+        // honours its signal while a body is read (happy-dom does not).
+        const cut = new Promise<never>((_, reject) => {
+          stop = (error) => {
+            attempt.abort()
+            reject(error)
+          }
+        })
+        cut.catch(() => {})
+        const onAbort = () => stop(signal.reason)
+        signal.addEventListener('abort', onAbort)
+        // ky retries by name (TimeoutError), as for its own timeouts.
+        const timer = setTimeout(() => stop(Object.assign(new Error(`No answer within ${options.timeoutMs} ms`), { name: 'TimeoutError' })), options.timeoutMs)
+        try {
+          const body = batchBody(pending, tail)
+          const answer = await Promise.race([
+            (options.fetch ?? fetch)(new Request(url, { method: 'POST', headers, signal: attempt.signal, body, ...(init.keepalive && { keepalive: true }) }), requestInit),
+            cut,
+          ])
+          // The body is read inside the attempt's limit: a 2xx whose body stalls is a timeout, not a hang.
+          // A null-body status (204) cannot be given even an empty string.
+          return new Response((await Promise.race([answer.text(), cut])) || null, answer)
+        } finally {
+          clearTimeout(timer)
+          signal.removeEventListener('abort', onAbort)
+        }
       },
       retry: {
         limit: options.maxRetries,
@@ -101,7 +146,7 @@ export async function sendBatch(
         beforeRetry: [
           ({ error, retryCount }) => {
             forgetCreated(error)
-            options.onRetry?.(retryCount, toError(error, ids()))
+            options.onRetry?.(retryCount, note(error))
             // A partial 500 that created every event leaves nothing to send again.
             return created.length > 0 && pending.length === 0 ? Response.json({ event_ids: [], success: true }) : undefined
           },
@@ -110,11 +155,13 @@ export async function sendBatch(
     })
   } catch (error) {
     forgetCreated(error)
+    const failure = note(error)
     // A partial 500 on the last attempt that created every event is a success.
-    if (pending.length > 0 || created.length === 0) throw toError(error, ids())
+    if (pending.length > 0 || created.length === 0) throw failure
     return { event_ids: created, success: true }
   }
-  const text = await response.text().catch(() => '')
+  // Already read, within the attempt's limit.
+  const text = await response.text()
   let body: unknown = text
   try {
     body = JSON.parse(text)

@@ -2,6 +2,7 @@ import type { Delivery } from './delivery.js'
 import { byteLength, encodeEvent } from './encode.js'
 import { DroppedError, HttpError, type HoneyHiveError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
+import { randomId } from './ids.js'
 import type { Entry } from './queue.js'
 import { batchBody } from './transport.js'
 
@@ -19,6 +20,8 @@ export interface PageContext {
 export interface PageHooks {
   /** Whether an ordinary batch of `bytes` may use `keepalive`; returns a release callback when it may. */
   keepalive(bytes: number): (() => void) | undefined
+  /** Called after each queued event: while the page is hidden it goes out at once, as a hide sends. */
+  logged(): void
   /** Removes listeners (called by `shutdown()`). */
   stop(): void
 }
@@ -38,8 +41,10 @@ const storeChars = 1024 * 1024
 export function watchPageHide({ options, tail, delivery, report, debug }: PageContext): PageHooks | undefined {
   const doc = globalThis.document
   if (!doc?.addEventListener || !globalThis.addEventListener) return undefined
-  // One key per target, shared by the origin's tabs; never holds the API key.
-  const key = `honeyhive-edge:${options.batchUrl}`
+  // Leftovers are stored under one key per target and page, so that tabs storing at once never overwrite
+  // each other; a new page claims every key of its target. Never holds the API key.
+  const prefix = `honeyhive-edge:${options.batchUrl}`
+  const key = `${prefix}:${randomId()}`
   const envelope = byteLength(batchBody([], tail))
   const ids = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
   const lost = (entries: Entry[], cause?: unknown): void =>
@@ -91,8 +96,12 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
   }
 
   // Closing a tab fires pagehide then visibilitychange (field notes §2): the first takes the queue, so the
-  // second finds it empty and sends nothing; events logged while the page stayed hidden go with the next.
+  // second finds it empty and sends nothing. Events logged while hidden (by the app's own pagehide handler,
+  // which runs after ours) go out at once, in one send per task.
+  let hidden = false
+  let soon = false
   function onHide(): void {
+    hidden = true
     const entries = delivery.takeAll()
     if (entries.length === 0) return
     let fit = 0
@@ -101,25 +110,35 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
     if (unsent.length > 0) store(unsent)
     debug(`hidden: ${unsent.length}/${entries.length} stored`)
   }
-  const onVisibility = (): void => void (doc.visibilityState === 'hidden' && onHide())
+  const onVisibility = (): void => (doc.visibilityState === 'hidden' ? onHide() : onShow())
+  const onShow = (): void => void (hidden = false)
 
-  // Leftovers of an earlier page: claimed (removed) before sending, so another tab does not send them too,
-  // then put first in the queue and flushed now, whatever flushAt says.
-  let text: string | null | undefined
-  try {
-    text = localStorage.getItem(key)
-    if (text) {
-      localStorage.removeItem(key)
-      delivery.requeue((JSON.parse(text) as Array<{ event_id: string }>).map((event) => ({ ...encodeEvent(event, Infinity), seq: 0 })))
-      setTimeout(delivery.flush)
+  // Leftovers of earlier pages: claimed (removed) before sending, then put first in the queue and flushed
+  // now, whatever flushAt says. Under a Web Lock where the browser has one (secure contexts), so that two
+  // tabs opening together do not both claim them; elsewhere a claim is only remove-before-send.
+  function claim(): void {
+    let text: string | null | undefined
+    try {
+      for (let i = localStorage.length; i--; ) {
+        const name = localStorage.key(i)!
+        if (name !== prefix && !name.startsWith(`${prefix}:`)) continue
+        text = localStorage.getItem(name)
+        localStorage.removeItem(name)
+        delivery.requeue((JSON.parse(text!) as Array<{ event_id: string }>).map((event) => ({ ...encodeEvent(event, Infinity), seq: 0 })))
+        setTimeout(delivery.flush)
+      }
+    } catch (cause) {
+      // No storage at all (sandboxed frame, cookies blocked) loses nothing here; a broken entry does.
+      if (text) report(new DroppedError('storage', 'Unreadable events in localStorage', [], cause))
     }
-  } catch (cause) {
-    // No storage at all (sandboxed frame, cookies blocked) loses nothing here; a broken entry does.
-    if (text) report(new DroppedError('storage', 'Unreadable events in localStorage', [], cause))
   }
+  const locks = (navigator as { locks?: { request(name: string, callback: () => void): Promise<unknown> } }).locks
+  if (locks) void locks.request(prefix, claim).catch(claim)
+  else claim()
 
   doc.addEventListener('visibilitychange', onVisibility)
   addEventListener('pagehide', onHide)
+  addEventListener('pageshow', onShow)
   return {
     keepalive(bytes) {
       bytes += envelope
@@ -131,9 +150,18 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
         bytes = 0
       }
     },
+    logged() {
+      if (!hidden || soon) return
+      soon = true
+      queueMicrotask(() => {
+        soon = false
+        onHide()
+      })
+    },
     stop() {
       doc.removeEventListener('visibilitychange', onVisibility)
       removeEventListener('pagehide', onHide)
+      removeEventListener('pageshow', onShow)
     },
   }
 }

@@ -282,7 +282,17 @@ describe('createClient options', () => {
     [{ maxRetries: -1 }, 'maxRetries'],
     [{ timeoutMs: 0 }, 'timeoutMs'],
     [{ maxEventBytes: 10 }, 'maxEventBytes'],
-    [{ maxBatchBytes: 2048 }, 'maxBatchBytes'],
+    [{ maxBatchBytes: 2047 }, 'maxBatchBytes'],
+    [{ maxBatchBytes: 'big' }, 'maxBatchBytes'],
+    [{ maxEventBytes: 'big' }, 'maxEventBytes'],
+    [{ maxBatchBytes: 100_000, maxEventBytes: 100_000 }, 'maxBatchBytes'],
+    [{ timeoutMs: 2 ** 31 }, 'timeoutMs'],
+    [{ flushIntervalMs: 3_000_000_000 }, 'flushIntervalMs'],
+    [{ maxRetryAfterMs: 2 ** 31 }, 'maxRetryAfterMs'],
+    [{ baseUrl: 'https://api.honeyhive.ai/?region=us' }, 'baseUrl'],
+    [{ baseUrl: 'https://api.honeyhive.ai/#x' }, 'baseUrl'],
+    [{ baseUrl: 'https://user:pass@api.honeyhive.ai' }, 'baseUrl'],
+    [{ flushat: 5 }, 'flushat'],
     [{ sampleRate: 2 }, 'sampleRate'],
     [{ sampleRate: null }, 'sampleRate'],
     [{ flushAt: null }, 'flushAt'],
@@ -306,6 +316,45 @@ describe('createClient options', () => {
     expect(error).toBeInstanceOf(ConfigError)
     expect(error).toMatchObject({ option })
     expect((error as Error).message).toContain(option)
+  })
+
+  const configError = (options: object): ConfigError => {
+    try {
+      createClient(options as never)
+    } catch (caught) {
+      return caught as ConfigError
+    }
+    throw new Error('no ConfigError')
+  }
+
+  test('a misspelt option names what was written and the option it probably meant', () => {
+    expect(configError({ flushat: 5 }).message).toBe('Invalid option `flushat`: is not an option; did you mean `flushAt`?')
+    expect(configError({ maxRetry: 5 }).message).toContain('did you mean `maxRetries`?')
+    expect(configError({ timeout: 5 }).message).toContain('did you mean `timeoutMs`?')
+    expect(configError({ colour: 'red' }).message).toBe('Invalid option `colour`: is not an option')
+  })
+
+  test('one byte limit given alone sets the other, rather than contradict a default', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const small = createClient({ baseUrl, maxBatchBytes: 100_000 })
+    await small.createModelEventBatch({ model_events: [{ inputs: { text: 'x'.repeat(200_000) } }] })
+    const stored = JSON.stringify(honeyhive.events[0])
+    expect(stored.length).toBeLessThan(100_000)
+    expect(stored).toContain('[truncated')
+    const large = createClient({ baseUrl, maxEventBytes: 600_000 })
+    await large.createModelEventBatch({ model_events: [{ inputs: { text: 'y'.repeat(550_000) } }] })
+    expect(JSON.stringify(honeyhive.events[1])).not.toContain('[truncated')
+    expect(configError({ maxBatchBytes: 100_000, maxEventBytes: 100_000 }).message).toBe(
+      'Invalid option `maxBatchBytes`: must be at least maxEventBytes + 1024 (maxBatchBytes 100000, maxEventBytes 100000)',
+    )
+  })
+
+  test('a baseUrl with a path keeps it; a query, fragment or credentials are refused without being echoed', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const hh = createClient({ baseUrl: `${baseUrl}/proxy/honeyhive/`, maxRetries: 0 })
+    await hh.createModelEventBatch({ model_events: [{}] }).catch(() => {})
+    expect(posts(honeyhive).map((request) => request.path)).toEqual(['/proxy/honeyhive/events/model/batch'])
+    expect(configError({ baseUrl: 'https://api.honeyhive.ai/?key=hh_secret' }).message).not.toContain('hh_secret')
   })
 
   test('never echoes the API key in a configuration error, even when the key itself is refused', () => {

@@ -55,7 +55,12 @@ function show(): void {
   visibility = 'visible'
   document.dispatchEvent(new Event('visibilitychange'))
 }
-const stored = (): string[] => JSON.parse(localStorage.getItem(storageKey) ?? '[]').map((event: ModelEvent) => event.event_id)
+/** What is stored for `url` (one key per page and target), as one array, or null when nothing is. */
+function storedFor(url = batchUrl): ModelEvent[] | null {
+  const keys = Object.keys(localStorage).filter((name) => name === `honeyhive-edge:${url}` || name.startsWith(`honeyhive-edge:${url}:`))
+  return keys.length === 0 ? null : keys.flatMap((name) => JSON.parse(localStorage.getItem(name)!) as ModelEvent[])
+}
+const stored = (): string[] => (storedFor() ?? []).map((event) => event.event_id!)
 const beaconIds = (sent: Array<{ body: Body }>) => sent.flatMap((beacon) => beacon.body.model_events.map((event) => event.event_id))
 
 describe('detection', () => {
@@ -111,7 +116,7 @@ describe('detection', () => {
     const beacons = watchBeacons()
     const { hh } = client()
     const listeners = added.flatMap((spy) => spy.mock.calls.map(([type, listener]) => [type, listener]))
-    expect(listeners.map(([type]) => type).sort()).toEqual(['pagehide', 'visibilitychange'])
+    expect(listeners.map(([type]) => type).sort()).toEqual(['pagehide', 'pageshow', 'visibilitychange'])
     await hh.shutdown()
     const gone = removed.flatMap((spy) => spy.mock.calls.map(([type, listener]) => [type, listener]))
     for (const listener of listeners) expect(gone).toContainEqual(listener)
@@ -167,7 +172,7 @@ describe('chunks under the keepalive quota', () => {
     expect(sent.length).toBeGreaterThan(3)
     expect(sent.every((beacon) => beacon.bytes <= 10_000)).toBe(true)
     expect(beaconIds(sent)).toEqual(ids)
-    expect(localStorage.getItem(storageKey)).toBeNull()
+    expect(storedFor()).toBeNull()
   })
 
   test('events the browser refuses even one at a time are stored, not lost', async () => {
@@ -212,9 +217,8 @@ describe('chunks under the keepalive quota', () => {
     const { hh } = client({ apiKey: 'hh-dom-key', fetch, maxRetries: 0 })
     const ids = logMany(hh, 3, 10)
     hide()
-    await vi.waitFor(() => expect(localStorage.getItem(`honeyhive-edge:${batchUrl}`)).not.toBeNull())
-    const stored = JSON.parse(localStorage.getItem(`honeyhive-edge:${batchUrl}`)!) as Array<{ event_id: string }>
-    expect(stored.map((event) => event.event_id)).toEqual(ids)
+    await vi.waitFor(() => expect(storedFor()).not.toBeNull())
+    expect(stored()).toEqual(ids)
   })
 })
 
@@ -228,12 +232,12 @@ describe('leftovers in localStorage', () => {
     await first.hh.shutdown()
     vi.restoreAllMocks()
     show()
-    expect(localStorage.getItem(`honeyhive-edge:${baseUrl}/events/model/batch`)).not.toBeNull()
+    expect(storedFor(`${baseUrl}/events/model/batch`)).not.toBeNull()
     const second = client({ baseUrl })
     const third = client({ baseUrl })
     await vi.waitFor(() => expect(honeyhive.events).toHaveLength(4), { timeout: 3000 })
     expect(storedIds(honeyhive.events)).toEqual(ids)
-    expect(localStorage.getItem(`honeyhive-edge:${baseUrl}/events/model/batch`)).toBeNull()
+    expect(storedFor(`${baseUrl}/events/model/batch`)).toBeNull()
     await Promise.all([second.hh.flush(), third.hh.flush()])
     expect(posts(honeyhive)).toHaveLength(1)
     expect(second.hh.stats().sent + third.hh.stats().sent).toBe(4)

@@ -1,4 +1,5 @@
 import { afterEach } from 'vitest'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { serve } from '../../src/node.js'
 import { createFakeHoneyHive, type FakeHoneyHiveOptions } from '../../src/testing.js'
 
@@ -28,3 +29,35 @@ export const storedIds = (events: Array<{ event_id?: string }>) => events.map((e
 /** The POST requests the fake received (browsers and happy-dom also send CORS preflights). */
 export const posts = (honeyhive: { requests: Array<{ method: string }> }) =>
   honeyhive.requests.filter((request) => request.method === 'POST') as ReturnType<typeof createFakeHoneyHive>['requests']
+
+/**
+ * A loopback server for answers the fake HoneyHive cannot give (a body that stalls, a request never
+ * answered): `handle` gets each request with its number (from 1) and its body text. Closed after the test.
+ */
+export async function startRawServer(handle: (req: IncomingMessage, res: ServerResponse, n: number, body: string) => void) {
+  let n = 0
+  const server = createServer((req, res) => {
+    // happy-dom enforces CORS like a browser: answer its preflights, allow its origin.
+    res.setHeader('access-control-allow-origin', req.headers.origin ?? '*')
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'authorization, content-type' })
+      return void res.end()
+    }
+    let body = ''
+    req.on('data', (chunk) => (body += chunk))
+    req.on('end', () => handle(req, res, ++n, body))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  running.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  )
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests: () => n }
+}
+
+/** A `{ event_ids, success }` answer for a batch request body. */
+export const accept = (body: string) =>
+  JSON.stringify({ event_ids: (JSON.parse(body) as { model_events: Array<{ event_id: string }> }).model_events.map((event) => event.event_id), success: true })
