@@ -121,6 +121,51 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     await Promise.all([second.page.close(), third.page.close()])
   })
 
+  test('two tabs opening at once claim the stored leftovers once: no event arrives twice (8 trials)', async () => {
+    for (let trial = 0; trial < 8; trial++) {
+      const { honeyhive, pageOrigin } = await setup()
+      const first = await logInPage(pageOrigin, { baseUrl: pageOrigin }, 150)
+      // Navigating away hides the page like a close; the leftovers' localStorage write reaches other pages
+      // asynchronously, so the race starts once a page of the origin sees it.
+      await first.page.goto('about:blank')
+      await until(() => honeyhive.events.length > 0)
+      const probe = await context.newPage()
+      await probe.goto(`${pageOrigin}/probe`)
+      await probe.waitForFunction(() => Object.keys(localStorage).length > 0, undefined, { timeout: 5000 })
+      await Promise.all([probe.close(), first.page.close()])
+      // Both tabs loaded first, then both clients created in the same millisecond.
+      const tabs = await Promise.all([0, 1].map(async () => {
+        const page = await context.newPage()
+        await page.goto(`${pageOrigin}/`)
+        await page.waitForFunction(() => 'createClient' in globalThis)
+        return page
+      }))
+      const at = Date.now() + 300
+      await Promise.all(tabs.map((page) => page.evaluate(({ at, baseUrl }) => new Promise<void>((resolve) => setTimeout(() => {
+        ;(globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }).createClient({ baseUrl, flushIntervalMs: 60_000 })
+        resolve()
+      }, at - Date.now())), { at, baseUrl: pageOrigin })))
+      await until(() => honeyhive.events.length >= 150)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(ids(honeyhive.events), `trial ${trial}`).toEqual(first.ids)
+      await Promise.all(tabs.map((page) => page.close()))
+    }
+  }, 60_000)
+
+  test("an event the app logs from its own pagehide handler (after ours ran) still arrives when the tab closes", async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: pageOrigin }, 2)
+    const last = await page.evaluate(() => {
+      const hh = (globalThis as unknown as { hh: ReturnType<typeof import('../../src/index.js').createClient> }).hh
+      const id = crypto.randomUUID()
+      addEventListener('pagehide', () => hh.log({ event_id: id, model: 'gpt-4o', metadata: { closing: true } }))
+      return id
+    })
+    await page.close()
+    await until(() => honeyhive.events.length >= 3)
+    expect(ids(honeyhive.events)).toEqual([...logged, last])
+  })
+
   test('with an apiKey, events left on navigation arrive cross-origin by keepalive fetch with the Authorization header', async () => {
     const key = 'hh-browser-test-key-7f2a'
     const { honeyhive, pageOrigin, otherOrigin } = await setup({ apiKey: key })

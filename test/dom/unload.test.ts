@@ -98,16 +98,40 @@ describe('detection', () => {
     expect(beaconIds(sent.slice(1))).toEqual(later)
   })
 
-  test('events logged while the page stays hidden go out when it is closed', async () => {
+  test('events logged while the page is hidden go out at once, one send per task, as a hide sends', async () => {
     const beacons = watchBeacons()
     const { hh } = client()
     logMany(hh, 2, 10)
     hide()
     const later = logMany(hh, 3, 10)
-    hide('pagehide')
+    expect(hh.stats().queued).toBe(3)
+    await Promise.resolve()
+    expect(hh.stats().queued).toBe(0)
     const sent = await beacons.read()
     expect(sent).toHaveLength(2)
     expect(beaconIds(sent.slice(1))).toEqual(later)
+    show()
+    logMany(hh, 1, 10)
+    await Promise.resolve()
+    expect(beacons.spy).toHaveBeenCalledTimes(2)
+    expect(hh.stats().queued).toBe(1)
+  })
+
+  test("an event the app's own pagehide handler logs (it runs after ours) is sent before the page goes", async () => {
+    const beacons = watchBeacons()
+    const { hh } = client()
+    const first = logMany(hh, 1, 10)
+    let last: string[] = []
+    const onPageHide = () => (last = logMany(hh, 2, 10))
+    window.addEventListener('pagehide', onPageHide)
+    try {
+      hide('pagehide')
+      await Promise.resolve()
+      const sent = await beacons.read()
+      expect(sent.map((beacon) => beaconIds([beacon]))).toEqual([first, last])
+    } finally {
+      window.removeEventListener('pagehide', onPageHide)
+    }
   })
 
   test('shutdown() removes the listeners it added, and a hidden page then sends nothing', async () => {
