@@ -5,7 +5,8 @@ import { randomId } from './ids.js'
 import { resolveOptions, shutdownTimeoutMs, type ClientOptions } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema, sessionPropertiesSchema, type BatchResponse, type ModelEvent } from './schema.js'
-import { sendBatch, sessionTail } from './transport.js'
+import { batchFrame } from './routes.js'
+import { sendBatch } from './transport.js'
 import { watchPageHide, type PageHooks } from './unload.js'
 
 /** What `end(result)` may add to a model event: any of its fields; they override all but `event_id`. */
@@ -28,6 +29,12 @@ export interface ModelEventSpan {
 
 /** The object `createClient` returns. */
 export interface HoneyHiveClient {
+  /**
+   * The session stamped on events without a `session_id`: the `sessionId` option, else one UUID made for
+   * this client. If the server answers its first accepted batch with another session (a `single_session`
+   * request makes its own), the client's later events join that one and this says so.
+   */
+  readonly sessionId: string
   /** Queues one model event; returns its `event_id` at once. Never throws: problems go to `onError`. */
   log(event: ModelEvent): string
   /** Starts timing a model call; `end()` or `fail()` logs it once with `start_time`, `end_time`, `duration`. */
@@ -93,10 +100,11 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
       // onError is the caller's code; a throw there must not reach the code that logged.
     }
   }
-  const tail = sessionTail({ single_session: options.singleSession, session_properties: options.sessionProperties })
   let page: PageHooks | undefined
-  const delivery = createDelivery(options, tail, report, debug, (bytes) => page?.keepalive(bytes))
-  page = watchPageHide({ options, tail, delivery, report, debug })
+  const delivery = createDelivery(options, report, debug, (bytes) => page?.keepalive(bytes))
+  page = watchPageHide({ options, delivery, report, debug })
+  // One session per client, made when first needed (never at createClient: nothing random runs before use).
+  const session = (): string => (options.sessionId ??= randomId())
   let closed: Promise<FlushResult> | undefined
 
   /** log(), reading the event inside its guard: `read` may throw (a revoked proxy, a throwing getter). */
@@ -109,6 +117,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
         delivery.reject(new DroppedError('shutdown', 'log() after shutdown(): not sent', [id]))
         return id
       }
+      session()
       const { id: given, encoded, error } = prepareEvent(event, options)
       id = given
       if (error) delivery.reject(error)
@@ -166,17 +175,25 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     if (Array.isArray(given)) body = { ...(body as object), model_events: given.map((event) => (event?.error instanceof Error ? { ...event, error: event.error.message } : event)) }
     const result = check(batchRequestSchema, body)
     if (!result.output) throw new ValidationError(result.issues)
-    const { model_events, ...session } = result.output
+    const { model_events, ...fields } = result.output
+    session()
     const events = model_events.map((event) => prepareEvent(event, { ...options, sampleRate: 1 }))
     const refused = events.find((event) => event.error)?.error
     if (refused) throw refused
     const encoded = events.flatMap((event) => event.encoded ?? [])
     // Nothing to create (none given, or beforeSend dropped them all): no request.
     if (encoded.length === 0) return { event_ids: [], success: true }
-    return sendBatch(encoded, sessionTail(session) || tail, delivery.transport)
+    // The body's own session fields, else the client's (which go with its first accepted batch only).
+    const own = Object.keys(fields).length > 0
+    const answer = await sendBatch(encoded, own ? batchFrame(options.route, fields) : delivery.frame, delivery.transport)
+    if (!own) delivery.accept(answer)
+    return answer
   }
 
   return {
+    get sessionId() {
+      return session()
+    },
     log,
     startModelEvent,
     // After shutdown() nothing is sent any more: flush() answers what shutdown() did.

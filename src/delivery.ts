@@ -4,6 +4,8 @@ import { DroppedError, HoneyHiveError, HttpError, InvalidResponseError, NetworkE
 import { holdExit, releaseExit } from './exit.js'
 import { shutdownTimeoutMs, type ResolvedOptions } from './options.js'
 import { createQueue, type Entry } from './queue.js'
+import { batchFrame, type Frame } from './routes.js'
+import { isUuid, type BatchResponse } from './schema.js'
 import { batchBody, retryStatuses, sendBatch, type TransportOptions } from './transport.js'
 
 /** Running totals since the client was created. */
@@ -41,14 +43,17 @@ const idsOf = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
  */
 export function createDelivery(
   options: ResolvedOptions,
-  tail: string,
   report: (error: HoneyHiveError) => void,
   debug: (message: string) => void,
   keepalive: (bytes: number) => (() => void) | undefined,
 ) {
   const queue = createQueue(options.maxQueueSize)
   const totals: Stats = { queued: 0, sent: 0, failed: 0, dropped: 0, retried: 0 }
-  const batchBytes = options.maxBatchBytes - byteLength(batchBody([], tail))
+  // The session's flag and properties go with the first batch the server accepts only: HoneyHive makes a
+  // session per request that carries single_session, which would split one conversation into many.
+  let frame = batchFrame(options.route, { single_session: options.singleSession, session_properties: options.sessionProperties })
+  let accepted = false
+  const batchBytes = options.maxBatchBytes - byteLength(batchBody([], frame))
   // A full queue sends too: with maxQueueSize under flushAt, waiting for flushAt would only drop events.
   const sendAt = Math.min(options.flushAt, options.maxQueueSize)
   // An event sent this often in attempts that may have stored it (two rounds of retries) is given up.
@@ -150,7 +155,7 @@ export function createDelivery(
     const bytes = batch.reduce((sum, entry) => sum + entry.bytes + 1, 0)
     const release = keepalive(bytes)
     try {
-      await sendBatch(batch, tail, transport, { keepalive: release !== undefined })
+      accept(await sendBatch(batch, frame, transport, { keepalive: release !== undefined }))
       count('sent', batch)
       outageRounds = 0
       debug(`sent ${batch.length} events, ${bytes} bytes`)
@@ -186,6 +191,22 @@ export function createDelivery(
     } finally {
       release?.()
     }
+  }
+
+  /**
+   * After the first accepted batch: no more session fields, and when the server answered another session
+   * than the client's (a single_session request makes its own), the events not yet sent join it.
+   */
+  function accept({ session_id: answered }: BatchResponse): void {
+    if (accepted) return
+    accepted = true
+    frame = batchFrame(options.route, {})
+    const mine = options.sessionId
+    if (!mine || !answered || answered === mine || !isUuid(answered)) return
+    const [from, to] = [mine, answered].map((id) => `"session_id":"${id}"`)
+    for (const entry of queue.entries) entry.json = entry.json.split(from).join(to)
+    options.sessionId = answered
+    debug(`joined session ${answered}`)
   }
 
   /** Sends what was queued before the call, within `timeoutMs` when given; never rejects. */
@@ -227,6 +248,11 @@ export function createDelivery(
     flush,
     stats,
     reject,
+    accept,
+    /** The frame of the next batch (with the session fields until one is accepted). */
+    get frame(): Frame {
+      return frame
+    },
     /** The transport settings of this client, counting retries into `stats().retried`. */
     transport,
     /** Takes every queued event out (for page-hide sending); the batch in flight stays with its request. */

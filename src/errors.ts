@@ -46,8 +46,10 @@ export class HttpError extends HoneyHiveError {
   /** How long the server asked us to wait (`Retry-After`), in ms, when it said. */
   declare readonly retryAfterMs: number | undefined
   constructor(status: number, body: unknown, eventIds: string[], retryAfterMs?: number, cause?: unknown) {
-    const said = (body as { message?: unknown })?.message
-    super(`HoneyHive answered ${status}${said ? `: ${said}` : ''}`, eventIds, cause)
+    // What HoneyHive said: a JSON error's message, or a short text body (v1 declares no 400 body).
+    const said = typeof body === 'string' ? body.slice(0, 300) : (body as { message?: unknown })?.message
+    // Since 2026-09-22 HoneyHive answers a rejected key (or a permission failure) with 404.
+    super(`HoneyHive answered ${status}${said ? `: ${said}` : ''}${status === 404 ? '; check the API key (HoneyHive answers 404 to a rejected key) and `route`' : ''}`, eventIds, cause)
     Object.assign(this, { status, body, retryAfterMs })
   }
 }

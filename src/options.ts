@@ -1,4 +1,5 @@
 import { ConfigError, type HoneyHiveError } from './errors.js'
+import { seedRoute, v1Route, type Route } from './routes.js'
 import type { ModelEvent, SessionProperties } from './schema.js'
 
 /** A `fetch`-compatible function. */
@@ -8,17 +9,23 @@ export type FetchLike = (input: Request | string | URL, init?: RequestInit) => P
 export interface ClientOptions {
   /** HoneyHive API key, sent as `Authorization: Bearer <apiKey>`. Omit in browsers that post through a relay. */
   apiKey?: string
-  /** API origin; `/events/model/batch` is appended. @default 'https://api.honeyhive.ai' */
+  /** API origin, with an optional path; the route is appended. @default 'https://api.honeyhive.ai' */
   baseUrl?: string
+  /**
+   * Where batches go and in which format: `'/events/model/batch'` (the seed's body) or `'/v1/events/batch'`
+   * (HoneyHive's current route: fields where its UI renders them). Needs an `apiKey`: through a relay,
+   * set the route on the relay. @default '/events/model/batch'
+   */
+  route?: Route
   /** Stamped on events that have no `project`. */
   project?: string
   /** Stamped on events that have no `source` (conventionally `production`, `staging`, `dev`). */
   source?: string
-  /** Stamped as `session_id` on events that have none. Must be a UUID. */
+  /** Stamped as `session_id` on events that have none. Must be a UUID. @default one UUID per client (`hh.sessionId`) */
   sessionId?: string
-  /** Sent as `single_session` with every batch. */
+  /** Sent as `single_session` with the first batch the server accepts. */
   singleSession?: boolean
-  /** Sent as `session_properties` with every batch. */
+  /** Sent as `session_properties` with the first batch the server accepts. */
   sessionProperties?: SessionProperties
   /** Queued events that trigger a send; also the most events in one request. @default 20 */
   flushAt?: number
@@ -53,6 +60,7 @@ export interface ClientOptions {
 /** The defaults of `ClientOptions`, in one place. */
 export const defaults = {
   baseUrl: 'https://api.honeyhive.ai',
+  route: seedRoute as Route,
   flushAt: 20,
   flushIntervalMs: 2000,
   maxBatchBytes: 512 * 1024,
@@ -126,6 +134,9 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (!/^https?:$/.test(url?.protocol as string)) fail('baseUrl', 'must be an http(s) URL')
   // Not echoed: a query or credentials may hold a secret.
   if (url!.search || url!.hash || url!.username || url!.password || /[?#]/.test(resolved.baseUrl)) fail('baseUrl', 'must have no query, fragment or credentials: give the origin and an optional path')
-  resolved.batchUrl = `${url!.origin}${url!.pathname.replace(/\/+$/, '')}/events/model/batch`
+  if (resolved.route !== seedRoute && resolved.route !== v1Route) fail('route', `must be '${seedRoute}' or '${v1Route}'`)
+  // The relay takes the seed's shape from pages and forwards in its own route: a keyless client needs no route.
+  if (resolved.route === v1Route && !resolved.apiKey) fail('route', `'${v1Route}' needs an apiKey; through a relay, set route on createRelay`)
+  resolved.batchUrl = `${url!.origin}${url!.pathname.replace(/\/+$/, '')}${resolved.route}`
   return resolved
 }

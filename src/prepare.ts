@@ -2,6 +2,7 @@ import { encodeEvent, replaceValue, type EncodedEvent } from './encode.js'
 import { DroppedError, ValidationError, type HoneyHiveError } from './errors.js'
 import { randomId, unitHash } from './ids.js'
 import type { ResolvedOptions } from './options.js'
+import { toV1Event, v1Route } from './routes.js'
 import { check, modelEventSchema, type ModelEvent } from './schema.js'
 
 /** What became of one logged value: encoded and ready to queue, refused (`error`), or neither (left out on purpose). */
@@ -14,7 +15,7 @@ export interface Prepared {
 /**
  * Turns what a caller logs into a queueable event: client defaults stamped where the event has none,
  * an `event_id`, an `Error` in `error` turned into its message, then `beforeSend`, sampling, the schema
- * (unknown keys stripped) and the encoder. Never throws.
+ * (unknown keys stripped), the route's mapping (routes.ts) and the encoder. Never throws.
  */
 export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -55,5 +56,5 @@ export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared
   }
   const result = check(modelEventSchema, event)
   if (!result.output) return { id, error: new ValidationError(result.issues, [id]) }
-  return { id, encoded: encodeEvent(result.output, options.maxEventBytes) }
+  return { id, encoded: encodeEvent(options.route === v1Route ? toV1Event(result.output) : result.output, options.maxEventBytes) }
 }

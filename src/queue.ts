@@ -23,6 +23,8 @@ export interface Queue {
   take(maxCount: number, maxBytes: number): Entry[]
   /** Takes everything. */
   takeAll(): Entry[]
+  /** The entries, oldest first, for changes in place. */
+  readonly entries: Entry[]
 }
 
 export function createQueue(maxSize: number): Queue {
@@ -58,6 +60,9 @@ export function createQueue(maxSize: number): Queue {
       const all = items
       items = []
       return all
+    },
+    get entries() {
+      return items
     },
   }
 }

@@ -2,7 +2,8 @@ import { ConfigError, HoneyHiveError, HttpError, redactSecret } from './errors.j
 import { resolveOptions, type FetchLike } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema } from './schema.js'
-import { sendBatch, sessionTail, type TransportOptions } from './transport.js'
+import { batchFrame, type Route } from './routes.js'
+import { sendBatch, type TransportOptions } from './transport.js'
 
 /** Options of `createRelay`. `apiKey` and `allowedOrigins` are required. */
 export interface RelayOptions {
@@ -10,8 +11,14 @@ export interface RelayOptions {
   apiKey: string
   /** Exact browser origins allowed to post (`https://app.example.com`); no wildcards. Others get 403. */
   allowedOrigins: string[]
-  /** The only upstream: `/events/model/batch` is appended. @default 'https://api.honeyhive.ai' */
+  /** The only upstream: the route is appended. @default 'https://api.honeyhive.ai' */
   baseUrl?: string
+  /**
+   * The upstream route and format: `'/events/model/batch'` (as pages post it) or `'/v1/events/batch'`
+   * (HoneyHive's current route; events are mapped where its UI renders them). Pages always post the seed's
+   * shape. @default '/events/model/batch'
+   */
+  route?: Route
   /** Largest request body accepted, in bytes, counted while reading; larger gets 413. @default 524288 (512 KiB) */
   maxBodyBytes?: number
   /** Most events in one request; more gets 413, so the client halves its batch. @default 100 */
@@ -94,7 +101,7 @@ const isOrigin = (origin: string): boolean => {
  * Creates the relay that holds the HoneyHive key at the edge, so browsers post events (fetch or text/plain
  * beacons) without one. It takes `POST` bodies shaped like a batch request, validates them with the
  * client's schemas, stamps `project`/`source` and `event_id` where missing, and forwards them to
- * `{baseUrl}/events/model/batch` with the key through the client's transport (retries, timeouts,
+ * `{baseUrl}{route}` (mapped to v1 on that route) with the key through the client's transport (retries, timeouts,
  * `Retry-After`). With `ctx.waitUntil` it answers 202 at once and delivers after; without, it answers
  * HoneyHive's result. Refusals: 403 origin not allowed, 405 method, 413 body or event count, 415 content
  * type, 400 bad JSON or shape (with the reason). Throws `ConfigError` at once for a bad option.
@@ -191,7 +198,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     if (model_events.length > maxEvents) return refuse(413, `More than ${maxEvents} events in one request; send fewer`)
     const events = model_events.flatMap((event) => prepareEvent(event, options).encoded ?? [])
     if (events.length === 0) return answer(200, { event_ids: [], success: true })
-    const delivery = sendBatch(events, sessionTail(session), transport)
+    const delivery = sendBatch(events, batchFrame(options.route, session), transport)
     const eventIds = events.map((event) => event.id)
     const host = ctx as Partial<RelayContext> | undefined
     if (typeof host?.waitUntil === 'function') {

@@ -1,4 +1,6 @@
-import { batchRequestSchema, check, modelEventSchema, type BatchRequest, type ModelEvent } from './schema.js'
+import { v1Route, seedRoute } from './routes.js'
+import { batchRequestSchema, check, modelEventSchema, type ModelEvent, type SessionProperties } from './schema.js'
+import { v1BatchRequestSchema } from './schema-v1.js'
 
 /** One scripted answer of the fake, used by the next valid POST to the batch route (not by preflights or refused requests). */
 export interface Fault {
@@ -12,7 +14,8 @@ export interface Fault {
   body?: unknown
   /**
    * A partial 500: the first `created` events of the batch are stored, and the answer is
-   * `500 { event_ids: [their ids], errors: [...], success: false }`.
+   * `500 { event_ids: [their ids], errors: [...], success: false }` on the seed's route, and a plain
+   * `500 { statusCode, message, success: false }` on v1 (which declares no body saying what was created).
    */
   created?: number
 }
@@ -30,8 +33,16 @@ export interface ReceivedRequest {
   at: number
 }
 
+/** One session as the fake stored it: its id, the properties it was created with, its events in arrival order. */
+export interface FakeSession {
+  session_id: string
+  /** The `session_properties` of the `single_session` request that created it, if one did. */
+  properties?: SessionProperties
+  events: ModelEvent[]
+}
+
 export interface FakeHoneyHiveOptions {
-  /** When set, requests must carry `Authorization: Bearer <apiKey>` (else 401). */
+  /** When set, requests must carry `Authorization: Bearer <apiKey>` (else 404, as HoneyHive answers a rejected key since September 2026). */
   apiKey?: string
   /** Add CORS headers to every answer, as a browser-facing endpoint must (preflights get 204 either way). @default true */
   cors?: boolean
@@ -42,8 +53,10 @@ export interface FakeHoneyHive {
   (request: Request): Promise<Response>
   /** The same handler, for `{ fetch }`-style servers (Workers, Deno, Bun). */
   fetch(request: Request): Promise<Response>
-  /** Every model event stored, in arrival order (duplicates included, so tests can find them). */
+  /** Every event stored, as received on its route (seed fields, or v1's), in arrival order (duplicates included, so tests can find them). */
   readonly events: ModelEvent[]
+  /** The stored events by `session_id`, in order of each session's first event. */
+  readonly sessions: FakeSession[]
   /** Every request received, with the status answered. */
   readonly requests: ReceivedRequest[]
   /** Scripts the next answers, one fault per request, in order. */
@@ -65,19 +78,38 @@ function json(status: number, body: unknown, headers: Record<string, string>): R
 const refuse = (status: number, message: string, headers: Record<string, string>, errorCode = 'BAD_REQUEST') =>
   json(status, { statusCode: status, message, success: false, errorCode }, headers)
 
-/** Finds keys the API does not know: the fake is strict, so a client that sends extra keys is caught. */
-function unknownKeys(body: BatchRequest & Record<string, unknown>): string[] {
+/** Finds keys the seed's route does not know: the fake is strict, so a client that sends extra keys is caught. */
+function unknownKeys(body: Record<string, unknown>, events: ModelEvent[]): string[] {
   const extra = Object.keys(body).filter((key) => !batchKeys.has(key))
-  body.model_events.forEach((event, index) => {
+  events.forEach((event, index) => {
     for (const key of Object.keys(event)) if (!eventKeys.has(key)) extra.push(`model_events.${index}.${key}`)
   })
   return extra
 }
 
+/** A request's events and session fields, or why the route refuses it (400). */
+function parse(route: string, body: unknown): { events: ModelEvent[]; single?: boolean; properties?: SessionProperties } | string {
+  if (route === v1Route) {
+    const result = check(v1BatchRequestSchema, body)
+    if (!result.output) return result.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; ')
+    return { events: (body as { events: ModelEvent[] }).events, single: result.output.single_session, properties: result.output.session_properties }
+  }
+  const result = check(batchRequestSchema, body)
+  if (!result.output) return result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')
+  const events = (body as { model_events: ModelEvent[] }).model_events
+  const extra = unknownKeys(body as Record<string, unknown>, events)
+  if (extra.length > 0) return `Unknown keys: ${extra.join(', ')}`
+  const { single_session, is_single_session, session_properties, session } = result.output
+  return { events, single: single_session ?? is_single_session, properties: session_properties ?? session }
+}
+
 /**
- * Creates an in-process HoneyHive for tests and demos. It validates requests against the same contract
- * as the real API, answers like it (`{ event_ids, success, session_id? }`), records what it received, and
- * plays scripted faults. Bodies are parsed as JSON whatever their content type, as beacons need.
+ * Creates an in-process HoneyHive for tests and demos, serving both routes: `POST /events/model/batch` (the
+ * seed's contract) and `POST /v1/events/batch` (strict: unknown keys, a missing `event_type` or `inputs`,
+ * `project` and the deprecated aliases are refused). It answers like HoneyHive (`{ event_ids, success,
+ * session_id? }`; 404 for a wrong key), makes a session for a `single_session: true` request and puts
+ * every event of it there, records what it received, and plays scripted faults. Bodies are parsed as JSON
+ * whatever their content type, as beacons need.
  *
  * @example
  * const honeyhive = createFakeHoneyHive({ apiKey: 'test-key' })
@@ -87,6 +119,7 @@ function unknownKeys(body: BatchRequest & Record<string, unknown>): string[] {
 export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHoneyHive {
   const events: ModelEvent[] = []
   const requests: ReceivedRequest[] = []
+  const sessions = new Map<string, FakeSession>()
   let faults: Fault[] = []
 
   async function handle(request: Request): Promise<Response> {
@@ -117,40 +150,43 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
     requests.push(record)
     const answer = async (): Promise<Response> => {
       if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: cors })
-      if (url.pathname !== '/events/model/batch') return refuse(404, `No route ${url.pathname}`, cors, 'NOT_FOUND')
+      if (url.pathname !== seedRoute && url.pathname !== v1Route) return refuse(404, `No route ${url.pathname}`, cors, 'NOT_FOUND')
       if (request.method !== 'POST') return refuse(405, 'Use POST', cors, 'METHOD_NOT_ALLOWED')
+      // HoneyHive answers a rejected key (or a permission failure) with 404 since 2026-09-22 (field notes §10).
       if (options.apiKey && request.headers.get('authorization') !== `Bearer ${options.apiKey}`) {
-        return refuse(401, 'Invalid or missing API key', cors, 'UNAUTHORIZED')
+        return refuse(404, 'Not found: invalid API key or no access to this project', cors, 'NOT_FOUND')
       }
       if (typeof body === 'string') return refuse(400, 'Body is not JSON', cors)
-      const result = check(batchRequestSchema, body)
-      if (!result.output) {
-        return refuse(400, result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), cors)
-      }
-      const extra = unknownKeys(body as BatchRequest & Record<string, unknown>)
-      if (extra.length > 0) return refuse(400, `Unknown keys: ${extra.join(', ')}`, cors)
-      const batch = body as BatchRequest
+      const batch = parse(url.pathname, body)
+      if (typeof batch === 'string') return refuse(400, batch, cors)
       const fault = faults.shift()
       if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
+      // single_session: true makes a session for this request and puts every event of it there.
+      const made = batch.single ? crypto.randomUUID() : undefined
       const store = (list: ModelEvent[]) =>
         list.map((event) => {
-          const stored = { ...event, event_id: event.event_id ?? crypto.randomUUID() }
+          const stored = { ...event, event_id: event.event_id ?? crypto.randomUUID(), ...(made && { session_id: made }) }
           events.push(stored)
+          const id = stored.session_id ?? ''
+          if (!sessions.has(id)) sessions.set(id, { session_id: id, ...(made === id && batch.properties && { properties: batch.properties }), events: [] })
+          sessions.get(id)!.events.push(stored)
           return stored.event_id
         })
       const status = fault?.status ?? (fault?.delayMs && fault.created === undefined ? 200 : 500)
       if (fault && (status >= 300 || fault.created !== undefined)) {
         const headers = fault.retryAfter === undefined ? cors : { ...cors, 'retry-after': String(fault.retryAfter) }
         if (fault.created !== undefined) {
-          const ids = store(batch.model_events.slice(0, fault.created))
-          const errors = batch.model_events.slice(fault.created).map(() => 'Internal error while creating event')
+          const ids = store(batch.events.slice(0, fault.created))
+          // v1 declares no body for a partial 500: the client cannot tell what was created.
+          if (url.pathname === v1Route) return json(status, fault.body ?? { statusCode: 500, message: 'Internal error', success: false }, headers)
+          const errors = batch.events.slice(fault.created).map(() => 'Internal error while creating event')
           return json(status, { event_ids: ids, errors, success: false }, headers)
         }
         return json(status, fault.body ?? { statusCode: status, message: `Scripted fault ${status}`, success: false }, headers)
       }
-      const ids = store(batch.model_events)
+      const ids = store(batch.events)
       if (fault?.body !== undefined) return json(status, fault.body, cors)
-      const sessionId = batch.model_events[0]?.session_id
+      const sessionId = made ?? batch.events[0]?.session_id
       return json(200, { event_ids: ids, success: true, ...(sessionId ? { session_id: sessionId } : {}) }, cors)
     }
     const response = await answer()
@@ -159,6 +195,8 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
   }
 
   const fake = ((request: Request) => handle(request)) as FakeHoneyHive
+  // A getter, which Object.assign would read once: defined on its own.
+  Object.defineProperty(fake, 'sessions', { get: () => [...sessions.values()] })
   return Object.assign(fake, {
     fetch: handle,
     events,
@@ -169,6 +207,7 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
     reset: () => {
       events.length = 0
       requests.length = 0
+      sessions.clear()
       faults = []
     },
   })

@@ -1,6 +1,6 @@
 import ky, { type HTTPError as KyHttpError } from 'ky'
 import { HttpError, InvalidResponseError, NetworkError, TimeoutError, type HoneyHiveError } from './errors.js'
-import { toJson } from './encode.js'
+import type { Frame } from './routes.js'
 import type { FetchLike } from './options.js'
 import { batchResponseSchema, check, type BatchResponse } from './schema.js'
 
@@ -30,15 +30,9 @@ export interface WireEvent {
   sends?: number
 }
 
-/** The request body for these events; `tail` is the batch's other fields as JSON members (`,"a":1`), or ''. */
-export function batchBody(events: WireEvent[], tail: string): string {
-  return `{"model_events":[${events.map((event) => event.json).join(',')}]${tail}}`
-}
-
-/** A batch's fields other than `model_events`, as JSON members for `batchBody` (`,"single_session":true`), or ''. */
-export function sessionTail(fields: object): string {
-  const json = toJson(fields)
-  return json === '{}' ? '' : `,${json.slice(1, -1)}`
+/** The request body for these events in `frame` (see routes.ts). */
+export function batchBody(events: WireEvent[], frame: Frame): string {
+  return frame.open + events.map((event) => event.json).join(',') + frame.close
 }
 
 /** Statuses retried, as the spec's failure policy says; 413 is not among them (the queue splits instead). */
@@ -68,7 +62,7 @@ function toError(error: unknown, eventIds: string[]): HoneyHiveError {
  */
 export async function sendBatch(
   events: WireEvent[],
-  tail: string,
+  frame: Frame,
   options: TransportOptions,
   init: { keepalive?: boolean } = {},
 ): Promise<BatchResponse> {
@@ -120,7 +114,7 @@ export async function sendBatch(
         // ky retries by name (TimeoutError), as for its own timeouts.
         const timer = setTimeout(() => stop(Object.assign(new Error(`No answer within ${options.timeoutMs} ms`), { name: 'TimeoutError' })), options.timeoutMs)
         try {
-          const body = batchBody(pending, tail)
+          const body = batchBody(pending, frame)
           const answer = await Promise.race([
             (options.fetch ?? fetch)(new Request(url, { method: 'POST', headers, signal: attempt.signal, body, ...(init.keepalive && { keepalive: true }) }), requestInit),
             cut,

@@ -9,8 +9,6 @@ import { batchBody } from './transport.js'
 /** What the page-hide module needs from the client. */
 export interface PageContext {
   options: ResolvedOptions
-  /** The batch's session fields as JSON members (`,"single_session":true`), or ''. */
-  tail: string
   delivery: Delivery
   report: (error: HoneyHiveError) => void
   debug: (message: string) => void
@@ -38,14 +36,15 @@ const storeChars = 1024 * 1024
  * In browsers (where `document` and `addEventListener` exist): drains the queue when the page is hidden
  * and resends what a previous page left in storage. Elsewhere returns undefined and does nothing.
  */
-export function watchPageHide({ options, tail, delivery, report, debug }: PageContext): PageHooks | undefined {
+export function watchPageHide({ options, delivery, report, debug }: PageContext): PageHooks | undefined {
   const doc = globalThis.document
   if (!doc?.addEventListener || !globalThis.addEventListener) return undefined
   // Leftovers are stored under one key per target and page, so that tabs storing at once never overwrite
   // each other; a new page claims every key of its target. Never holds the API key.
   const prefix = `honeyhive-edge:${options.batchUrl}`
   const key = `${prefix}:${randomId()}`
-  const envelope = byteLength(batchBody([], tail))
+  // The frame's size while it still carries the session fields: the largest it gets.
+  const envelope = byteLength(batchBody([], delivery.frame))
   const ids = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
   const lost = (entries: Entry[], cause?: unknown): void =>
     delivery.reject(new DroppedError('storage', 'Page hidden: events neither sent nor stored', ids(entries), cause))
@@ -56,7 +55,7 @@ export function watchPageHide({ options, tail, delivery, report, debug }: PageCo
   /** Posts `chunk` without waiting, halving it while the browser refuses (or throws: a bad beaconUrl); returns what could not go. */
   function send(chunk: Entry[]): Entry[] {
     if (chunk.length === 0) return chunk
-    const body = batchBody(chunk, tail)
+    const body = batchBody(chunk, delivery.frame)
     try {
       // text/plain: an application/json beacon needs a preflight and is dropped cross-origin while
       // sendBeacon still returns true (field notes §2). The receiver parses the body as JSON.

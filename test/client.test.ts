@@ -5,7 +5,13 @@ import { createFakeHoneyHive } from '../src/testing.js'
 import { deadBaseUrl, posts, startFakeHoneyHive, storedIds } from './helpers/fake-server.js'
 
 type Body = { model_events: ModelEvent[] }
-const bodies = (honeyhive: Parameters<typeof posts>[0]) => posts(honeyhive).map((request) => request.body as Body)
+/** Each request's events, on either route (`model_events`, or v1's `events`). */
+const bodies = (honeyhive: Parameters<typeof posts>[0]) =>
+  posts(honeyhive).map((request) => ({ model_events: (request.body as Body).model_events ?? (request.body as { events: ModelEvent[] }).events }))
+const v1 = '/v1/events/batch'
+const routes = ['/events/model/batch', v1] as const
+/** What a client needs for a route: v1 takes a key (the fake, set without one, accepts any). */
+const onRoute = (route: (typeof routes)[number]): ClientOptions => (route === v1 ? { route, apiKey: 'hh-route-test-key' } : {})
 const chat = (i: number, extra: ModelEvent = {}): ModelEvent => ({
   model: 'gpt-4o',
   provider: 'openai',
@@ -100,190 +106,198 @@ describe('log', () => {
   })
 })
 
-describe('batching', () => {
-  test('sends as soon as flushAt events are waiting', async () => {
-    const { honeyhive, hh } = await setup({ flushAt: 5 })
-    for (let i = 0; i < 4; i++) hh.log(chat(i))
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    expect(posts(honeyhive)).toHaveLength(0)
-    hh.log(chat(4))
-    await vi.waitFor(() => expect(honeyhive.events).toHaveLength(5))
-    expect(bodies(honeyhive).map((body) => body.model_events.length)).toEqual([5])
-  })
+describe.each(routes)('on %s', (route) => {
+  const at = (options: ClientOptions = {}) => setup({ ...onRoute(route), ...options })
 
-  test('sends within flushIntervalMs of the oldest waiting event, not before', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
-    const honeyhive = createFakeHoneyHive()
-    const hh = createClient({
-      baseUrl: 'http://127.0.0.1:1',
-      flushIntervalMs: 1000,
-      fetch: (input, init) => honeyhive(new Request(input, init)),
+  describe('batching', () => {
+    test('sends as soon as flushAt events are waiting', async () => {
+      const { honeyhive, hh } = await at({ flushAt: 5 })
+      for (let i = 0; i < 4; i++) hh.log(chat(i))
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(posts(honeyhive)).toHaveLength(0)
+      hh.log(chat(4))
+      await vi.waitFor(() => expect(honeyhive.events).toHaveLength(5))
+      expect(bodies(honeyhive).map((body) => body.model_events.length)).toEqual([5])
     })
-    hh.log(chat(1))
-    await vi.advanceTimersByTimeAsync(500)
-    hh.log(chat(2))
-    await vi.advanceTimersByTimeAsync(499)
-    expect(honeyhive.requests).toHaveLength(0)
-    await vi.advanceTimersByTimeAsync(1)
-    await vi.waitFor(() => expect(honeyhive.events).toHaveLength(2))
-    expect(honeyhive.requests).toHaveLength(1)
-  })
 
-  test('cuts batches so that no request exceeds maxBatchBytes, keeping order', async () => {
-    const { honeyhive, hh } = await setup({ flushAt: 100, maxEventBytes: 1024, maxBatchBytes: 2048 })
-    const ids = Array.from({ length: 10 }, (_, i) => hh.log({ inputs: { text: 'x'.repeat(500) }, model: `m${i}` }))
-    await hh.flush()
-    expect(storedIds(honeyhive.events)).toEqual(ids)
-    const sizes = posts(honeyhive).map((request) => new TextEncoder().encode(JSON.stringify(request.body)).length)
-    expect(sizes.length).toBeGreaterThan(2)
-    for (const size of sizes) expect(size).toBeLessThanOrEqual(2048)
-  })
-
-  test('flush() waits for the batch already in flight and counts it', async () => {
-    const { honeyhive, hh } = await setup({ flushAt: 3 })
-    honeyhive.fail({ status: 200, delayMs: 300 })
-    for (let i = 0; i < 3; i++) hh.log(chat(i))
-    hh.log(chat(3))
-    const result = await hh.flush()
-    expect(result).toEqual({ sent: 4, failed: 0, dropped: 0, queued: 0 })
-    expect(honeyhive.events).toHaveLength(4)
-  })
-
-  test('events logged while a flush runs are not stranded', async () => {
-    const { honeyhive, hh } = await setup({ flushIntervalMs: 200 })
-    honeyhive.fail({ status: 200, delayMs: 200 })
-    hh.log(chat(1))
-    const flushing = hh.flush()
-    hh.log(chat(2))
-    await flushing
-    await vi.waitFor(() => expect(honeyhive.events).toHaveLength(2), { timeout: 3000 })
-  })
-})
-
-describe('failure policy', () => {
-  test('sends the same event ids on every retry and stores each event once', async () => {
-    const { honeyhive, hh } = await setup()
-    honeyhive.fail({ status: 500 }, { status: 502 })
-    const ids = [hh.log(chat(1)), hh.log(chat(2))]
-    const result = await hh.flush()
-    expect(result.sent).toBe(2)
-    expect(bodies(honeyhive).map((body) => storedIds(body.model_events))).toEqual([ids, ids, ids])
-    expect(storedIds(honeyhive.events)).toEqual(ids)
-    expect(hh.stats()).toMatchObject({ sent: 2, retried: 2, failed: 0 })
-  })
-
-  test('a 429 with Retry-After pauses the whole queue: no request before it passes', async () => {
-    const { honeyhive, hh, errors } = await setup({ flushAt: 2, maxRetries: 0 })
-    honeyhive.fail({ status: 429, retryAfter: 1 })
-    hh.log(chat(1))
-    hh.log(chat(2))
-    await vi.waitFor(() => expect(posts(honeyhive)).toHaveLength(1))
-    // More events arrive during the pause: a full batch that would normally go at once.
-    hh.log(chat(3))
-    hh.log(chat(4))
-    await new Promise((resolve) => setTimeout(resolve, 600))
-    expect(posts(honeyhive)).toHaveLength(1)
-    const result = await hh.flush()
-    expect(result).toMatchObject({ sent: 4, queued: 0 })
-    const [limited, next] = posts(honeyhive)
-    expect(next.at - limited.at).toBeGreaterThanOrEqual(950)
-    expect(errors[0]).toMatchObject({ name: 'HttpError', status: 429, retryAfterMs: 1000 })
-    expect(honeyhive.events).toHaveLength(4)
-  })
-
-  test('a 413 splits the batch in half until it fits', async () => {
-    const { honeyhive, hh } = await setup({ flushAt: 4 })
-    honeyhive.fail({ status: 413 }, { status: 413 })
-    const ids = [1, 2, 3, 4].map((i) => hh.log(chat(i)))
-    await hh.flush()
-    expect(bodies(honeyhive).map((body) => body.model_events.length)).toEqual([4, 2, 1, 1, 2])
-    expect(storedIds(honeyhive.events)).toEqual(ids)
-  })
-
-  test('a 413 split that meets an outage keeps the events in the order they were logged', async () => {
-    const { honeyhive, hh } = await setup({ maxRetries: 0 })
-    honeyhive.fail({ status: 413 }, { status: 503 })
-    const ids = [1, 2, 3, 4].map((i) => hh.log(chat(i)))
-    expect(await hh.flush()).toMatchObject({ sent: 0, queued: 4 })
-    expect(await hh.flush()).toMatchObject({ sent: 4, queued: 0 })
-    expect(storedIds(honeyhive.events)).toEqual(ids)
-  })
-
-  test('a 413 for a single event reports it as failed and moves on', async () => {
-    const { honeyhive, hh, errors } = await setup()
-    honeyhive.fail({ status: 413 })
-    const big = hh.log(chat(1))
-    await hh.flush()
-    const next = hh.log(chat(2))
-    await hh.flush()
-    expect(errors).toMatchObject([{ name: 'HttpError', status: 413, eventIds: [big] }])
-    expect(storedIds(honeyhive.events)).toEqual([next])
-    expect(hh.stats()).toMatchObject({ failed: 1, sent: 1 })
-  })
-
-  test('after a partial 500 only the events not created are sent again: no duplicates', async () => {
-    const { honeyhive, hh } = await setup()
-    honeyhive.fail({ status: 500, created: 2 })
-    const ids = [1, 2, 3, 4, 5].map((i) => hh.log(chat(i)))
-    const result = await hh.flush()
-    expect(result.sent).toBe(5)
-    expect(storedIds(honeyhive.events)).toEqual(ids)
-    expect(storedIds(bodies(honeyhive)[1].model_events)).toEqual(ids.slice(2))
-  })
-
-  test('a 400 is not retried: the batch is reported with its status and dropped, later events still go', async () => {
-    const { honeyhive, hh, errors } = await setup()
-    honeyhive.fail({ status: 400, body: { statusCode: 400, message: 'bad event', success: false } })
-    const lost = [hh.log(chat(1)), hh.log(chat(2))]
-    expect(await hh.flush()).toEqual({ sent: 0, failed: 2, dropped: 0, queued: 0 })
-    expect(posts(honeyhive)).toHaveLength(1)
-    expect(errors[0]).toBeInstanceOf(HttpError)
-    expect(errors[0]).toMatchObject({ status: 400, eventIds: lost, body: { message: 'bad event' } })
-    const later = hh.log(chat(3))
-    await hh.flush()
-    expect(storedIds(honeyhive.events)).toEqual([later])
-  })
-
-  test('exhausted retries report the batch, keep its events, and deliver them once the server is back', async () => {
-    const { honeyhive, hh, errors } = await setup({ maxRetries: 1 })
-    honeyhive.fail({ status: 503 }, { status: 503 })
-    const ids = [hh.log(chat(1)), hh.log(chat(2))]
-    expect(await hh.flush()).toEqual({ sent: 0, failed: 0, dropped: 0, queued: 2 })
-    expect(errors).toMatchObject([{ name: 'HttpError', status: 503, eventIds: ids }])
-    const later = hh.log(chat(3))
-    expect(await hh.flush()).toMatchObject({ sent: 3, queued: 0 })
-    expect(storedIds(honeyhive.events)).toEqual([...ids, later])
-  })
-
-  test('an outage longer than the queue holds keeps the newest maxQueueSize events, reports the rest, and resumes', async () => {
-    const { honeyhive, baseUrl } = await startFakeHoneyHive()
-    let up = false
-    const errors: HoneyHiveError[] = []
-    const hh = createClient({
-      baseUrl,
-      maxQueueSize: 50,
-      maxRetries: 0,
-      flushIntervalMs: 60_000,
-      onError: (error) => errors.push(error),
-      fetch: (input, init) => (up ? fetch(input, init) : Promise.reject(new TypeError('fetch failed'))),
+    test('sends within flushIntervalMs of the oldest waiting event, not before', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+      const honeyhive = createFakeHoneyHive()
+      const hh = createClient({
+        ...onRoute(route),
+        baseUrl: 'http://127.0.0.1:1',
+        flushIntervalMs: 1000,
+        fetch: (input, init) => honeyhive(new Request(input, init)),
+      })
+      hh.log(chat(1))
+      await vi.advanceTimersByTimeAsync(500)
+      hh.log(chat(2))
+      await vi.advanceTimersByTimeAsync(499)
+      expect(honeyhive.requests).toHaveLength(0)
+      await vi.advanceTimersByTimeAsync(1)
+      await vi.waitFor(() => expect(honeyhive.events).toHaveLength(2))
+      expect(honeyhive.requests).toHaveLength(1)
     })
-    const ids = Array.from({ length: 80 }, (_, i) => hh.log(chat(i)))
-    // The first 20 are in flight; of the 60 waiting, the 10 oldest went at once: counted at once, and
-    // reported once for the whole burst (in the next task), not once per log() call.
-    expect(hh.stats()).toMatchObject({ queued: 70, dropped: 10 })
-    await hh.flush()
-    await new Promise((resolve) => setTimeout(resolve, 0))
-    expect(hh.stats()).toMatchObject({ queued: 50, dropped: 30, sent: 0 })
-    // Then the failed batch came back to the front and pushed out 20 more: 30 drops in one or two
-    // reports (two when the failure lands after the first report's task), each id once.
-    const drops = errors.filter((error) => error instanceof DroppedError)
-    expect(drops.length).toBeLessThanOrEqual(2)
-    expect(drops.every((error) => (error as DroppedError).reason === 'queue_full')).toBe(true)
-    expect(drops.flatMap((error) => error.eventIds).sort()).toEqual(ids.slice(0, 30).sort())
-    expect(errors.some((error) => error.name === 'NetworkError')).toBe(true)
-    up = true
-    expect(await hh.flush()).toMatchObject({ sent: 50, queued: 0 })
-    expect(storedIds(honeyhive.events)).toEqual(ids.slice(30))
+
+    test('cuts batches so that no request exceeds maxBatchBytes, keeping order', async () => {
+      const { honeyhive, hh } = await at({ flushAt: 100, maxEventBytes: 1024, maxBatchBytes: 2048 })
+      const ids = Array.from({ length: 10 }, (_, i) => hh.log({ inputs: { text: 'x'.repeat(500) }, model: `m${i}` }))
+      await hh.flush()
+      expect(storedIds(honeyhive.events)).toEqual(ids)
+      const sizes = posts(honeyhive).map((request) => new TextEncoder().encode(JSON.stringify(request.body)).length)
+      expect(sizes.length).toBeGreaterThan(2)
+      for (const size of sizes) expect(size).toBeLessThanOrEqual(2048)
+    })
+
+    test('flush() waits for the batch already in flight and counts it', async () => {
+      const { honeyhive, hh } = await at({ flushAt: 3 })
+      honeyhive.fail({ status: 200, delayMs: 300 })
+      for (let i = 0; i < 3; i++) hh.log(chat(i))
+      hh.log(chat(3))
+      const result = await hh.flush()
+      expect(result).toEqual({ sent: 4, failed: 0, dropped: 0, queued: 0 })
+      expect(honeyhive.events).toHaveLength(4)
+    })
+
+    test('events logged while a flush runs are not stranded', async () => {
+      const { honeyhive, hh } = await at({ flushIntervalMs: 200 })
+      honeyhive.fail({ status: 200, delayMs: 200 })
+      hh.log(chat(1))
+      const flushing = hh.flush()
+      hh.log(chat(2))
+      await flushing
+      await vi.waitFor(() => expect(honeyhive.events).toHaveLength(2), { timeout: 3000 })
+    })
+  })
+
+  describe('failure policy', () => {
+    test('sends the same event ids on every retry and stores each event once', async () => {
+      const { honeyhive, hh } = await at()
+      honeyhive.fail({ status: 500 }, { status: 502 })
+      const ids = [hh.log(chat(1)), hh.log(chat(2))]
+      const result = await hh.flush()
+      expect(result.sent).toBe(2)
+      expect(bodies(honeyhive).map((body) => storedIds(body.model_events))).toEqual([ids, ids, ids])
+      expect(storedIds(honeyhive.events)).toEqual(ids)
+      expect(hh.stats()).toMatchObject({ sent: 2, retried: 2, failed: 0 })
+    })
+
+    test('a 429 with Retry-After pauses the whole queue: no request before it passes', async () => {
+      const { honeyhive, hh, errors } = await at({ flushAt: 2, maxRetries: 0 })
+      honeyhive.fail({ status: 429, retryAfter: 1 })
+      hh.log(chat(1))
+      hh.log(chat(2))
+      await vi.waitFor(() => expect(posts(honeyhive)).toHaveLength(1))
+      // More events arrive during the pause: a full batch that would normally go at once.
+      hh.log(chat(3))
+      hh.log(chat(4))
+      await new Promise((resolve) => setTimeout(resolve, 600))
+      expect(posts(honeyhive)).toHaveLength(1)
+      const result = await hh.flush()
+      expect(result).toMatchObject({ sent: 4, queued: 0 })
+      const [limited, next] = posts(honeyhive)
+      expect(next.at - limited.at).toBeGreaterThanOrEqual(950)
+      expect(errors[0]).toMatchObject({ name: 'HttpError', status: 429, retryAfterMs: 1000 })
+      expect(honeyhive.events).toHaveLength(4)
+    })
+
+    test('a 413 splits the batch in half until it fits', async () => {
+      const { honeyhive, hh } = await at({ flushAt: 4 })
+      honeyhive.fail({ status: 413 }, { status: 413 })
+      const ids = [1, 2, 3, 4].map((i) => hh.log(chat(i)))
+      await hh.flush()
+      expect(bodies(honeyhive).map((body) => body.model_events.length)).toEqual([4, 2, 1, 1, 2])
+      expect(storedIds(honeyhive.events)).toEqual(ids)
+    })
+
+    test('a 413 split that meets an outage keeps the events in the order they were logged', async () => {
+      const { honeyhive, hh } = await at({ maxRetries: 0 })
+      honeyhive.fail({ status: 413 }, { status: 503 })
+      const ids = [1, 2, 3, 4].map((i) => hh.log(chat(i)))
+      expect(await hh.flush()).toMatchObject({ sent: 0, queued: 4 })
+      expect(await hh.flush()).toMatchObject({ sent: 4, queued: 0 })
+      expect(storedIds(honeyhive.events)).toEqual(ids)
+    })
+
+    test('a 413 for a single event reports it as failed and moves on', async () => {
+      const { honeyhive, hh, errors } = await at()
+      honeyhive.fail({ status: 413 })
+      const big = hh.log(chat(1))
+      await hh.flush()
+      const next = hh.log(chat(2))
+      await hh.flush()
+      expect(errors).toMatchObject([{ name: 'HttpError', status: 413, eventIds: [big] }])
+      expect(storedIds(honeyhive.events)).toEqual([next])
+      expect(hh.stats()).toMatchObject({ failed: 1, sent: 1 })
+    })
+
+    test('after a partial 500 that lists what it created only the others are sent again; one without a body (v1) resends all', async () => {
+      const { honeyhive, hh } = await at()
+      honeyhive.fail({ status: 500, created: 2 })
+      const ids = [1, 2, 3, 4, 5].map((i) => hh.log(chat(i)))
+      const result = await hh.flush()
+      expect(result.sent).toBe(5)
+      // v1 declares no body for a partial 500 (field notes §10): the client cannot know, and keeps every event.
+      const resent = route === v1 ? ids : ids.slice(2)
+      expect(storedIds(bodies(honeyhive)[1].model_events)).toEqual(resent)
+      expect(storedIds(honeyhive.events)).toEqual([...ids.slice(0, 2), ...resent])
+    })
+
+    test('a 400 is not retried: the batch is reported with its status and dropped, later events still go', async () => {
+      const { honeyhive, hh, errors } = await at()
+      honeyhive.fail({ status: 400, body: { statusCode: 400, message: 'bad event', success: false } })
+      const lost = [hh.log(chat(1)), hh.log(chat(2))]
+      expect(await hh.flush()).toEqual({ sent: 0, failed: 2, dropped: 0, queued: 0 })
+      expect(posts(honeyhive)).toHaveLength(1)
+      expect(errors[0]).toBeInstanceOf(HttpError)
+      expect(errors[0]).toMatchObject({ status: 400, eventIds: lost, body: { message: 'bad event' } })
+      const later = hh.log(chat(3))
+      await hh.flush()
+      expect(storedIds(honeyhive.events)).toEqual([later])
+    })
+
+    test('exhausted retries report the batch, keep its events, and deliver them once the server is back', async () => {
+      const { honeyhive, hh, errors } = await at({ maxRetries: 1 })
+      honeyhive.fail({ status: 503 }, { status: 503 })
+      const ids = [hh.log(chat(1)), hh.log(chat(2))]
+      expect(await hh.flush()).toEqual({ sent: 0, failed: 0, dropped: 0, queued: 2 })
+      expect(errors).toMatchObject([{ name: 'HttpError', status: 503, eventIds: ids }])
+      const later = hh.log(chat(3))
+      expect(await hh.flush()).toMatchObject({ sent: 3, queued: 0 })
+      expect(storedIds(honeyhive.events)).toEqual([...ids, later])
+    })
+
+    test('an outage longer than the queue holds keeps the newest maxQueueSize events, reports the rest, and resumes', async () => {
+      const { honeyhive, baseUrl } = await startFakeHoneyHive()
+      let up = false
+      const errors: HoneyHiveError[] = []
+      const hh = createClient({
+        ...onRoute(route),
+        baseUrl,
+        maxQueueSize: 50,
+        maxRetries: 0,
+        flushIntervalMs: 60_000,
+        onError: (error) => errors.push(error),
+        fetch: (input, init) => (up ? fetch(input, init) : Promise.reject(new TypeError('fetch failed'))),
+      })
+      const ids = Array.from({ length: 80 }, (_, i) => hh.log(chat(i)))
+      // The first 20 are in flight; of the 60 waiting, the 10 oldest went at once: counted at once, and
+      // reported once for the whole burst (in the next task), not once per log() call.
+      expect(hh.stats()).toMatchObject({ queued: 70, dropped: 10 })
+      await hh.flush()
+      await new Promise((resolve) => setTimeout(resolve, 0))
+      expect(hh.stats()).toMatchObject({ queued: 50, dropped: 30, sent: 0 })
+      // Then the failed batch came back to the front and pushed out 20 more: 30 drops in one or two
+      // reports (two when the failure lands after the first report's task), each id once.
+      const drops = errors.filter((error) => error instanceof DroppedError)
+      expect(drops.length).toBeLessThanOrEqual(2)
+      expect(drops.every((error) => (error as DroppedError).reason === 'queue_full')).toBe(true)
+      expect(drops.flatMap((error) => error.eventIds).sort()).toEqual(ids.slice(0, 30).sort())
+      expect(errors.some((error) => error.name === 'NetworkError')).toBe(true)
+      up = true
+      expect(await hh.flush()).toMatchObject({ sent: 50, queued: 0 })
+      expect(storedIds(honeyhive.events)).toEqual(ids.slice(30))
+    })
   })
 })
 

@@ -57,8 +57,10 @@ describe('createModelEventBatch', () => {
     const hh = createClient({ apiKey: key, baseUrl })
     const session = { session_name: 'chat', start_time: 1_700_000_000_000, user_properties: { a: 1 }, metadata: { b: 2 } }
     const response = await hh.createModelEventBatch({ model_events: [fullEvent], single_session: true, session_properties: session })
-    expect(response).toEqual({ event_ids: [uuid(1)], success: true, session_id: uuid(2) })
-    expect(honeyhive.events).toEqual([fullEvent])
+    // single_session: true makes a session for the request; its events are stored there.
+    expect(response).toEqual({ event_ids: [uuid(1)], success: true, session_id: expect.stringMatching(/^[0-9a-f-]{36}$/) })
+    expect(honeyhive.events).toEqual([{ ...fullEvent, session_id: response.session_id }])
+    expect(honeyhive.sessions).toEqual([{ session_id: response.session_id, properties: session, events: honeyhive.events }])
     const [request] = posts(honeyhive)
     expect(request.headers.authorization).toBe(`Bearer ${key}`)
     expect(request.headers['content-type']).toBe('application/json')

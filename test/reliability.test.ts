@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import { describe, expect, test, vi } from 'vitest'
 import { createClient, DroppedError, HttpError, TimeoutError, ValidationError, type ClientOptions, type HoneyHiveError, type ModelEvent } from '../src/index.js'
 import { createFakeHoneyHive } from '../src/testing.js'
-import { accept, deadBaseUrl, posts, startFakeHoneyHive, startRawServer, storedIds } from './helpers/fake-server.js'
+import { accept, deadBaseUrl, onRoute, posts, routes, startFakeHoneyHive, startRawServer, storedIds } from './helpers/fake-server.js'
 
 // What a hostile network, hostile data and an impatient runtime used to break (issue 12), in Node and happy-dom.
 
@@ -15,14 +15,14 @@ function client(options: ClientOptions) {
   return { hh, errors }
 }
 
-describe('hangs and lost delivery', () => {
+describe.each(routes)('hangs and lost delivery, on %s', (route) => {
   test('a 2xx whose body stalls is a timeout, retried like one: flush() neither hangs nor loses the event', async () => {
     const { url } = await startRawServer((_req, res, n, body) => {
       res.writeHead(200, { 'content-type': 'application/json' })
       if (n === 1) res.write('{"event_ids":')
       else res.end(accept(body))
     })
-    const { hh, errors } = client({ baseUrl: url, timeoutMs: 200 })
+    const { hh, errors } = client({ ...onRoute(route), baseUrl: url, timeoutMs: 200 })
     hh.log(chat(1))
     expect(await hh.flush()).toEqual({ sent: 1, failed: 0, dropped: 0, queued: 0 })
     expect(hh.stats().retried).toBe(1)
@@ -34,7 +34,7 @@ describe('hangs and lost delivery', () => {
       res.writeHead(200, { 'content-type': 'application/json' })
       res.write('{')
     })
-    const { hh, errors } = client({ baseUrl: url, timeoutMs: 100, maxRetries: 1 })
+    const { hh, errors } = client({ ...onRoute(route), baseUrl: url, timeoutMs: 100, maxRetries: 1 })
     const id = hh.log(chat(1))
     expect(await hh.flush()).toEqual({ sent: 0, failed: 0, dropped: 0, queued: 1 })
     expect(requests()).toBe(2)
@@ -45,7 +45,7 @@ describe('hangs and lost delivery', () => {
 
   test('flush({ timeoutMs }) resolves by its deadline against a server that never answers; the events stay queued', async () => {
     const { url } = await startRawServer(() => {})
-    const { hh, errors } = client({ baseUrl: url })
+    const { hh, errors } = client({ ...onRoute(route), baseUrl: url })
     const id = hh.log(chat(1))
     const started = Date.now()
     expect(await hh.flush({ timeoutMs: 300 })).toEqual({ sent: 0, failed: 0, dropped: 0, queued: 1 })
@@ -58,7 +58,7 @@ describe('hangs and lost delivery', () => {
   test('shutdown({ timeoutMs }) ends by its deadline while a 429 asks for 60 s, and drops what is left once', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     honeyhive.fail({ status: 429, retryAfter: 60 })
-    const { hh, errors } = client({ baseUrl })
+    const { hh, errors } = client({ ...onRoute(route), baseUrl })
     const ids = [hh.log(chat(1)), hh.log(chat(2))]
     const started = Date.now()
     expect(await hh.shutdown({ timeoutMs: 500 })).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
@@ -72,7 +72,7 @@ describe('hangs and lost delivery', () => {
   test('a server slower than timeoutMs gets the time it needs after a timeout, not a copy per attempt', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     honeyhive.fail(...Array.from({ length: 10 }, () => ({ status: 200, delayMs: 150 })))
-    const { hh } = client({ baseUrl, timeoutMs: 100 })
+    const { hh } = client({ ...onRoute(route), baseUrl, timeoutMs: 100 })
     const first = hh.log(chat(1))
     await hh.flush()
     const later = [hh.log(chat(2)), hh.log(chat(3))]
@@ -89,7 +89,7 @@ describe('hangs and lost delivery', () => {
   test('an event is sent at most 2 × (maxRetries + 1) times to a server that may have stored it, then given up once', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     honeyhive.fail(...Array.from({ length: 20 }, () => ({ status: 502 })))
-    const { hh, errors } = client({ baseUrl, maxRetries: 1 })
+    const { hh, errors } = client({ ...onRoute(route), baseUrl, maxRetries: 1 })
     const id = hh.log(chat(1))
     const results = []
     for (let round = 0; round < 4; round++) results.push(await hh.flush())
@@ -102,13 +102,13 @@ describe('hangs and lost delivery', () => {
   })
 
   test('503, 429 and refused connections never give an event up: an outage loses nothing the queue holds', async () => {
-    const dead = client({ baseUrl: await deadBaseUrl(), maxRetries: 0 })
+    const dead = client({ ...onRoute(route), baseUrl: await deadBaseUrl(), maxRetries: 0 })
     const id = dead.hh.log(chat(1))
     for (let round = 0; round < 12; round++) await dead.hh.flush()
     expect(dead.hh.stats()).toMatchObject({ queued: 1, dropped: 0 })
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     honeyhive.fail(...Array.from({ length: 6 }, () => ({ status: 503 })), ...Array.from({ length: 6 }, () => ({ status: 429, retryAfter: 0 })))
-    const busy = client({ baseUrl, maxRetries: 1 })
+    const busy = client({ ...onRoute(route), baseUrl, maxRetries: 1 })
     const other = busy.hh.log(chat(2))
     for (let round = 0; round < 7; round++) await busy.hh.flush()
     expect(posts(honeyhive)).toHaveLength(13)
@@ -119,7 +119,7 @@ describe('hangs and lost delivery', () => {
 
   test('a full queue sends: maxQueueSize below flushAt drops nothing while the server is healthy', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
-    const { hh, errors } = client({ baseUrl, maxQueueSize: 5 })
+    const { hh, errors } = client({ ...onRoute(route), baseUrl, maxQueueSize: 5 })
     const ids = []
     for (let i = 0; i < 30; i++) {
       ids.push(hh.log(chat(i)))
@@ -132,19 +132,19 @@ describe('hangs and lost delivery', () => {
   })
 })
 
-describe('batches and flushes', () => {
+describe.each(routes)('batches and flushes, on %s', (route) => {
   test('after a 413 the client keeps the batch size that worked, instead of relearning it on every batch', async () => {
     const honeyhive = createFakeHoneyHive()
     const statuses: number[] = []
     // A relay with maxEvents: 3 in front of HoneyHive.
     const relay = async (input: Request | string | URL, init?: RequestInit) => {
       const request = new Request(input, init)
-      const body = (await request.clone().json()) as { model_events: unknown[] }
-      const response = body.model_events.length > 3 ? new Response(null, { status: 413 }) : await honeyhive(request)
+      const body = (await request.clone().json()) as Record<string, unknown[]>
+      const response = (body.model_events ?? body.events).length > 3 ? new Response(null, { status: 413 }) : await honeyhive(request)
       statuses.push(response.status)
       return response
     }
-    const { hh } = client({ baseUrl: 'http://127.0.0.1:9', flushAt: 10, fetch: relay })
+    const { hh } = client({ ...onRoute(route), baseUrl: 'http://127.0.0.1:9', flushAt: 10, fetch: relay })
     const ids = Array.from({ length: 10 }, (_, i) => hh.log(chat(i)))
     await hh.flush()
     expect(statuses.filter((status) => status === 413).length).toBeGreaterThan(0)
@@ -157,7 +157,7 @@ describe('batches and flushes', () => {
 
   test('each flush() counts the events queued (or in flight) when it was called, and only those', async () => {
     const { baseUrl } = await startFakeHoneyHive()
-    const { hh } = client({ baseUrl })
+    const { hh } = client({ ...onRoute(route), baseUrl })
     for (let i = 0; i < 5; i++) hh.log(chat(i))
     const first = hh.flush()
     for (let i = 0; i < 5; i++) hh.log(chat(i))
@@ -178,7 +178,7 @@ describe('batches and flushes', () => {
 
   test('createModelEventBatch sends nothing for no events (none given, or beforeSend dropped all) and refuses after shutdown()', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
-    const hh = createClient({ baseUrl, beforeSend: (event) => (event.model === 'secret' ? null : event) })
+    const hh = createClient({ ...onRoute(route), baseUrl, beforeSend: (event) => (event.model === 'secret' ? null : event) })
     expect(await hh.createModelEventBatch({ model_events: [] })).toEqual({ event_ids: [], success: true })
     expect(await hh.createModelEventBatch({ model_events: [{ model: 'secret' }] })).toEqual({ event_ids: [], success: true })
     expect(posts(honeyhive)).toEqual([])

@@ -179,6 +179,18 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     await page.close()
   })
 
+  test('on the v1 route, events left on navigation arrive by keepalive fetch in the v1 format', async () => {
+    const key = 'hh-browser-v1-key-3c9d'
+    const { honeyhive, pageOrigin, otherOrigin } = await setup({ apiKey: key })
+    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin, apiKey: key, route: '/v1/events/batch' }, 10)
+    await page.goto('about:blank')
+    await until(() => honeyhive.events.length >= 10)
+    expect(ids(honeyhive.events)).toEqual(logged)
+    expect(posts(honeyhive).map((request) => [request.path, request.status])).toEqual([['/v1/events/batch', 200]])
+    expect(honeyhive.events[0]).toMatchObject({ event_type: 'model', config: { model: 'gpt-4o', provider: 'openai' }, inputs: { chat_history: [{ role: 'user' }] } })
+    await page.close()
+  })
+
   test('cross-origin text/plain beacons arrive at an endpoint that answers no CORS at all', async () => {
     const { honeyhive, pageOrigin, otherOrigin } = await setup({ cors: false })
     const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin }, 5)

@@ -234,6 +234,18 @@ describe('chunks under the keepalive quota', () => {
     expect((JSON.parse(init.body as string) as Body).model_events.map((event) => event.event_id)).toEqual(ids)
   })
 
+  test('on the v1 route, the hide-time keepalive fetch posts the v1 body to /v1/events/batch', async () => {
+    const fetch = vi.fn(async () => new Response('{"event_ids":[],"success":true}'))
+    const { hh } = client({ apiKey: 'hh-dom-key', route: '/v1/events/batch', singleSession: true, fetch })
+    const ids = [hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })]
+    hide()
+    const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit]
+    expect(url).toBe(`${baseUrl}/v1/events/batch`)
+    const body = JSON.parse(init.body as string)
+    expect(Object.keys(body).sort()).toEqual(['events', 'single_session'])
+    expect(body.events).toMatchObject([{ event_id: ids[0], event_type: 'model', config: { model: 'gpt-4o' }, inputs: { chat_history: [{ role: 'user', content: 'hi' }] } }])
+  })
+
   test('a keepalive fetch the browser rejects keeps its events in storage for the next page', async () => {
     const fetch = vi.fn(async () => {
       throw new TypeError('Failed to fetch')

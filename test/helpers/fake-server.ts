@@ -58,6 +58,14 @@ export async function startRawServer(handle: (req: IncomingMessage, res: ServerR
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests: () => n }
 }
 
-/** A `{ event_ids, success }` answer for a batch request body. */
-export const accept = (body: string) =>
-  JSON.stringify({ event_ids: (JSON.parse(body) as { model_events: Array<{ event_id: string }> }).model_events.map((event) => event.event_id), success: true })
+/** A `{ event_ids, success }` answer for a batch request body, on either route. */
+export const accept = (body: string) => {
+  const { model_events, events } = JSON.parse(body) as Record<string, Array<{ event_id: string }>>
+  return JSON.stringify({ event_ids: (model_events ?? events).map((event) => event.event_id), success: true })
+}
+
+/** The routes a client can post to, for suites run on both. */
+export const routes = ['/events/model/batch', '/v1/events/batch'] as const
+export type TestRoute = (typeof routes)[number]
+/** What a client needs for a route: v1 takes a key (a fake set up without one accepts any). */
+export const onRoute = (route: TestRoute) => (route === '/v1/events/batch' ? { route, apiKey: 'hh-route-test-key' } : {})

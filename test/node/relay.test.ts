@@ -3,6 +3,7 @@ import { createClient, ConfigError, HttpError, type HoneyHiveError } from '../..
 import { serve } from '../../src/node.js'
 import { createRelay, type RelayOptions } from '../../src/relay.js'
 import { posts, startFakeHoneyHive } from '../helpers/fake-server.js'
+import { logged, onV1 } from '../helpers/v1-fixtures.js'
 
 const key = 'hh-relay-secret-key-9f3a'
 const app = 'https://app.example.com'
@@ -236,7 +237,7 @@ describe('createRelay forwarding', () => {
     const relay = createRelay({ apiKey: key, baseUrl, allowedOrigins: [app], onError: (e) => errors.push(e) })
     const { status, body } = await read(await relay(post(JSON.stringify(batch()))))
     expect(status).toBe(502)
-    expect(body.message).toContain('401')
+    expect(body.message).toContain('404')
     expect(errors[0]).toBeInstanceOf(HttpError)
     expect(errors[0].cause).toBeUndefined()
     expect(JSON.stringify(errors[0]) + errors[0].message).not.toContain(key)
@@ -374,5 +375,31 @@ describe('createRelay and a throwing onError', () => {
     const waited: Promise<unknown>[] = []
     expect((await read(await relay(post(JSON.stringify(batch())), { waitUntil: (p) => void waited.push(p) }))).status).toBe(202)
     await expect(Promise.all(waited)).resolves.toBeDefined()
+  })
+})
+
+describe('the relay on v1', () => {
+  test('takes the seed shape from pages (fetch or beacon) and forwards it to HoneyHive in v1, mapped', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
+    const relay = createRelay({ apiKey: key, baseUrl, route: '/v1/events/batch', allowedOrigins: ['https://app.example.com'], onError: () => {} })
+    // A page's request, as a browser sends it: with its Origin.
+    const fromPage = (input: Request | string | URL, init?: RequestInit) => {
+      const request = new Request(input, init)
+      return relay(new Request(request, { headers: { ...Object.fromEntries(request.headers), origin: 'https://app.example.com' } }))
+    }
+    const page = createClient({ baseUrl: 'https://relay.example.com', fetch: fromPage })
+    page.log(logged)
+    await page.flush()
+    expect(honeyhive.events).toEqual([onV1])
+    expect(posts(honeyhive)[0].path).toBe('/v1/events/batch')
+    const beacon = await relay(
+      new Request('https://relay.example.com/events/model/batch', {
+        method: 'POST',
+        headers: { origin: 'https://app.example.com', 'content-type': 'text/plain' },
+        body: JSON.stringify({ model_events: [{ model: 'gpt-4o' }], is_single_session: true }),
+      }),
+    )
+    expect(beacon.status).toBe(200)
+    expect(posts(honeyhive)[1].body).toMatchObject({ events: [{ event_type: 'model', config: { model: 'gpt-4o' }, inputs: {} }], single_session: true })
   })
 })

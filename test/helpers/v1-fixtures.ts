@@ -1,0 +1,88 @@
+import type { ModelEvent } from '../../src/index.js'
+
+// One event with every seed field, and where each lands on /v1/events/batch (issue 11), shared by the suites.
+
+export const uuid = (n: number) => `7f22137a-6911-4ed3-bc36-110f1dde6b${String(n).padStart(2, '0')}`
+
+/** Every seed field, once. */
+export const logged: ModelEvent = {
+  project: 'chat',
+  project_id: 'p-1',
+  source: 'test',
+  event_name: 'openai.chat',
+  event_type: 'model',
+  event_id: uuid(1),
+  session_id: uuid(2),
+  parent_id: uuid(3),
+  children_ids: [uuid(4)],
+  config: { temperature: 0.9, mine: true },
+  inputs: { question: 'Hi?' },
+  outputs: { score: 1 },
+  error: 'none',
+  start_time: 1_700_000_000_000,
+  end_time: 1_700_000_000_750,
+  duration: 750.5,
+  metadata: { tenant: 't1', cost: 99 },
+  feedback: { rating: 1 },
+  metrics: { latency_ms: 750 },
+  user_properties: { plan: 'pro' },
+  model_name: 'gpt-4o-2024-08-06',
+  model_version: '2024-08-06',
+  model: 'gpt-4o',
+  messages: [{ role: 'system', content: 'Be brief' }, { role: 'user', content: 'Hi?' }],
+  response: { role: 'assistant', content: 'Hello!', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }] },
+  provider: 'openai',
+  usage: { prompt_tokens: 30, completion_tokens: 20, total_tokens: 50, prompt_tokens_details: { cached_tokens: 10 }, completion_tokens_details: { reasoning_tokens: 5 } },
+  cost: 0.0001,
+  hyperparameters: { temperature: 0.2, max_tokens: 100 },
+  template: [{ role: 'system', content: 'Be {{tone}}' }],
+  template_inputs: { tone: 'brief' },
+  tools: [{ type: 'function', function: { name: 'lookup' } }],
+  tool_choice: 'auto',
+  response_format: { type: 'text' },
+}
+
+/** Where each field of `logged` lands on v1, by HoneyHive's conventions; user-set keys win. */
+export const onV1 = {
+  project_id: 'p-1',
+  source: 'test',
+  event_name: 'openai.chat',
+  event_type: 'model',
+  event_id: uuid(1),
+  session_id: uuid(2),
+  parent_id: uuid(3),
+  children_ids: [uuid(4)],
+  error: 'none',
+  start_time: 1_700_000_000_000,
+  end_time: 1_700_000_000_750,
+  duration: 750.5,
+  feedback: { rating: 1 },
+  metrics: { latency_ms: 750 },
+  user_properties: { plan: 'pro' },
+  config: {
+    model: 'gpt-4o-2024-08-06',
+    version: '2024-08-06',
+    provider: 'openai',
+    temperature: 0.9,
+    max_tokens: 100,
+    mine: true,
+    template: [{ role: 'system', content: 'Be {{tone}}' }],
+    tools: [{ type: 'function', function: { name: 'lookup' } }],
+    tool_choice: 'auto',
+    response_format: { type: 'text' },
+  },
+  inputs: { chat_history: logged.messages, tone: 'brief', question: 'Hi?' },
+  outputs: { ...(logged.response as object), score: 1 },
+  metadata: {
+    prompt_tokens: 30,
+    completion_tokens: 20,
+    total_tokens: 50,
+    prompt_tokens_details: { cached_tokens: 10 },
+    completion_tokens_details: { reasoning_tokens: 5 },
+    cache_read_input_tokens: 10,
+    reasoning_tokens: 5,
+    tenant: 't1',
+    cost: 99,
+  },
+}
+
