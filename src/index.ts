@@ -1,6 +1,7 @@
 export { createClient } from './client.js'
 export type { HoneyHiveClient, ModelEventSpan, ModelEventResult, FlushOptions } from './client.js'
 export type { ClientOptions, FetchLike } from './options.js'
+export type { Route } from './routes.js'
 export type { Stats, FlushResult } from './delivery.js'
 export {
   HoneyHiveError,

@@ -3,6 +3,8 @@ import { resolveOptions, type FetchLike } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema } from './schema.js'
 import { batchFrame, type Route } from './routes.js'
+
+export type { Route }
 import { sendBatch, type TransportOptions } from './transport.js'
 
 /** Options of `createRelay`. `apiKey` and `allowedOrigins` are required. */

@@ -117,10 +117,13 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
   // tabs opening together do not both claim them; elsewhere a claim is only remove-before-send.
   function claim(): void {
     let text: string | null | undefined
+    // The lock may be granted late: a page already hidden takes nothing (it could not send it), and a page
+    // never takes back what it stored itself (that is for the next page).
+    if (hidden) return
     try {
       for (let i = localStorage.length; i--; ) {
         const name = localStorage.key(i)!
-        if (name !== prefix && !name.startsWith(`${prefix}:`)) continue
+        if (name === key || (name !== prefix && !name.startsWith(`${prefix}:`))) continue
         text = localStorage.getItem(name)
         localStorage.removeItem(name)
         delivery.requeue((JSON.parse(text!) as Array<{ event_id: string }>).map((event) => ({ ...encodeEvent(event, Infinity), seq: 0 })))
