@@ -1,0 +1,74 @@
+import { within } from './assert.js'
+import { clientScenarios } from './client.js'
+import { exitScenario, importScenario } from './lifecycle.js'
+import type { Capability, Runtime, Scenario } from './runtime.js'
+import { serveScenarios } from './serve.js'
+
+export type { Capability, Entries, Handler, Runtime, Scenario, ScriptRun, Served } from './runtime.js'
+
+/** The one behaviour suite: every runtime's harness runs each scenario it can. */
+export const scenarios: Scenario[] = [importScenario, ...clientScenarios, ...serveScenarios, exitScenario]
+
+/**
+ * What each runtime's harness provides. Runtime differences live here, as data, not in copied tests.
+ * `waitUntil`: the handler gets `ctx.waitUntil` and the relay answers 202 before delivering.
+ */
+export const runtimes = {
+  node: ['relay', 'serve', 'process', 'fresh'],
+  // Bun: Bun.serve passes its Server as the second argument, which has no waitUntil.
+  bun: ['relay', 'serve', 'process', 'fresh'],
+  // Deno: Deno.serve passes { remoteAddr, completed }, which has no waitUntil.
+  deno: ['relay', 'serve', 'process', 'fresh'],
+  // Vercel's Edge Runtime: edge functions answer requests; there is no process to start or to exit.
+  'edge-runtime': ['relay', 'serve', 'waitUntil', 'fresh'],
+  // workerd: a Worker answers requests (ExecutionContext.waitUntil); there is no process to exit.
+  workerd: ['relay', 'serve', 'waitUntil', 'fresh'],
+  // Chromium: a page serves nothing and starts no processes; the relay is a server's job.
+  chromium: ['fresh'],
+} satisfies Record<string, Capability[]>
+
+export type RuntimeName = keyof typeof runtimes
+
+/** The scenarios `runtime`'s harness can run, in table order. */
+export const scenariosFor = (runtime: RuntimeName): Scenario[] =>
+  scenarios.filter((scenario) => scenario.needs.every((need) => (runtimes[runtime] as Capability[]).includes(need)))
+
+/** Longest one scenario may take in any runtime (the slowest waits a 1 s Retry-After and a 0.3 s backoff). */
+export const scenarioTimeoutMs = 20_000
+
+/** Runs one scenario by name in `runtime`, failing if it does not settle in time. */
+export async function runScenario(runtime: Runtime, name: string): Promise<void> {
+  const scenario = scenarios.find((candidate) => candidate.name === name)
+  if (!scenario) throw new Error(`no scenario named ${JSON.stringify(name)}`)
+  await within(() => scenario.run(runtime), scenarioTimeoutMs, name)
+}
+
+/** Prefix of the report lines a runtime prints for its Node driver (test/helpers/runtime-suite.ts). */
+export const reportPrefix = '@@scenario '
+
+/** What a runtime reports of one scenario. */
+export interface Report {
+  name: string
+  ok: boolean
+  error?: string
+  ms: number
+}
+
+/**
+ * Runs every scenario `runtime` can, one after another (they share the fake's scripted faults), and
+ * prints one report line each. For runtimes that run outside vitest (Bun, Deno).
+ */
+export async function reportScenarios(name: RuntimeName, runtime: Runtime, print: (line: string) => void = console.log): Promise<void> {
+  for (const scenario of scenariosFor(name)) {
+    const started = Date.now()
+    let report: Report
+    try {
+      await runScenario(runtime, scenario.name)
+      report = { name: scenario.name, ok: true, ms: Date.now() - started }
+    } catch (error) {
+      const message = error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error)
+      report = { name: scenario.name, ok: false, error: message, ms: Date.now() - started }
+    }
+    print(reportPrefix + JSON.stringify(report))
+  }
+}
