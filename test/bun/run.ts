@@ -8,6 +8,7 @@ const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).hr
 let fresh = 0
 
 const runtime: Runtime = {
+  name: 'bun',
   client,
   relay,
   upstream: { url: Bun.env.HH_TEST_URL!, key: Bun.env.HH_TEST_KEY! },

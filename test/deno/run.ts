@@ -11,6 +11,7 @@ const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).hr
 let fresh = 0
 
 const runtime: Runtime = {
+  name: 'deno',
   client,
   relay,
   upstream: { url: Deno.env.get('HH_TEST_URL')!, key: Deno.env.get('HH_TEST_KEY')! },

@@ -25,6 +25,7 @@ addEventListener('fetch', (event) => {
 })
 
 const runtime: Runtime = {
+  name: 'edge-runtime',
   client,
   relay,
   upstream: harness.upstream,

@@ -16,7 +16,7 @@ const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).hr
 const nativeImport = runInThisContext('(url) => import(url)', { importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }) as (url: string) => Promise<never>
 let fresh = 0
 
-const runtime = { client, relay } as Runtime
+const runtime = { name: 'node', client, relay } as Runtime
 let upstream: Awaited<ReturnType<typeof startUpstream>>
 beforeAll(async () => {
   upstream = await startUpstream('hh-node-scenarios-key-77e2')

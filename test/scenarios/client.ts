@@ -1,5 +1,6 @@
 import type { HoneyHiveError, HttpError } from '../../src/index.js'
 import { equal, lacks, ok } from './assert.js'
+import { quirks } from './runtimes.js'
 import type { Runtime, Scenario } from './runtime.js'
 import { upstreamOf } from './upstream.js'
 
@@ -86,8 +87,8 @@ export const clientScenarios: Scenario[] = [
   },
   {
     // From Workers (field notes §3): ky's `credentials` is not implemented there, and unread bodies hold
-    // connections; the client must set neither option outside page hide, in any runtime.
-    name: 'requests carry no keepalive or credentials, and every response body is read, the failed one too',
+    // connections. keepalive is for pages only (quirks.keepaliveBatches).
+    name: 'requests carry no credentials and keepalive only in a page, and every response body is read, the failed one too',
     needs: [],
     async run(runtime) {
       await upstreamOf(runtime.upstream.url).script({ status: 500 })
@@ -104,8 +105,9 @@ export const clientScenarios: Scenario[] = [
         hh.log({ model: 'gpt-4o' })
         equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'flush()')
         equal(calls.map((call) => call.response.status), [500, 200], 'answers')
+        const keepalive = quirks.keepaliveBatches.includes(runtime.name)
         for (const { request, init, response } of calls) {
-          ok(request.keepalive !== true && init?.keepalive === undefined, 'no keepalive')
+          equal(Boolean(request.keepalive || init?.keepalive), keepalive, 'keepalive')
           equal(init?.credentials, undefined, 'credentials option')
           ok(response.bodyUsed, `the body of the ${response.status} answer was read`)
         }

@@ -2,32 +2,14 @@ import { within } from './assert.js'
 import { clientScenarios } from './client.js'
 import { exitScenario, importScenario } from './lifecycle.js'
 import type { Capability, Runtime, Scenario } from './runtime.js'
+import { runtimes, type RuntimeName } from './runtimes.js'
 import { serveScenarios } from './serve.js'
 
 export type { Capability, Entries, Handler, Runtime, Scenario, ScriptRun, Served } from './runtime.js'
+export { quirks, runtimes, type RuntimeName } from './runtimes.js'
 
 /** The one behaviour suite: every runtime's harness runs each scenario it can. */
 export const scenarios: Scenario[] = [importScenario, ...clientScenarios, ...serveScenarios, exitScenario]
-
-/**
- * What each runtime's harness provides. Runtime differences live here, as data, not in copied tests.
- * `waitUntil`: the handler gets `ctx.waitUntil` and the relay answers 202 before delivering.
- */
-export const runtimes = {
-  node: ['relay', 'serve', 'process', 'fresh'],
-  // Bun: Bun.serve passes its Server as the second argument, which has no waitUntil.
-  bun: ['relay', 'serve', 'process', 'fresh'],
-  // Deno: Deno.serve passes { remoteAddr, completed }, which has no waitUntil.
-  deno: ['relay', 'serve', 'process', 'fresh'],
-  // Vercel's Edge Runtime: edge functions answer requests; there is no process to start or to exit.
-  'edge-runtime': ['relay', 'serve', 'waitUntil', 'fresh'],
-  // workerd: a Worker answers requests (ExecutionContext.waitUntil); there is no process to exit.
-  workerd: ['relay', 'serve', 'waitUntil', 'fresh'],
-  // Chromium: a page serves nothing and starts no processes; the relay is a server's job.
-  chromium: ['fresh'],
-} satisfies Record<string, Capability[]>
-
-export type RuntimeName = keyof typeof runtimes
 
 /** The scenarios `runtime`'s harness can run, in table order. */
 export const scenariosFor = (runtime: RuntimeName): Scenario[] =>

@@ -35,6 +35,8 @@ export interface Entries {
 
 /** One runtime under test, as its harness builds it. */
 export interface Runtime extends Entries {
+  /** Which runtime this is, as `runtimes` in ./index.ts names it. */
+  name: 'node' | 'bun' | 'deno' | 'edge-runtime' | 'workerd' | 'chromium'
   /** The loopback fake HoneyHive (test/workers/upstream.ts) and the key it requires. */
   upstream: { url: string; key: string }
   /** Serves `handler` with the runtime's own server or edge-function machinery. */

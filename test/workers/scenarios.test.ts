@@ -10,6 +10,7 @@ import { workersKey } from './upstream.js'
 let fresh = 0
 
 const runtime: Runtime = {
+  name: 'workerd',
   client,
   relay,
   upstream: { url: inject('scenarioUpstreamUrl'), key: workersKey },
