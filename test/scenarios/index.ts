@@ -18,10 +18,22 @@ export const scenariosFor = (runtime: RuntimeName): Scenario[] =>
 /** Longest one scenario may take in any runtime (the slowest waits a 1 s Retry-After and a 0.3 s backoff). */
 export const scenarioTimeoutMs = 20_000
 
+// What a harness must hand over for each capability (`waitUntil` is checked where a handler is served).
+const provided: Record<Capability, (runtime: Runtime) => boolean> = {
+  relay: (runtime) => runtime.relay !== undefined,
+  serve: (runtime) => runtime.serve !== undefined,
+  waitUntil: (runtime) => runtime.serve !== undefined,
+  process: (runtime) => runtime.runScript !== undefined && runtime.clientUrl !== undefined,
+  fresh: (runtime) => runtime.importFresh !== undefined,
+}
+
 /** Runs one scenario by name in `runtime`, failing if it does not settle in time. */
 export async function runScenario(runtime: Runtime, name: string): Promise<void> {
   const scenario = scenarios.find((candidate) => candidate.name === name)
   if (!scenario) throw new Error(`no scenario named ${JSON.stringify(name)}`)
+  for (const need of scenario.needs) {
+    if (!provided[need](runtime)) throw new Error(`runtimes.ts says ${runtime.name} provides ${need}, but its harness does not`)
+  }
   await within(() => scenario.run(runtime), scenarioTimeoutMs, name)
 }
 

@@ -1,6 +1,7 @@
 import type { HoneyHiveError } from '../../src/index.js'
 import { equal, lacks, ok } from './assert.js'
-import type { Runtime, Scenario, Served } from './runtime.js'
+import type { Capability, Runtime, Scenario, Served } from './runtime.js'
+import { runtimes } from './runtimes.js'
 import { upstreamOf } from './upstream.js'
 
 // Handlers served the runtime's own way: the relay, and a client created per request that delivers in
@@ -11,9 +12,10 @@ const origin = 'https://chat.example.com'
 
 /** Serves `handler`, checks the runtime's waitUntil matches what its harness declared, and closes it after `use`. */
 async function withServed(runtime: Runtime, handler: Parameters<NonNullable<Runtime['serve']>>[0], use: (served: Served) => Promise<void>) {
-  if (!runtime.serve) throw new Error('this harness declares `serve` but has no serve()')
-  const served = await runtime.serve(handler)
+  const served = await runtime.serve!(handler)
   try {
+    const declared = (runtimes[runtime.name] as Capability[]).includes('waitUntil')
+    if (served.waitUntil !== declared) throw new Error(`served.waitUntil is ${served.waitUntil}, but runtimes.ts says ${declared} for ${runtime.name}`)
     await use(served)
   } finally {
     await served.close()
