@@ -9,7 +9,8 @@ export default defineConfig({
     projects: [
       { test: { name: 'node', environment: 'node', include: [...shared, 'test/node/**/*.test.ts'] } },
       { test: { name: 'happy-dom', environment: 'happy-dom', include: [...shared, 'test/dom/**/*.test.ts'] } },
-      // Runtime suites with their own pools or launchers (browser, workers, deno), one config each.
+      // Runtime suites with their own pools or launchers (browser, workers, deno, bun, edge-runtime), one config
+      // each; they run the shared scenarios of test/scenarios/.
       'test/*/vitest.config.ts',
     ],
   },

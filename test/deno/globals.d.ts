@@ -8,6 +8,11 @@ declare namespace Deno {
     options: { hostname?: string; port?: number; onListen?: (address: unknown) => void },
     handler: (request: Request, info: { remoteAddr: unknown; completed: Promise<void> }) => Response | Promise<Response>,
   ): { addr: unknown; finished: Promise<void>; shutdown(): Promise<void> }
+  function execPath(): string
+  class Command {
+    constructor(command: string, options: { args: string[]; stdout: 'piped'; stderr: 'piped' })
+    spawn(): { kill(signal: string): void; output(): Promise<{ code: number; signal: string | null; stdout: Uint8Array; stderr: Uint8Array }> }
+  }
   interface NetAddr {
     hostname: string
     port: number

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-// Node drives Deno: deno.test.ts starts the fake HoneyHive and spawns `deno test` on the *_test.ts files.
+// Node drives Deno: deno.test.ts starts the fake HoneyHive and runs the shared scenarios in Deno (run.ts).
 export default defineConfig({
   test: {
     name: 'deno',

@@ -1,0 +1,141 @@
+import type { HoneyHiveError, HttpError } from '../../src/index.js'
+import { equal, lacks, ok } from './assert.js'
+import { quirks } from './runtimes.js'
+import type { Runtime, Scenario } from './runtime.js'
+import { upstreamOf } from './upstream.js'
+
+// The client on the built entry, as a user of each runtime calls it, against the loopback fake HoneyHive.
+
+/** The counts of a flush result or of stats(), without fields added later. */
+const counts = (result: object, keys = ['sent', 'failed', 'dropped', 'queued']) =>
+  Object.fromEntries(keys.map((key) => [key, (result as Record<string, unknown>)[key]]))
+
+const clientFor = ({ client, upstream }: Runtime, options: Parameters<Runtime['client']['createClient']>[0] = {}) =>
+  client.createClient({ apiKey: upstream.key, baseUrl: upstream.url, ...options })
+
+export const clientScenarios: Scenario[] = [
+  {
+    name: 'log and flush deliver a batch with the key, event ids, project, source and session',
+    needs: [],
+    async run(runtime) {
+      const sessionId = crypto.randomUUID()
+      const hh = clientFor(runtime, { project: 'scenarios', source: 'test', sessionId })
+      try {
+        const ids = [hh.log({ model: 'gpt-4o' }), hh.log({ model: 'gpt-4o-mini' }), hh.log({ model: 'o3' })]
+        equal(counts(await hh.flush()), { sent: 3, failed: 0, dropped: 0, queued: 0 }, 'flush()')
+        const up = upstreamOf(runtime.upstream.url)
+        const stored = await up.eventsWith(ids)
+        equal(stored.map((e) => [e.event_id, e.model, e.project, e.source, e.session_id]), [
+          [ids[0], 'gpt-4o', 'scenarios', 'test', sessionId],
+          [ids[1], 'gpt-4o-mini', 'scenarios', 'test', sessionId],
+          [ids[2], 'o3', 'scenarios', 'test', sessionId],
+        ], 'stored events')
+        const posts = await up.postsWith(ids[0])
+        equal(posts.length, 1, 'requests for one flush of three events')
+        ok(posts[0].headers.authorization === `Bearer ${runtime.upstream.key}`, 'the batch carries the key as a Bearer token')
+        equal(counts(hh.stats(), ['queued', 'sent', 'failed', 'dropped', 'retried']), { queued: 0, sent: 3, failed: 0, dropped: 0, retried: 0 }, 'stats()')
+      } finally {
+        await hh.shutdown()
+      }
+    },
+  },
+  {
+    name: 'a 503 and then a 429 with Retry-After are retried with the same event id, which is stored once',
+    needs: [],
+    async run(runtime) {
+      const up = upstreamOf(runtime.upstream.url)
+      await up.script({ status: 503 }, { status: 429, retryAfter: 1 })
+      const hh = clientFor(runtime)
+      try {
+        const id = hh.log({ model: 'gpt-4o', provider: 'openai' })
+        const started = Date.now()
+        equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'flush()')
+        const waited = Date.now() - started
+        ok(waited >= 900, 'the flush waited for Retry-After: 1', `it took ${waited} ms`)
+        equal((await up.postsWith(id)).map((request) => request.status), [503, 429, 200], 'answers to the attempts')
+        equal(hh.stats().retried, 2, 'stats().retried')
+        equal((await up.eventsWith([id])).length, 1, 'copies stored')
+      } finally {
+        await hh.shutdown()
+      }
+    },
+  },
+  {
+    name: 'a refused batch reaches onError as an HttpError with its ids, an invalid event as a ValidationError, and later events still go out',
+    needs: [],
+    async run(runtime) {
+      const { client } = runtime
+      const up = upstreamOf(runtime.upstream.url)
+      await up.script({ status: 400, body: { message: 'scripted refusal' } })
+      const errors: HoneyHiveError[] = []
+      const hh = clientFor(runtime, { onError: (error) => errors.push(error) })
+      try {
+        hh.log({ model: 'gpt-4o', start_time: '2024-01-01' as unknown as number })
+        const refused = hh.log({ model: 'gpt-4o' })
+        equal(counts(await hh.flush()), { sent: 0, failed: 1, dropped: 0, queued: 0 }, 'flush() of the refused batch')
+        const later = hh.log({ model: 'o3' })
+        equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'flush() after it')
+        equal(errors.map((error) => [error.name, client.isHoneyHiveError(error)]), [['ValidationError', true], ['HttpError', true]], 'errors reported')
+        ok(errors[0] instanceof client.ValidationError && errors[1] instanceof client.HttpError, 'the errors are instances of the exported classes')
+        equal([(errors[1] as HttpError).status, errors[1].eventIds], [400, [refused]], 'status and event ids of the HttpError')
+        equal((await up.eventsWith([refused, later])).map((event) => event.event_id), [later], 'stored events')
+        for (const error of errors) lacks(`${error.message} ${JSON.stringify(error)}`, runtime.upstream.key, 'an error')
+      } finally {
+        await hh.shutdown()
+      }
+    },
+  },
+  {
+    // From Workers (field notes §3): ky's `credentials` is not implemented there, and unread bodies hold
+    // connections. keepalive is for pages only (quirks.keepaliveBatches).
+    name: 'requests carry no credentials and keepalive only in a page, and every response body is read, the failed one too',
+    needs: [],
+    async run(runtime) {
+      await upstreamOf(runtime.upstream.url).script({ status: 500 })
+      const calls: Array<{ request: Request; init?: RequestInit; response: Response }> = []
+      const hh = clientFor(runtime, {
+        fetch: async (input, init) => {
+          const request = new Request(input, init)
+          const response = await fetch(request)
+          calls.push({ request, init, response })
+          return response
+        },
+      })
+      try {
+        hh.log({ model: 'gpt-4o' })
+        equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'flush()')
+        equal(calls.map((call) => call.response.status), [500, 200], 'answers')
+        const keepalive = quirks.keepaliveBatches.includes(runtime.name)
+        for (const { request, init, response } of calls) {
+          equal(Boolean(request.keepalive || init?.keepalive), keepalive, 'keepalive')
+          equal(init?.credentials, undefined, 'credentials option')
+          ok(response.bodyUsed, `the body of the ${response.status} answer was read`)
+        }
+      } finally {
+        await hh.shutdown()
+      }
+    },
+  },
+  {
+    name: 'a fetch option that forwards only the Request it gets, as a Workers service binding does, delivers with the key and body',
+    needs: [],
+    async run(runtime) {
+      const seen: string[] = []
+      const hh = clientFor(runtime, {
+        fetch: (input) => {
+          const request = input as Request
+          seen.push(`${request.method} ${request.headers.get('authorization') === `Bearer ${runtime.upstream.key}`}`)
+          return fetch(request)
+        },
+      })
+      try {
+        const id = hh.log({ model: 'gpt-4o' })
+        equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'flush()')
+        equal(seen, ['POST true'], 'requests seen by the fetch option (method, key present)')
+        equal((await upstreamOf(runtime.upstream.url).eventsWith([id])).length, 1, 'copies stored')
+      } finally {
+        await hh.shutdown()
+      }
+    },
+  },
+]
