@@ -11,10 +11,13 @@ export function holdExit(drain: () => unknown): void {
   if (hooked) return
   hooked = true
   const runtime = globalThis as { Deno?: unknown; document?: unknown; navigator?: { userAgent?: string }; process?: { on?: Function }; addEventListener?: Function }
-  const run = (): void => {
+  const run = (event?: { preventDefault?: () => void }): void => {
     const due = [...drains]
     drains.clear()
     for (const each of due) each()
+    // Deno ends anyway unless the event is cancelled (work scheduled from it is not enough, unlike Node's
+    // beforeExit); the next one, with nothing due, lets it end.
+    if (due.length > 0) event?.preventDefault?.()
   }
   // Deno dispatches `beforeunload` on globalThis when its loop is about to end.
   if (runtime.Deno) runtime.addEventListener!('beforeunload', run)

@@ -138,4 +138,34 @@ export const clientScenarios: Scenario[] = [
       }
     },
   },
+  {
+    // HoneyHive's current route (issue 11): the same client, HoneyHive's strict v1 body, fields where its UI renders them.
+    name: 'on /v1/events/batch, a conversation of two batches lands in one session, in the v1 shape',
+    needs: [],
+    async run(runtime) {
+      const hh = clientFor(runtime, { route: '/v1/events/batch', singleSession: true, sessionProperties: { session_name: 'scenario chat' } })
+      try {
+        const first = hh.log({ model: 'gpt-4o', provider: 'openai', messages: [{ role: 'user', content: 'hi' }], response: { role: 'assistant', content: 'hello' }, usage: { prompt_tokens: 3, completion_tokens: 2 } })
+        equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'first flush()')
+        const second = hh.log({ model: 'gpt-4o', provider: 'openai' })
+        equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'second flush()')
+        const up = upstreamOf(runtime.upstream.url)
+        const stored = await up.eventsWith([first, second])
+        equal(stored.map((event) => event.session_id), [hh.sessionId, hh.sessionId], 'both events in the client’s session')
+        equal([stored[0].config, stored[0].inputs, stored[0].outputs, stored[0].metadata], [
+          { model: 'gpt-4o', provider: 'openai' },
+          { chat_history: [{ role: 'user', content: 'hi' }] },
+          { role: 'assistant', content: 'hello' },
+          { prompt_tokens: 3, completion_tokens: 2 },
+        ], 'where the first event’s fields landed')
+        const posts = [...(await up.postsWith(first)), ...(await up.postsWith(second))]
+        equal(posts.map((post) => [post.path, post.status, (post.body as { single_session?: boolean }).single_session]), [
+          ['/v1/events/batch', 200, true],
+          ['/v1/events/batch', 200, undefined],
+        ], 'requests: single_session with the first batch only')
+      } finally {
+        await hh.shutdown()
+      }
+    },
+  },
 ]

@@ -1,6 +1,6 @@
 import { within } from './assert.js'
 import { clientScenarios } from './client.js'
-import { exitScenario, importScenario } from './lifecycle.js'
+import { exitScenario, importScenario, scriptEndScenario } from './lifecycle.js'
 import type { Capability, Runtime, Scenario } from './runtime.js'
 import { runtimes, type RuntimeName } from './runtimes.js'
 import { serveScenarios } from './serve.js'
@@ -9,7 +9,7 @@ export type { Capability, Entries, Handler, Runtime, Scenario, ScriptRun, Served
 export { quirks, runtimes, type RuntimeName } from './runtimes.js'
 
 /** The one behaviour suite: every runtime's harness runs each scenario it can. */
-export const scenarios: Scenario[] = [importScenario, ...clientScenarios, ...serveScenarios, exitScenario]
+export const scenarios: Scenario[] = [importScenario, ...clientScenarios, ...serveScenarios, exitScenario, scriptEndScenario]
 
 /** The scenarios `runtime`'s harness can run, in table order. */
 export const scenariosFor = (runtime: RuntimeName): Scenario[] =>

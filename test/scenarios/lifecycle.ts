@@ -66,3 +66,20 @@ export const exitScenario: Scenario = {
     equal((await upstreamOf(url).eventsWith([id])).length, 1, 'copies stored')
   },
 }
+
+export const scriptEndScenario: Scenario = {
+  name: 'a script that ends without flush() or shutdown() delivers its events before it exits (and exits by itself)',
+  needs: ['process'],
+  async run(runtime) {
+    const { key, url } = runtime.upstream
+    // Node and Bun: process 'beforeExit'; Deno: 'beforeunload' (src/exit.ts).
+    const run = await runtime.runScript!(`
+      const { createClient } = await import(${JSON.stringify(runtime.clientUrl)})
+      const hh = createClient({ apiKey: ${JSON.stringify(key)}, baseUrl: ${JSON.stringify(url)}, flushIntervalMs: 600000 })
+      console.log(JSON.stringify(Array.from({ length: 5 }, (_, i) => hh.log({ model: 'gpt-4o-mini', metadata: { i } }))))
+    `)
+    ok(run.exitCode === 0, 'the script exited by itself with code 0', run.exitCode === null ? 'it was still running and was killed' : `code ${run.exitCode}: ${run.output}`)
+    const ids = JSON.parse(run.output.trim().split('\n').at(-1)!) as string[]
+    equal((await upstreamOf(url).eventsWith(ids)).map((event) => event.event_id), ids, 'events stored, once each, in order')
+  },
+}

@@ -83,7 +83,7 @@ export const serveScenarios: Scenario[] = [
         const { message } = (await request.json()) as { message: string }
         const span = hh.startModelEvent({ model: 'gpt-4o-mini', provider: 'openai', messages: [{ role: 'user', content: message }] })
         span.end({ response: { role: 'assistant', content: `echo: ${message}` }, usage: { total_tokens: 7 } })
-        ctx!.waitUntil(hh.flush())
+        ctx!.waitUntil(hh.flush({ timeoutMs: 25_000 }))
         return Response.json({ event_id: span.event_id })
       }
       await withServed(runtime, handler, async (served) => {
@@ -97,6 +97,30 @@ export const serveScenarios: Scenario[] = [
           ['edge-chat', 'gpt-4o-mini', { role: 'assistant', content: 'echo: hello edge' }, { total_tokens: 7 }],
         ], 'stored events')
         ok(typeof stored[0].duration === 'number' && stored[0].duration >= 0, 'the span has a duration')
+      })
+    },
+  },
+  {
+    // Issue 11: pages always post the seed's shape; a relay on HoneyHive's current route maps it.
+    name: 'a relay on /v1/events/batch takes the seed shape from a page and forwards it in the v1 format',
+    needs: ['relay', 'serve'],
+    async run(runtime) {
+      const { key, url } = runtime.upstream
+      const up = upstreamOf(url)
+      const relay = runtime.relay!.createRelay({ apiKey: key, baseUrl: url, route: '/v1/events/batch', allowedOrigins: [origin], onError: () => {} })
+      await withServed(runtime, relay, async (served) => {
+        const id = crypto.randomUUID()
+        const answer = await served.fetch('/events/model/batch', {
+          method: 'POST',
+          headers: { origin, 'content-type': 'text/plain' },
+          body: JSON.stringify({ model_events: [{ event_id: id, model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], project: 'dropped-on-v1' }], is_single_session: true }),
+        })
+        await answer.body?.cancel()
+        equal(answer.status, served.waitUntil ? 202 : 200, 'the relay’s status')
+        await served.settled()
+        const [post] = await up.postsWith(id)
+        equal([post?.path, post?.status], ['/v1/events/batch', 200], 'the upstream request')
+        equal(post.body, { events: [{ event_id: id, event_type: 'model', config: { model: 'gpt-4o' }, inputs: { chat_history: [{ role: 'user', content: 'hi' }] } }], single_session: true }, 'the v1 body')
       })
     },
   },
