@@ -2,9 +2,11 @@ import { ConfigError, HoneyHiveError, HttpError, redactSecret } from './errors.j
 import { resolveOptions, type FetchLike } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema } from './schema.js'
+import { createConsumer, enqueue, messageBytes, type QueueBatch, type QueueProducer } from './relay-queue.js'
 import { batchFrame, type Route } from './routes.js'
 
 export type { Route }
+export type { QueueBatch, QueueMessage, QueueProducer } from './relay-queue.js'
 import { sendBatch, type TransportOptions } from './transport.js'
 
 /** Options of `createRelay`. `apiKey` and `allowedOrigins` are required. */
@@ -43,6 +45,16 @@ export interface RelayOptions {
    * @default logs the message with console.error
    */
   onError?: (error: HoneyHiveError) => void
+  /**
+   * A Cloudflare Queues producer binding (`env.HH_EVENTS`). With it the relay answers 202 only once a page's
+   * events are in the queue (503 with Retry-After when the queue refuses, so the page keeps them), and
+   * `relay.consume(batch)` delivers them from the Worker's `queue` handler. @default none (deliver in `waitUntil`)
+   */
+  queue?: QueueProducer
+  /** With `queue`: the first retry delay of a message HoneyHive did not take, doubling per attempt up to an hour (a Retry-After wins). @default 5 */
+  retryDelaySeconds?: number
+  /** Logs each consumer batch (messages, events, requests, outcome) with `console.debug`; never the key. @default false */
+  debug?: boolean
 }
 
 /** The part of a Workers `ExecutionContext` the relay uses. */
@@ -54,10 +66,18 @@ export interface RelayContext {
  * A relay: a standard fetch handler (`Deno.serve(relay)`, or `fetch: (req, env, ctx) => relay(req, ctx)`).
  * `ctx` is used only when it has `waitUntil`; any other object (Deno's serve info) is ignored.
  */
-export type Relay = (request: Request, ctx?: RelayContext | object) => Promise<Response>
+export interface Relay {
+  (request: Request, ctx?: RelayContext | object): Promise<Response>
+  /**
+   * The Queues consumer (`queue: (batch, env, ctx) => relay.consume(batch)`): delivers the batch's events in
+   * merged requests, then acks each message whose events HoneyHive took or refused for good (a 4xx other
+   * than 408/429, reported to `onError`) and retries the others. Never rejects.
+   */
+  consume(batch: QueueBatch, ctx?: RelayContext | object): Promise<void>
+}
 
 /** Relay defaults, in one place (the rest are the client's, see `ClientOptions`). */
-export const relayDefaults = { maxBodyBytes: 512 * 1024, maxEvents: 100, timeoutMs: 5000, bodyTimeoutMs: 10_000 }
+export const relayDefaults = { maxBodyBytes: 512 * 1024, maxEvents: 100, timeoutMs: 5000, bodyTimeoutMs: 10_000, retryDelaySeconds: 5 }
 
 // Workers end waitUntil work about 30 s after the response (field notes §3): cap server-asked waits well below.
 const maxRetryAfterMs = 10_000
@@ -114,11 +134,23 @@ const isOrigin = (origin: string): boolean => {
  */
 export function createRelay(relayOptions: RelayOptions): Relay {
   if (typeof relayOptions !== 'object' || relayOptions === null) throw new ConfigError('options', 'pass an object, e.g. createRelay({ apiKey, allowedOrigins })')
-  const { apiKey, allowedOrigins, maxBodyBytes = relayDefaults.maxBodyBytes, maxEvents = relayDefaults.maxEvents, bodyTimeoutMs = relayDefaults.bodyTimeoutMs, onError, ...rest } = relayOptions
+  const {
+    apiKey,
+    allowedOrigins,
+    maxBodyBytes = relayDefaults.maxBodyBytes,
+    maxEvents = relayDefaults.maxEvents,
+    bodyTimeoutMs = relayDefaults.bodyTimeoutMs,
+    retryDelaySeconds = relayDefaults.retryDelaySeconds,
+    queue,
+    onError,
+    ...rest
+  } = relayOptions
   // Never echo the key's value: it may be a real key with a typo.
   if (typeof apiKey !== 'string' || apiKey.trim() === '') throw new ConfigError('apiKey', 'must be a non-empty string (e.g. the HH_API_KEY secret)')
   // Only undefined takes the relay's default: null is refused by resolveOptions, as for the client.
-  const options = { ...resolveOptions({ ...rest, apiKey, timeoutMs: rest.timeoutMs === undefined ? relayDefaults.timeoutMs : rest.timeoutMs, onError }), sampleRate: 1 }
+  const resolved = resolveOptions({ ...rest, apiKey, timeoutMs: rest.timeoutMs === undefined ? relayDefaults.timeoutMs : rest.timeoutMs, onError })
+  // With a queue, an event must fit one message: it is truncated by the client's rules to fit.
+  const options = { ...resolved, sampleRate: 1, maxEventBytes: queue ? Math.min(resolved.maxEventBytes, messageBytes) : resolved.maxEventBytes }
   const stamps = check(modelEventSchema, { project: options.project, source: options.source })
   if (stamps.issues) throw new ConfigError(stamps.issues[0].path, stamps.issues[0].message)
   if (!Array.isArray(allowedOrigins) || allowedOrigins.length === 0) throw new ConfigError('allowedOrigins', "list the exact origins allowed, e.g. ['https://app.example.com']")
@@ -127,6 +159,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new ConfigError('maxBodyBytes', 'must be a whole number of bytes, at least 1024')
   if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new ConfigError('maxEvents', 'must be a whole number above 0')
   if (!Number.isInteger(bodyTimeoutMs) || bodyTimeoutMs < 1 || bodyTimeoutMs > 2 ** 31 - 1) throw new ConfigError('bodyTimeoutMs', 'must be a whole number of ms from 1 to 2147483647')
+  if (queue !== undefined && typeof (queue as QueueProducer)?.sendBatch !== 'function') throw new ConfigError('queue', 'must be a Queues producer binding (env.HH_EVENTS), with sendBatch()')
+  if (!(retryDelaySeconds >= 1 && retryDelaySeconds <= 3600)) throw new ConfigError('retryDelaySeconds', 'must be a number of seconds from 1 to 3600')
   const allowed = new Set(allowedOrigins)
   // Refused origins already reported; bounded, since anyone can send any Origin.
   const refused = new Set<string>()
@@ -153,7 +187,17 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     fetch: (input, init) => (options.fetch ?? globalThis.fetch)(input, { ...init, redirect: 'manual' }),
   }
 
-  return async function relay(request: Request, ctx?: RelayContext | object): Promise<Response> {
+  const consume = createConsumer({
+    // The queue retries (after Retry-After or its own backoff); a retry inside the consumer would only wait.
+    transport: { ...transport, maxRetries: 0 },
+    batchBytes: options.maxBatchBytes - 1024,
+    base: options.batchUrl.slice(0, -options.route.length),
+    retryDelaySeconds,
+    report,
+    debug: options.debug ? (message) => console.debug(`[honeyhive-edge/relay] ${redact(message)}`) : () => {},
+  })
+
+  async function relay(request: Request, ctx?: RelayContext | object): Promise<Response> {
     const origin = request.headers.get('origin') ?? ''
     // Retry-After is not a CORS-safelisted header: without the expose, a browser client cannot honour a 429's wait.
     const cors: Record<string, string> = allowed.has(origin)
@@ -200,8 +244,17 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     if (model_events.length > maxEvents) return refuse(413, `More than ${maxEvents} events in one request; send fewer`)
     const events = model_events.flatMap((event) => prepareEvent(event, options).encoded ?? [])
     if (events.length === 0) return answer(200, { event_ids: [], success: true })
-    const delivery = sendBatch(events, batchFrame(options.route, session), transport)
     const eventIds = events.map((event) => event.id)
+    if (queue) {
+      try {
+        await enqueue(queue, options.route, events, session)
+      } catch (cause) {
+        report(new HoneyHiveError('The queue refused the events; the page was told to retry (503)', eventIds, cause))
+        return refuse(503, 'Could not queue the events; retry later', { 'retry-after': '5' })
+      }
+      return answer(202, { event_ids: eventIds, success: true })
+    }
+    const delivery = sendBatch(events, batchFrame(options.route, session), transport)
     const host = ctx as Partial<RelayContext> | undefined
     if (typeof host?.waitUntil === 'function') {
       host.waitUntil(delivery.catch(report))
@@ -220,4 +273,5 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       return refuse(502, `HoneyHive did not accept the batch (${error instanceof HttpError ? `status ${error.status}` : error.name})`)
     }
   }
+  return Object.assign(relay, { consume: (batch: QueueBatch) => consume(batch).catch(report) })
 }

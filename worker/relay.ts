@@ -1,4 +1,4 @@
-import { createRelay, type Relay, type RelayContext } from '../src/relay.js'
+import { createRelay, type QueueBatch, type QueueProducer, type Relay, type RelayContext, type Route } from '../src/relay.js'
 
 /** The Worker's bindings, as wrangler.toml declares them. */
 export interface RelayEnv {
@@ -10,6 +10,14 @@ export interface RelayEnv {
   HH_BASE_URL?: string
   HH_PROJECT?: string
   HH_SOURCE?: string
+  /** Optional: `/v1/events/batch` forwards in HoneyHive's current format. @default '/events/model/batch' */
+  HH_ROUTE?: string
+  /** Optional Queues producer (wrangler.toml `[env.queues]`): accepted events are queued before the 202. */
+  HH_EVENTS?: QueueProducer
+  /** Optional, with HH_EVENTS: the first retry delay of a message HoneyHive did not take, in seconds. @default 5 */
+  HH_RETRY_DELAY_SECONDS?: string
+  /** Optional: "true" logs each consumer batch with console.debug. */
+  HH_DEBUG?: string
 }
 
 // One relay per env object, built on the first request: nothing runs at module scope, where Workers forbid
@@ -25,13 +33,20 @@ function relayFor(env: RelayEnv): Relay {
       allowedOrigins: String(env.HH_ALLOWED_ORIGINS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean),
       project: env.HH_PROJECT || undefined,
       source: env.HH_SOURCE || undefined,
+      route: (env.HH_ROUTE || undefined) as Route | undefined,
+      queue: env.HH_EVENTS,
+      retryDelaySeconds: env.HH_RETRY_DELAY_SECONDS ? Number(env.HH_RETRY_DELAY_SECONDS) : undefined,
+      debug: env.HH_DEBUG === 'true' || undefined,
     })
     relays.set(env, relay)
   }
   return relay
 }
 
-/** The relay Worker (wrangler.toml `main`): `createRelay` configured from the env, delivering in `waitUntil`. */
+/**
+ * The relay Worker (wrangler.toml `main`): `createRelay` configured from the env, delivering in `waitUntil`,
+ * or, with a Queues binding (`--env queues`), queueing what it accepts and delivering it from `queue`.
+ */
 export default {
   async fetch(request: Request, env: RelayEnv, ctx: RelayContext): Promise<Response> {
     let relay: Relay
@@ -42,5 +57,10 @@ export default {
       return new Response(`Relay misconfigured: ${(error as Error).message}`, { status: 500 })
     }
     return relay(request, ctx)
+  },
+  // The consumer of hh-events (and, to replay it, of its dead-letter queue): see wrangler.toml [env.queues].
+  async queue(batch: QueueBatch, env: RelayEnv): Promise<void> {
+    // A misconfigured relay throws here: the batch is retried, nothing is lost while it is fixed.
+    await relayFor(env).consume(batch)
   },
 }

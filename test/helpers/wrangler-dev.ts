@@ -35,7 +35,12 @@ export interface WranglerDev {
  * Starts `wrangler dev` with the relay's vars and waits until it answers. `redact` is applied to the
  * output quoted in a startup failure, so a test key never reaches a log.
  */
-export async function startWranglerDev(vars: { apiKey: string; baseUrl: string; allowedOrigins: string }, redact = (text: string) => text): Promise<WranglerDev> {
+export async function startWranglerDev(
+  vars: { apiKey: string; baseUrl: string; allowedOrigins: string },
+  redact = (text: string) => text,
+  /** A wrangler.toml environment (`queues`) and more vars for it. */
+  extra: { env?: string; vars?: Record<string, string> } = {},
+): Promise<WranglerDev> {
   const home = mkdtempSync(join(tmpdir(), 'hh-wrangler-'))
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
@@ -44,7 +49,8 @@ export async function startWranglerDev(vars: { apiKey: string; baseUrl: string; 
   const wrangler = spawn(
     bin('wrangler'),
     ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false',
-      '--persist-to', join(home, 'state'), '--var', `HH_API_KEY:${vars.apiKey}`, '--var', `HH_BASE_URL:${vars.baseUrl}`, '--var', `HH_ALLOWED_ORIGINS:${vars.allowedOrigins}`],
+      '--persist-to', join(home, 'state'), '--var', `HH_API_KEY:${vars.apiKey}`, '--var', `HH_BASE_URL:${vars.baseUrl}`, '--var', `HH_ALLOWED_ORIGINS:${vars.allowedOrigins}`,
+      ...Object.entries(extra.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]), ...(extra.env ? ['--env', extra.env] : [])],
     {
       cwd: root,
       detached: true,
