@@ -1,31 +1,35 @@
 import * as v from 'valibot'
-import { id, object, sessionPropertiesSchema, text, time, uuid } from './schema.js'
+import { modelEventSchema, sessionPropertiesSchema } from './schema.js'
 
 // The body of HoneyHive's `POST /v1/events/batch` (Data Plane OpenAPI 1.9.0, field notes §10), as strict as
 // HoneyHive: unknown keys refused at every level. Used by the fake HoneyHive; the client's own v1 events
-// come from routes.ts's mapping, which sends only these keys.
+// come from routes.ts's mapping, which sends only these keys. The fields v1 shares with the seed's events
+// keep the seed's checks (one definition of each field's type, in schema.ts).
+
+const { project_id, source, event_name, event_id, session_id, parent_id, children_ids, config, outputs, error, start_time, end_time, duration, metadata, feedback, metrics, user_properties } =
+  modelEventSchema.entries
 
 /** One v1 event (`PostEventRequest`): `event_type` and `inputs` required, nothing but these 19 keys. */
 export const v1EventSchema = v.strictObject({
-  project_id: text,
-  source: text,
-  event_name: text,
+  project_id,
+  source,
+  event_name,
   event_type: v.picklist(['model', 'tool', 'chain', 'session']),
-  event_id: id,
-  session_id: id,
-  parent_id: id,
-  children_ids: v.optional(v.array(uuid)),
-  config: object,
+  event_id,
+  session_id,
+  parent_id,
+  children_ids,
+  config,
   inputs: v.custom<Record<string, unknown>>((input) => typeof input === 'object' && input !== null && !Array.isArray(input), 'must be a plain object'),
-  outputs: object,
-  error: text,
-  start_time: time,
-  end_time: time,
-  duration: time,
-  metadata: object,
-  feedback: object,
-  metrics: object,
-  user_properties: object,
+  outputs,
+  error,
+  start_time,
+  end_time,
+  duration,
+  metadata,
+  feedback,
+  metrics,
+  user_properties,
 })
 
 /** The body of `POST /v1/events/batch`. */

@@ -5,15 +5,14 @@ import * as v from 'valibot'
 // server would silently replace (a string timestamp, a malformed id) is refused here, where the caller can
 // still see it.
 
-/** Building blocks shared with the v1 schemas (schema-v1.ts). */
-export const text = v.optional(v.string())
-export const time = v.optional(v.custom<number>(Number.isFinite, 'must be a finite number (ms)'))
+const text = v.optional(v.string())
+const time = v.optional(v.custom<number>(Number.isFinite, 'must be a finite number (ms)'))
 /** Whether `input` is a UUID string (the server silently replaces an id that is not). */
 export const isUuid = (input: unknown): input is string => typeof input === 'string' && /^[\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12}$/i.test(input)
-export const uuid = v.custom<string>(isUuid, 'must be a UUID string')
-export const id = v.optional(uuid)
+const uuid = v.custom<string>(isUuid, 'must be a UUID string')
+const id = v.optional(uuid)
 /** A JSON object: anything but `null` and arrays. */
-export const object = v.optional(
+const object = v.optional(
   v.custom<Record<string, unknown>>(
     (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
     'must be a plain object',
