@@ -89,13 +89,15 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   if (stamp) throw new ConfigError(stamp.path === 'session_id' ? 'sessionId' : stamp.path, stamp.message)
   const props = options.sessionProperties === undefined ? undefined : check(sessionPropertiesSchema, options.sessionProperties).issues?.[0]
   if (props) throw new ConfigError('sessionProperties', `${props.path} ${props.message}`.trim())
-  const debug = options.debug ? (message: string) => console.debug(`[honeyhive-edge] ${message}`) : noop
+  // An upstream may quote the key back (a proxy, a WAF): no log line or error carries it.
+  const { apiKey } = options
+  const debug = options.debug ? (message: string) => console.debug(`[honeyhive-edge] ${apiKey ? message.split(apiKey).join('[redacted]') : message}`) : noop
   const report = (error: HoneyHiveError): void => {
-    // An upstream may quote the key back (a proxy, a WAF): never let it reach a log or onError.
-    redactSecret(error, options.apiKey)
+    redactSecret(error, apiKey)
     debug(String(error))
     try {
-      options.onError?.(error)
+      // An async onError that rejects must not become an unhandled rejection in the host either.
+      void Promise.resolve(options.onError?.(error)).catch(noop)
     } catch {
       // onError is the caller's code; a throw there must not reach the code that logged.
     }

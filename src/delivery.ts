@@ -134,13 +134,26 @@ export function createDelivery(
     return draining
   }
 
+  /** Waits `ms`, or less when a deadline aborts what is under way. */
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const { signal } = stopper
+      const done = (): void => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      signal.addEventListener('abort', done)
+    })
+
   async function drain(lastSeq: number, force: boolean): Promise<void> {
     const { signal } = stopper
     while (queue.size > 0 && queue.headSeq <= lastSeq && !signal.aborted) {
       const wait = (force ? pausedUntil : Math.max(pausedUntil, backoffUntil)) - Date.now()
       if (wait > 0) {
         if (!force) return
-        await within(wait, new Promise((resolve) => signal.addEventListener('abort', resolve)))
+        await pause(wait)
         continue
       }
       inFlight = queue.take(batchCount, batchBytes)
@@ -202,9 +215,13 @@ export function createDelivery(
     accepted = true
     frame = batchFrame(options.route, {})
     const mine = options.sessionId
-    if (!mine || !answered || answered === mine || !isUuid(answered)) return
+    // Only a single_session request makes a session of its own; any other answer just echoes one.
+    if (!options.singleSession || !mine || !answered || answered === mine || !isUuid(answered)) return
     const [from, to] = [mine, answered].map((id) => `"session_id":"${id}"`)
-    for (const entry of queue.entries) entry.json = entry.json.split(from).join(to)
+    // Those queued, and those of the batch in flight not sent yet (the second half of a 413 split).
+    for (const entry of [...queue.entries, ...inFlight]) entry.json = entry.json.split(from).join(to)
+    // Sampling keeps deciding by the session the client started with (prepare.ts).
+    options.sampledSession ??= mine
     options.sessionId = answered
     debug(`joined session ${answered}`)
   }
@@ -213,13 +230,22 @@ export function createDelivery(
   async function flush(timeoutMs?: number, final?: string): Promise<FlushResult> {
     const watch: Watch = { last: seq, sent: 0, failed: 0, dropped: 0 }
     watches.add(watch)
+    const due = (): boolean => queue.size > 0 && queue.headSeq <= watch.last
+    let over = false
     await within(
       timeoutMs,
       (async () => {
-        while (draining) await draining
-        if (queue.size > 0 && queue.headSeq <= watch.last) await run(watch.last, true)
+        for (;;) {
+          while (draining) await draining
+          if (!due() || over) return
+          await run(watch.last, true)
+          // shutdown() and the end of a script keep trying, after the backoff, until their deadline.
+          if (!final || !due() || over) return
+          await pause(Math.max(backoffUntil, pausedUntil) - Date.now())
+        }
       })(),
     )
+    over = true
     if (final) {
       // The deadline passed or everything went: stop what is in flight, and drop what is left, once.
       stopper.abort()
@@ -249,6 +275,10 @@ export function createDelivery(
     stats,
     reject,
     accept,
+    /** The most events one request may carry: `flushAt`, or less once a 413 taught it (page-hide beacons too). */
+    get batchCount(): number {
+      return batchCount
+    },
     /** The frame of the next batch (with the session fields until one is accepted). */
     get frame(): Frame {
       return frame

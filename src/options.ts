@@ -91,7 +91,11 @@ function distance(a: string, b: string): number {
 }
 
 export type ResolvedOptions = Omit<ClientOptions, keyof typeof defaults> &
-  typeof defaults & { batchUrl: string }
+  typeof defaults & {
+    batchUrl: string
+    /** The client's first session, once it joined one the server made: sampling still decides by it. */
+    sampledSession?: string
+  }
 
 /** Applies the defaults and checks every option; throws `ConfigError` naming the first bad one. */
 export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {

@@ -47,7 +47,9 @@ export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared
       return { id, error: new DroppedError('before_send', 'beforeSend threw; event dropped, not sent unredacted', [id], cause) }
     }
   }
-  if (options.sampleRate < 1 && unitHash(String(event.session_id ?? id)) >= options.sampleRate) return { id }
+  // By session, so a session is kept or dropped whole: the one the client started with, also after it joined the server's.
+  const session = event.session_id === options.sessionId ? (options.sampledSession ?? options.sessionId) : event.session_id
+  if (options.sampleRate < 1 && unitHash(String(session ?? id)) >= options.sampleRate) return { id }
   // Validate what will be sent: a Date or URL as `metadata` goes out as a string, which the server refuses
   // with the whole batch; a Set as `messages` goes out as an array.
   for (const key in event) {

@@ -1,5 +1,5 @@
 import { byteLength, toJson } from './encode.js'
-import { HoneyHiveError, HttpError, InvalidResponseError } from './errors.js'
+import { DroppedError, HoneyHiveError, HttpError, InvalidResponseError } from './errors.js'
 import { batchFrame, type Route, type SessionFields } from './routes.js'
 import { retryStatuses, sendBatch, type TransportOptions, type WireEvent } from './transport.js'
 
@@ -36,8 +36,10 @@ interface Body {
   fields?: SessionFields
 }
 
-/** Most bytes of events in one message, under 128 KB with room for the envelope and metadata. */
+/** Most bytes of events and session fields in one message, under 128 KB with room for the envelope and metadata. */
 export const messageBytes = 120_000
+/** Most bytes of a page's session fields the queue carries (they go with every message of its batch). */
+export const sessionBytes = 8192
 const sendBatchBytes = 250_000
 const sendBatchCount = 100
 /** Delivered event ids remembered per isolate, against the queue's own redelivery. */
@@ -58,7 +60,7 @@ function pack<T>(items: T[], size: (item: T) => number, maxBytes: number, maxCou
 
 /** Puts a page's validated events into the queue, in as few messages as fit; rejects when the queue refuses. */
 export async function enqueue(queue: QueueProducer, route: Route, events: WireEvent[], fields: SessionFields): Promise<void> {
-  const messages = pack(events, (event) => byteLength(event.json) + 1, messageBytes).map((group) => {
+  const messages = pack(events, (event) => byteLength(event.json) + 1, messageBytes - byteLength(toJson(fields))).map((group) => {
     const body: Body = { route, events: group.map((event) => JSON.parse(event.json)), ...(Object.keys(fields).length > 0 && { fields }) }
     return { body, contentType: 'json' as const, bytes: byteLength(toJson(body)) }
   })
@@ -68,6 +70,14 @@ export async function enqueue(queue: QueueProducer, route: Route, events: WireEv
 }
 
 type Outcome = { done: true } | { done: false; delayMs?: number }
+
+// 401, 403 and 404 (HoneyHive's answer to a rejected key since 2026-09-22) say the relay is misconfigured, not
+// that an event is bad: retried, so that a wrong or rotated key never acks a backlog away.
+const keyStatuses = [401, 403, 404]
+// Attempts that may have stored an event (timeouts, 500, 502, 504) before it is given up, as in the client.
+const maxSends = 8
+// Cloudflare's longest retry delay, 12 hours.
+const maxDelaySeconds = 43_200
 
 export interface ConsumerContext {
   /** The relay's transport, used with no retries of its own: the queue retries. */
@@ -90,16 +100,27 @@ export interface ConsumerContext {
 export function createConsumer({ transport, batchBytes, base, retryDelaySeconds, report, debug }: ConsumerContext) {
   // Events delivered, or refused for good, by this isolate: a redelivered message does not send them again.
   const settled = new Set<string>()
+  // Per isolate and event: attempts that may have stored it, across redeliveries.
+  const sends = new Map<string, number>()
+  const bounded = <T>(store: Set<T> | Map<T, unknown>): void => {
+    // Oldest first: Sets and Maps keep insertion order.
+    if (store.size > rememberedIds) store.delete(store.keys().next().value!)
+  }
   const remember = (id: string): void => {
     settled.add(id)
-    // Oldest first: a Set keeps insertion order.
-    if (settled.size > rememberedIds) settled.delete(settled.values().next().value!)
+    bounded(settled)
+  }
+  // One transport per route, kept: a timeout lengthens the next attempts for the isolate's life.
+  const transports = new Map<Route, TransportOptions>()
+  const transportFor = (route: Route): TransportOptions => {
+    if (!transports.has(route)) transports.set(route, { ...transport, url: base + route })
+    return transports.get(route)!
   }
 
   /** Sends `events` in one request, halving on 413 (and bisecting a 400/422 to find the refused events); settles each. */
   async function deliver(events: WireEvent[], route: Route, fields: SessionFields, outcomes: Map<string, Outcome>): Promise<void> {
     try {
-      await sendBatch(events, batchFrame(route, fields), { ...transport, url: base + route })
+      await sendBatch(events, batchFrame(route, fields), transportFor(route))
       for (const event of events) (outcomes.set(event.id, { done: true }), remember(event.id))
     } catch (caught) {
       const error = caught as HoneyHiveError
@@ -115,13 +136,23 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
         const half = Math.ceil(pending.length / 2)
         await deliver(pending.slice(0, half), route, fields, outcomes)
         await deliver(pending.slice(half), route, fields, outcomes)
-      } else if (status && !retryStatuses.includes(status)) {
+      } else if (status && !retryStatuses.includes(status) && !keyStatuses.includes(status)) {
         // Refused for good: acked (a retry would be refused again), and reported with its status.
         report(error)
         for (const event of pending) (outcomes.set(event.id, { done: true }), remember(event.id))
       } else {
         report(error)
-        for (const event of pending) outcomes.set(event.id, { done: false, delayMs: (error as HttpError).retryAfterMs })
+        for (const event of pending) {
+          sends.set(event.id, event.sends ?? 0)
+          bounded(sends)
+          if ((event.sends ?? 0) < maxSends) outcomes.set(event.id, { done: false, delayMs: (error as HttpError).retryAfterMs })
+          else {
+            // Sent this often with no answer that it was stored: given up, so HoneyHive stores no more copies.
+            report(new DroppedError('max_sends', `sent ${maxSends} times with no answer that they were stored; given up so that HoneyHive does not store more copies`, [event.id]))
+            outcomes.set(event.id, { done: true })
+            remember(event.id)
+          }
+        }
       }
     }
   }
@@ -133,7 +164,8 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
     const readable: Array<{ message: QueueMessage; ids: string[] }> = []
     for (const message of batch.messages) {
       const body = message.body as Body
-      if (!Array.isArray(body?.events) || typeof body.route !== 'string') {
+      const readableEvent = (event: unknown): boolean => typeof event === 'object' && event !== null && typeof (event as { event_id?: unknown }).event_id === 'string'
+      if (!Array.isArray(body?.events) || typeof body.route !== 'string' || !body.events.every(readableEvent)) {
         report(new HoneyHiveError(`Queue message ${message.id} is not a relay batch; acked and dropped`))
         message.ack()
         continue
@@ -145,7 +177,10 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
       const group = groups.get(key) ?? { route: body.route, fields: body.fields ?? {}, events: new Map() }
       groups.set(key, group)
       // An event delivered already (a redelivered message, or a page's retry after a partial enqueue) is not sent again.
-      for (const event of body.events) if (!settled.has(String(event.event_id))) group.events.set(String(event.event_id), { id: String(event.event_id), json: toJson(event) })
+      for (const event of body.events) {
+        const id = String(event.event_id)
+        if (!settled.has(id)) group.events.set(id, { id, json: toJson(event), sends: sends.get(id) })
+      }
     }
     let requests = 0
     for (const { route, fields, events } of groups.values()) {
@@ -164,7 +199,7 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
       }
       const asked = Math.max(0, ...waiting.map((outcome) => outcome.delayMs ?? 0))
       const backoff = Math.min(retryDelaySeconds * 2 ** (message.attempts - 1), 3600)
-      message.retry({ delaySeconds: asked > 0 ? Math.ceil(asked / 1000) : backoff })
+      message.retry({ delaySeconds: asked > 0 ? Math.min(Math.ceil(asked / 1000), maxDelaySeconds) : backoff })
       retried++
     }
     debug(`consumed ${batch.messages.length} messages (${outcomes.size} events) in ${requests} requests: ${acked} acked, ${retried} retried, ${Date.now() - started} ms`)

@@ -2,7 +2,8 @@ import { ConfigError, HoneyHiveError, HttpError, redactSecret } from './errors.j
 import { resolveOptions, type FetchLike } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema } from './schema.js'
-import { createConsumer, enqueue, messageBytes, type QueueBatch, type QueueProducer } from './relay-queue.js'
+import { toJson } from './encode.js'
+import { createConsumer, enqueue, messageBytes, sessionBytes, type QueueBatch, type QueueProducer } from './relay-queue.js'
 import { batchFrame, type Route } from './routes.js'
 
 export type { Route }
@@ -150,7 +151,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   // Only undefined takes the relay's default: null is refused by resolveOptions, as for the client.
   const resolved = resolveOptions({ ...rest, apiKey, timeoutMs: rest.timeoutMs === undefined ? relayDefaults.timeoutMs : rest.timeoutMs, onError })
   // With a queue, an event must fit one message: it is truncated by the client's rules to fit.
-  const options = { ...resolved, sampleRate: 1, maxEventBytes: queue ? Math.min(resolved.maxEventBytes, messageBytes) : resolved.maxEventBytes }
+  const options = { ...resolved, sampleRate: 1, maxEventBytes: queue ? Math.min(resolved.maxEventBytes, messageBytes - sessionBytes) : resolved.maxEventBytes }
   const stamps = check(modelEventSchema, { project: options.project, source: options.source })
   if (stamps.issues) throw new ConfigError(stamps.issues[0].path, stamps.issues[0].message)
   if (!Array.isArray(allowedOrigins) || allowedOrigins.length === 0) throw new ConfigError('allowedOrigins', "list the exact origins allowed, e.g. ['https://app.example.com']")
@@ -181,8 +182,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     ...options,
     url: options.batchUrl,
     maxRetryAfterMs,
-    // After a timeout the next attempt gets twice as long, once: the attempts still fit in waitUntil's ~30 s.
-    maxTimeoutMs: 2 * options.timeoutMs,
+    // After a timeout the next attempts get up to 7 s (5 + 7 + 7 + 7 s and the backoff fit in waitUntil's ~30 s).
+    maxTimeoutMs: Math.max(options.timeoutMs, 7000),
     // `manual`: a redirect must not carry the key to another host.
     fetch: (input, init) => (options.fetch ?? globalThis.fetch)(input, { ...init, redirect: 'manual' }),
   }
@@ -245,7 +246,22 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     const events = model_events.flatMap((event) => prepareEvent(event, options).encoded ?? [])
     if (events.length === 0) return answer(200, { event_ids: [], success: true })
     const eventIds = events.map((event) => event.id)
-    if (queue) {
+    const host = ctx as Partial<RelayContext> | undefined
+    const later = queue || typeof host?.waitUntil === 'function'
+    // A page's batch with session fields (its first) is delivered at once even with a queue or waitUntil:
+    // HoneyHive's answer names the session the page must join (a single_session request makes one).
+    const own = Object.keys(session).length > 0
+    let failure: HoneyHiveError | undefined
+    if (own || !later) {
+      try {
+        return answer(200, await sendBatch(events, batchFrame(options.route, session), transport))
+      } catch (caught) {
+        failure = caught as HoneyHiveError
+        report(failure)
+      }
+    }
+    // Session fields go with every message of the batch: too big for a message, they get the failure answer.
+    if (queue && !(own && failure && toJson(session).length > sessionBytes)) {
       try {
         await enqueue(queue, options.route, events, session)
       } catch (cause) {
@@ -254,24 +270,23 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       }
       return answer(202, { event_ids: eventIds, success: true })
     }
-    const delivery = sendBatch(events, batchFrame(options.route, session), transport)
-    const host = ctx as Partial<RelayContext> | undefined
-    if (typeof host?.waitUntil === 'function') {
-      host.waitUntil(delivery.catch(report))
+    if (!failure) {
+      host!.waitUntil!(sendBatch(events, batchFrame(options.route, session), transport).catch(report))
       return answer(202, { event_ids: eventIds, success: true })
     }
-    try {
-      return answer(200, await delivery)
-    } catch (caught) {
-      const error = caught as HoneyHiveError
-      report(error)
-      // A 429 keeps its status and wait, so the browser client backs off; anything else is the upstream's fault.
-      if (error instanceof HttpError && error.status === 429) {
-        const wait: Record<string, string> = error.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) }
-        return refuse(429, 'HoneyHive is rate limiting; retry later', wait)
-      }
-      return refuse(502, `HoneyHive did not accept the batch (${error instanceof HttpError ? `status ${error.status}` : error.name})`)
+    // A 429 keeps its status and wait, so the browser client backs off; anything else is the upstream's fault.
+    if (failure instanceof HttpError && failure.status === 429) {
+      const wait: Record<string, string> = failure.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.ceil(failure.retryAfterMs / 1000)) }
+      return refuse(429, 'HoneyHive is rate limiting; retry later', wait)
     }
+    return refuse(502, `HoneyHive did not accept the batch (${failure instanceof HttpError ? `status ${failure.status}` : failure.name})`)
   }
-  return Object.assign(relay, { consume: (batch: QueueBatch) => consume(batch).catch(report) })
+  return Object.assign(relay, {
+    consume: (batch: QueueBatch) =>
+      consume(batch).catch((error) => {
+        // Unexpected: reported, then thrown, so that the queue retries every message not acked yet.
+        report(error instanceof HoneyHiveError ? error : new HoneyHiveError('The queue consumer failed; the batch will be retried', [], error))
+        throw error
+      }),
+  })
 }

@@ -103,9 +103,10 @@ export async function sendBatch(
         // Rejects when the attempt's limit passes or the request is aborted, whether or not the fetch in use
         // honours its signal while a body is read (happy-dom does not).
         const cut = new Promise<never>((_, reject) => {
+          // Rejected before the abort: a browser's fetch rejects at once on abort, and its AbortError must not win the race.
           stop = (error) => {
-            attempt.abort()
             reject(error)
+            attempt.abort()
           }
         })
         cut.catch(() => {})
@@ -135,12 +136,19 @@ export async function sendBatch(
         backoffLimit: 30_000,
         jitter: true,
         retryOnTimeout: true,
+        // ky knows network errors by their messages and timeouts by class name, which miss Workers'
+        // "Network connection lost." (an Error), Bun's ECONNREFUSED and, once minified, our TimeoutError: any
+        // failure without an answer is retried (HTTP statuses keep ky's own rules and Retry-After); an
+        // abort of ours (shutdown's deadline) is not.
+        shouldRetry: ({ error }) => ((error as { response?: unknown })?.response ? undefined : !options.signal?.aborted),
       },
       hooks: {
         beforeRetry: [
           ({ error, retryCount }) => {
             forgetCreated(error)
-            options.onRetry?.(retryCount, note(error))
+            // note() always runs: it counts the sends and lengthens the next attempt, whoever listens.
+            const failure = note(error)
+            options.onRetry?.(retryCount, failure)
             // A partial 500 that created every event leaves nothing to send again.
             return created.length > 0 && pending.length === 0 ? Response.json({ event_ids: [], success: true }) : undefined
           },

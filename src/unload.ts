@@ -99,13 +99,22 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
   // which runs after ours) go out at once, in one send per task.
   let hidden = false
   let soon = false
+  let stopped = false
   function onHide(): void {
     hidden = true
     const entries = delivery.takeAll()
     if (entries.length === 0) return
+    // Chunks of at most batchCount events (a relay's maxEvents, learned from a 413, holds for beacons too,
+    // which cannot see a 413), each with its envelope, while the quota lasts.
     let fit = 0
-    for (let budget = hideBytes - inFlight - envelope; fit < entries.length && (budget -= entries[fit].bytes + 1) >= 0; ) fit++
-    const unsent = send(entries.slice(0, fit)).concat(entries.slice(fit))
+    const chunks: Entry[][] = []
+    for (let budget = hideBytes - inFlight; fit < entries.length; fit++) {
+      const fresh = fit % delivery.batchCount === 0
+      if ((budget -= entries[fit].bytes + 1 + (fresh ? envelope : 0)) < 0) break
+      if (fresh) chunks.push([])
+      chunks[chunks.length - 1].push(entries[fit])
+    }
+    const unsent = chunks.flatMap(send).concat(entries.slice(fit))
     if (unsent.length > 0) store(unsent)
     debug(`hidden: ${unsent.length}/${entries.length} stored`)
   }
@@ -117,9 +126,9 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
   // tabs opening together do not both claim them; elsewhere a claim is only remove-before-send.
   function claim(): void {
     let text: string | null | undefined
-    // The lock may be granted late: a page already hidden takes nothing (it could not send it), and a page
+    // The lock may be granted late: a page already hidden (or a client shut down) takes nothing, and a page
     // never takes back what it stored itself (that is for the next page).
-    if (hidden) return
+    if (hidden || stopped) return
     try {
       for (let i = localStorage.length; i--; ) {
         const name = localStorage.key(i)!
@@ -161,6 +170,7 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
       })
     },
     stop() {
+      stopped = true
       doc.removeEventListener('visibilitychange', onVisibility)
       removeEventListener('pagehide', onHide)
       removeEventListener('pageshow', onShow)

@@ -546,7 +546,7 @@ describe('startModelEvent', () => {
     const hh = createClient({ baseUrl: await deadBaseUrl(), maxRetries: 0, onError: () => {} })
     hh.log(chat(1))
     hh.log(chat(2))
-    const [closing, flushing] = [hh.shutdown(), hh.flush()]
+    const [closing, flushing] = [hh.shutdown({ timeoutMs: 300 }), hh.flush()]
     expect(await flushing).toEqual(await closing)
     expect(await closing).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
     expect(hh.stats()).toMatchObject({ queued: 0, dropped: 2 })
@@ -611,11 +611,16 @@ describe('lifecycle', () => {
     expect(errors).toMatchObject([{ name: 'DroppedError', reason: 'shutdown', eventIds: [late] }])
   })
 
-  test('shutdown() during an outage resolves what it could not deliver as dropped, with nothing left queued', async () => {
+  test('shutdown() during an outage keeps trying until its deadline, then resolves what it could not deliver as dropped, with nothing left queued', async () => {
     const errors: HoneyHiveError[] = []
-    const hh = createClient({ baseUrl: await deadBaseUrl(), maxRetries: 0, onError: (error) => errors.push(error) })
+    let attempts = 0
+    const hh = createClient({ baseUrl: await deadBaseUrl(), maxRetries: 0, onError: (error) => errors.push(error), fetch: (input, init) => (attempts++, fetch(input, init)) })
     const ids = [hh.log(chat(1)), hh.log(chat(2))]
-    expect(await hh.shutdown()).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
+    const started = Date.now()
+    expect(await hh.shutdown({ timeoutMs: 2500 })).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2400)
+    // Rounds after the outage backoff (1 s, 2 s ...), not a single one.
+    expect(attempts).toBeGreaterThan(1)
     expect(hh.stats()).toMatchObject({ queued: 0, dropped: 2 })
     expect(errors.at(-1)).toMatchObject({ name: 'DroppedError', reason: 'shutdown', eventIds: ids })
   })

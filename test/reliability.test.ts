@@ -117,6 +117,18 @@ describe.each(routes)('hangs and lost delivery, on %s', (route) => {
     expect(id).toBeTruthy()
   })
 
+  test('a fetch failure without an answer is retried whatever its message (Workers: "Network connection lost.", Bun: ECONNREFUSED)', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    for (const failure of [new Error('Network connection lost.'), Object.assign(new Error('Unable to connect. Is the computer able to access the url?'), { code: 'ECONNREFUSED' })]) {
+      let calls = 0
+      const { hh } = client({ ...onRoute(route), baseUrl, fetch: (input, init) => (calls++ === 0 ? Promise.reject(failure) : fetch(input, init)) })
+      hh.log(chat(1))
+      expect(await hh.flush()).toMatchObject({ sent: 1, queued: 0 })
+      expect(hh.stats().retried).toBe(1)
+    }
+    expect(honeyhive.events).toHaveLength(2)
+  })
+
   test('a full queue sends: maxQueueSize below flushAt drops nothing while the server is healthy', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     const { hh, errors } = client({ ...onRoute(route), baseUrl, maxQueueSize: 5 })
@@ -282,5 +294,38 @@ describe('the key', () => {
     expect(error).toMatchObject({ status: 401, body: { message: 'key [redacted] revoked', echo: { authorization: 'Bearer [redacted]' } } })
     for (const text of [error.message, error.stack, JSON.stringify(error), inspect(error, { depth: 10 }), ...lines]) expect(text).not.toContain(key)
     expect(lines.join('\n')).toContain('[redacted]')
+  })
+
+  test('debug never prints the key, also in a retry line when a 500 quotes it', async () => {
+    const apiKey = 'hh_secret_retry_key_123'
+    const { url } = await startRawServer((_req, res, n, body) => {
+      if (n === 1) return void res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `key ${apiKey} is being rotated` }))
+      res.writeHead(200, { 'content-type': 'application/json' }).end(accept(body))
+    })
+    const lines: string[] = []
+    vi.spyOn(console, 'debug').mockImplementation((...args) => void lines.push(args.join(' ')))
+    try {
+      const hh = createClient({ apiKey, baseUrl: url, debug: true })
+      hh.log({ model: 'm' })
+      await hh.flush()
+    } finally {
+      vi.restoreAllMocks()
+    }
+    expect(lines.some((line) => line.includes('retry 1') && line.includes('[redacted]'))).toBe(true)
+    expect(lines.filter((line) => line.includes(apiKey))).toEqual([])
+  })
+
+  test('an async onError that rejects never becomes an unhandled rejection in the host', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const hh = createClient({ baseUrl: 'http://127.0.0.1:9', onError: async () => Promise.reject(new Error('my tracker is down')) })
+      hh.log({ start_time: 'yesterday' as never })
+      await sleep(50)
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+    expect(unhandled).toEqual([])
   })
 })

@@ -158,6 +158,49 @@ describe.each(routes)('one session per conversation, on %s', (route) => {
     if (options.sessionProperties) expect(honeyhive.sessions[0].properties).toEqual(options.sessionProperties)
   })
 
+  test('a 413 on the first batch with singleSession still lands the conversation in one session', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    honeyhive.fail({ status: 413 })
+    const hh = createClient({ ...onRoute(route), baseUrl, singleSession: true, flushAt: 4, flushIntervalMs: 60_000 })
+    for (let i = 0; i < 4; i++) hh.log({ model: 'm', event_name: `turn ${i}` })
+    await hh.flush()
+    for (let i = 4; i < 6; i++) hh.log({ model: 'm', event_name: `turn ${i}` })
+    await hh.flush()
+    expect(honeyhive.events).toHaveLength(6)
+    expect(honeyhive.sessions.map((session) => [session.session_id, session.events.length])).toEqual([[hh.sessionId, 6]])
+  })
+
+  test('an event that carries its own session_id first does not pull the client’s other events into that session', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const other = crypto.randomUUID()
+    const hh = createClient({ ...onRoute(route), baseUrl, flushAt: 2, flushIntervalMs: 60_000 })
+    const mine = hh.sessionId
+    hh.log({ model: 'm', session_id: other })
+    hh.log({ model: 'm' })
+    hh.log({ model: 'm' })
+    await hh.flush()
+    hh.log({ model: 'm' })
+    await hh.flush()
+    expect(hh.sessionId).toBe(mine)
+    expect(Object.fromEntries(honeyhive.sessions.map((session) => [session.session_id, session.events.length]))).toEqual({ [other]: 1, [mine]: 3 })
+  })
+
+  test('sampleRate keeps or drops a conversation whole, also when the client joins the session its first batch made', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    for (let client = 0; client < 20; client++) {
+      const hh = createClient({ ...onRoute(route), baseUrl, sampleRate: 0.5, singleSession: true, flushIntervalMs: 60_000 })
+      hh.log({ model: 'm', event_name: 'turn 1' })
+      await hh.flush()
+      hh.log({ model: 'm', event_name: 'turn 2' })
+      hh.log({ model: 'm', event_name: 'turn 3' })
+      await hh.shutdown()
+    }
+    const sizes = honeyhive.sessions.map((session) => session.events.length)
+    expect(sizes.length).toBeGreaterThan(0)
+    expect(sizes.length).toBeLessThan(20)
+    expect(sizes.filter((size) => size !== 3)).toEqual([])
+  })
+
   test('a client without sessionId has one session id from the start, the same for every event', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     const hh = createClient({ ...onRoute(route), baseUrl })

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { createClient, DroppedError, type ClientOptions, type HoneyHiveError, type ModelEvent } from '../../src/index.js'
 import { posts, startFakeHoneyHive, storedIds } from '../helpers/fake-server.js'
+import { createRelay } from '../../src/relay.js'
+import { createFakeHoneyHive } from '../../src/testing.js'
 
 // happy-dom never hides a page on its own (field notes §2): the tests set visibilityState and dispatch
 // the lifecycle events, and observe navigator.sendBeacon / fetch with spies.
@@ -10,7 +12,7 @@ const storageKey = `honeyhive-edge:${batchUrl}`
 type Body = { model_events: ModelEvent[]; single_session?: boolean }
 
 let visibility = 'visible'
-const clients: Array<{ shutdown(): Promise<unknown> }> = []
+const clients: Array<{ shutdown(options?: { timeoutMs?: number }): Promise<unknown> }> = []
 beforeEach(() => {
   localStorage.clear()
   visibility = 'visible'
@@ -19,7 +21,8 @@ beforeEach(() => {
 afterEach(async () => {
   vi.restoreAllMocks()
   vi.unstubAllGlobals()
-  await Promise.all(clients.splice(0).map((client) => client.shutdown()))
+  // No deadline to wait out: the tests' server is a closed port.
+  await Promise.all(clients.splice(0).map((client) => client.shutdown({ timeoutMs: 0 })))
 })
 
 /** Beacons the page sent: url, content type and parsed body. `accept` decides what the browser takes. */
@@ -329,4 +332,25 @@ describe('leftovers in localStorage', () => {
     expect(errors).toMatchObject([{ name: 'DroppedError', reason: 'storage' }])
     expect(localStorage.getItem(storageKey)).toBeNull()
   })
+})
+
+test('page-hide beacons respect the batch size the client learned from a relay’s 413 (a beacon cannot see a 413)', async () => {
+  const origin = 'https://chat.example.com'
+  const honeyhive = createFakeHoneyHive({ apiKey: 'k' })
+  const relay = createRelay({ apiKey: 'k', allowedOrigins: [origin], baseUrl: 'http://127.0.0.1:9', maxEvents: 100, fetch: (input, init) => honeyhive(new Request(input, init)) })
+  // happy-dom forbids setting Origin: the relay reads it from a request-shaped object, as a browser sends it.
+  const fromPage = (request: Request) => relay({ method: request.method, headers: { get: (name: string) => (name === 'origin' ? origin : request.headers.get(name)) }, body: request.body } as unknown as Request)
+  const statuses: Array<Promise<number>> = []
+  vi.spyOn(navigator, 'sendBeacon').mockImplementation((url, data) => {
+    statuses.push(fromPage(new Request(String(url), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: data as Blob })).then((response) => response.status))
+    return true
+  })
+  const { hh } = client({ baseUrl: 'https://relay.example.com', flushAt: 120, fetch: async (input, init) => fromPage(new Request(input, init)) })
+  for (let i = 0; i < 120; i++) hh.log({ model: 'm' })
+  await hh.flush()
+  expect(honeyhive.events).toHaveLength(120)
+  for (let i = 0; i < 119; i++) hh.log({ model: 'm' })
+  hide()
+  expect(await Promise.all(statuses)).not.toContain(413)
+  expect(honeyhive.events).toHaveLength(239)
 })

@@ -33,12 +33,15 @@ test('a Node script that logs and calls shutdown() delivers its events and exits
   expect(ms).toBeLessThan(5000)
 })
 
-test('a pending flush timer does not keep a Node process alive', async () => {
+test('a pending flush timer does not keep a Node process alive: the script ends once its event is delivered', async () => {
+  const { honeyhive, baseUrl } = await startFakeHoneyHive()
   const { ms } = await runNode(
     `import { createClient } from ${JSON.stringify(dist)}
-     const hh = createClient({ baseUrl: 'http://127.0.0.1:9', flushIntervalMs: 60000 })
+     const hh = createClient({ baseUrl: process.env.HH_BASE_URL, flushIntervalMs: 60000 })
      hh.log({ model: 'a' })`,
+    { HH_BASE_URL: baseUrl },
   )
+  expect(honeyhive.events).toHaveLength(1)
   expect(ms).toBeLessThan(5000)
 })
 

@@ -83,4 +83,78 @@ describe('the producer and consumer in Node', () => {
     expect([first.outcome, again.outcome]).toEqual([['ack'], ['ack']])
     expect(honeyhive.events.map((event) => event.model)).toEqual(['a', 'b'])
   })
+
+  const produce = async (relay: ReturnType<typeof createRelay>, produced: Array<{ body: unknown }>, models: string[]) => {
+    for (const model of models) await relay(new Request('https://relay.example.com/', { method: 'POST', headers: { origin }, body: JSON.stringify({ model_events: [{ model }] }) }))
+    return produced
+  }
+  const consumeOnce = async (relay: ReturnType<typeof createRelay>, bodies: unknown[], attempts = 1) => {
+    const outcome: string[] = []
+    const messages: QueueMessage[] = bodies.map((body, i) => ({ id: `m${i}`, body, attempts, ack: () => void outcome.push(`m${i} ack`), retry: () => void outcome.push(`m${i} retry`) }))
+    await relay.consume({ messages }).catch(() => outcome.push('threw'))
+    return outcome
+  }
+
+  test('a HoneyHive slower than the consumer’s time limit gets the time it needs on redelivery, not a copy each time', async () => {
+    honeyhive.reset()
+    const produced: Array<{ body: unknown }> = []
+    const relay = createRelay({ apiKey: key, baseUrl: upstream.url, allowedOrigins: [origin], timeoutMs: 100, onError: () => {}, queue: { sendBatch: async (messages) => void produced.push(...messages) } })
+    await produce(relay, produced, ['a'])
+    let outcome: string[] = []
+    for (let attempts = 1; attempts <= 6 && !outcome.includes('m0 ack'); attempts++) {
+      // HoneyHive stores and answers in 150 ms, every time.
+      honeyhive.fail({ delayMs: 150 })
+      outcome = await consumeOnce(relay, [produced[0].body], attempts)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(honeyhive.events.length).toBeLessThanOrEqual(2)
+    expect(outcome).toEqual(['m0 ack'])
+  })
+
+  test('session fields that would not fit a message with the events still get the page a 202 (they are delivered at once)', async () => {
+    const statuses: number[] = []
+    const queue = {
+      async sendBatch(messages: Iterable<{ body: unknown }>) {
+        // Cloudflare refuses a message over 128 KB.
+        for (const message of messages) if (new TextEncoder().encode(JSON.stringify(message.body)).length > 128_000) throw new Error('message too large')
+      },
+    }
+    const relay = createRelay({ apiKey: key, baseUrl: upstream.url, allowedOrigins: [origin], queue, onError: () => {} })
+    const page = createClient({
+      baseUrl: 'https://relay.example.com',
+      sessionProperties: { session_name: 'chat', metadata: { profile: 'p'.repeat(20_000) } },
+      maxRetries: 0,
+      onError: () => {},
+      fetch: async (input, init) => {
+        const request = new Request(input, init)
+        const response = await relay(new Request(request, { headers: { ...Object.fromEntries(request.headers), origin } }))
+        statuses.push(response.status)
+        return response
+      },
+    })
+    for (let i = 0; i < 20; i++) page.log({ model: 'm', inputs: { text: 'x'.repeat(6_000) } })
+    for (let i = 0; i < 2; i++) await page.flush()
+    expect(statuses.length).toBeGreaterThan(0)
+    expect(statuses.every((status) => status === 200 || status === 202)).toBe(true)
+  }, 30_000)
+
+  test('a malformed message is acked and reported on its own; the good ones are delivered and acked', async () => {
+    honeyhive.reset()
+    const produced: Array<{ body: unknown }> = []
+    const errors: HoneyHiveError[] = []
+    const relay = createRelay({ apiKey: key, baseUrl: upstream.url, allowedOrigins: [origin], onError: (error) => errors.push(error), queue: { sendBatch: async (messages) => void produced.push(...messages) } })
+    await produce(relay, produced, ['good'])
+    const outcome = await consumeOnce(relay, [produced[0].body, { route: '/events/model/batch', events: [null] }])
+    expect(honeyhive.events.map((event) => event.model)).toEqual(['good'])
+    expect(outcome.sort()).toEqual(['m0 ack', 'm1 ack'])
+    expect(errors.map((error) => error.message)).toEqual(['Queue message m1 is not a relay batch; acked and dropped'])
+  })
+
+  test('a wrong or rotated key (HoneyHive answers 404) retries the backlog instead of acking it away', async () => {
+    honeyhive.reset()
+    const produced: Array<{ body: unknown }> = []
+    const relay = createRelay({ apiKey: 'hh-old-rotated-key', baseUrl: upstream.url, allowedOrigins: [origin], onError: () => {}, queue: { sendBatch: async (messages) => void produced.push(...messages) } })
+    await produce(relay, produced, ['page 0', 'page 1', 'page 2'])
+    expect(await consumeOnce(relay, produced.map((message) => message.body))).toEqual(['m0 retry', 'm1 retry', 'm2 retry'])
+  })
 })

@@ -403,3 +403,35 @@ describe('the relay on v1', () => {
     expect(posts(honeyhive)[1].body).toMatchObject({ events: [{ event_type: 'model', config: { model: 'gpt-4o' }, inputs: {} }], single_session: true })
   })
 })
+
+test('after an upstream timeout the relay gives the next attempt longer, instead of a copy per attempt', async () => {
+  const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
+  for (let i = 0; i < 4; i++) honeyhive.fail({ delayMs: 150 })
+  const relay = createRelay({ apiKey: key, allowedOrigins: [app], baseUrl, timeoutMs: 100, onError: () => {} })
+  const response = await relay(post(JSON.stringify(batch())))
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  // The first attempt timed out (and was stored anyway), the second had up to 7 s and succeeded.
+  expect({ status: response.status, stored: honeyhive.events.length }).toEqual({ status: 200, stored: 2 })
+})
+
+test('through a Worker-style relay (waitUntil), a page with singleSession keeps one session over three batches', async () => {
+  const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
+  const pending: Array<Promise<unknown>> = []
+  const relay = createRelay({ apiKey: key, allowedOrigins: [app], baseUrl, onError: () => {} })
+  const hh = createClient({
+    baseUrl: 'https://relay.example.com',
+    singleSession: true,
+    flushIntervalMs: 60_000,
+    fetch: (input, init) => {
+      const request = new Request(input, init)
+      return relay(new Request(request, { headers: { ...Object.fromEntries(request.headers), origin: app } }), { waitUntil: (promise) => void pending.push(promise) })
+    },
+  })
+  for (let turn = 0; turn < 3; turn++) {
+    hh.log({ model: 'gpt-4o', event_name: `turn ${turn}` })
+    await hh.flush()
+    await Promise.all(pending)
+  }
+  expect(honeyhive.events).toHaveLength(3)
+  expect(honeyhive.sessions.map((session) => [session.session_id, session.events.length])).toEqual([[hh.sessionId, 3]])
+})

@@ -45,11 +45,13 @@ function run(runtime: 'node' | 'deno', code: string, baseUrl: string) {
 describe.each(['node', 'deno'] as const)('a %s script that never calls flush() or shutdown()', (runtime) => {
   const skip = runtime === 'deno' && !hasDeno && process.env.CI !== 'true'
 
-  test.skipIf(skip)('against a server that is down, ends within the shutdown bound and says what was not delivered', async () => {
-    const { code, output } = await run(runtime, script(runtime, 3), await deadBaseUrl())
+  test.skipIf(skip)('against a server that is down, keeps trying for the 10 s shutdown bound, then ends and says what was not delivered', async () => {
+    const { code, output, ms } = await run(runtime, script(runtime, 3), await deadBaseUrl())
     expect(code, output).toBe(0)
     expect(output).toMatch(/onError DroppedError the script ended before they were delivered/)
-  })
+    expect(ms).toBeGreaterThanOrEqual(9500)
+    expect(ms).toBeLessThan(16_000)
+  }, 30_000)
 })
 
 test('shutdown() without a deadline ends within its documented 10 s bound against a server that never answers', async () => {

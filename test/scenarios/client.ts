@@ -168,4 +168,28 @@ export const clientScenarios: Scenario[] = [
       }
     },
   },
+  {
+    // Issue 12: in every runtime, also in the minified bundle (ky knows our TimeoutError by class name, which
+    // terser renames) and in Chromium (whose fetch rejects at once on abort).
+    name: 'an attempt that times out is retried with a longer limit: a server slower than timeoutMs stores no copy per attempt',
+    needs: [],
+    async run(runtime) {
+      const up = upstreamOf(runtime.upstream.url)
+      await up.script({ status: 200, delayMs: 400 }, { status: 200, delayMs: 400 }, { status: 200, delayMs: 400 })
+      const hh = clientFor(runtime, { timeoutMs: 300, maxRetries: 3 })
+      try {
+        const id = hh.log({ model: 'gpt-4o' })
+        equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'flush()')
+        equal(hh.stats().retried, 1, 'stats().retried: the second attempt had 600 ms')
+        await new Promise((resolve) => setTimeout(resolve, 500))
+        equal((await up.eventsWith([id])).length, 2, 'copies stored: the one that timed out, the one answered')
+        // The limit stays longer: the next event is stored once.
+        const next = hh.log({ model: 'gpt-4o' })
+        equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'second flush()')
+        equal((await up.eventsWith([next])).length, 1, 'copies of the next event')
+      } finally {
+        await hh.shutdown()
+      }
+    },
+  },
 ]
