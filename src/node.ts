@@ -25,9 +25,23 @@ async function toRequest(req: IncomingMessage, origin: string): Promise<Request>
   })
 }
 
+/**
+ * Streams the body as it is produced (server-sent events reach the client chunk by chunk). A client that
+ * goes away cancels the body; a body that errors cuts the connection, as a crashed upstream would.
+ */
 async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
   res.writeHead(response.status, Object.fromEntries(response.headers))
-  res.end(Buffer.from(await response.arrayBuffer()))
+  const reader = response.body?.getReader()
+  if (!reader) return void res.end()
+  res.once('close', () => void reader.cancel().catch(() => {}))
+  try {
+    for (let part = await reader.read(); !part.done; part = await reader.read()) {
+      if (!res.write(part.value)) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)))
+    }
+    res.end()
+  } catch {
+    res.destroy()
+  }
 }
 
 /**
