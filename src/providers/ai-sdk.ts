@@ -38,7 +38,7 @@ const mapping = (model: LanguageModelInfo): Mapping => {
       provider,
       event_name: `ai-sdk.${provider}`,
       messages: params.prompt,
-      hyperparameters: hyperparameters(params),
+      hyperparameters: hyperparameters(params, 'prompt tools toolChoice responseFormat abortSignal headers includeRawChunks'),
       tools: params.tools,
       tool_choice: choice(params.toolChoice),
       response_format: params.responseFormat,
@@ -66,7 +66,14 @@ const mapping = (model: LanguageModelInfo): Mapping => {
       // @ai-sdk/openai turns OpenAI's empty first chunk into an empty text-delta: not a first token.
       return (type.endsWith('-delta') && delta) || type == 'tool-input-start' || type == 'tool-call'
     },
-    usage: (u) => counts(u.inputTokens?.total, u.outputTokens?.total, undefined, u.inputTokens?.cacheRead, u.inputTokens?.cacheWrite, u.outputTokens?.reasoning),
+    usage: ({ inputTokens: input = {}, outputTokens: output = {} }) =>
+      counts({
+        prompt_tokens: input.total,
+        completion_tokens: output.total,
+        cache_read_input_tokens: input.cacheRead,
+        cache_write_input_tokens: input.cacheWrite,
+        reasoning_tokens: output.reasoning,
+      }),
   }
 }
 

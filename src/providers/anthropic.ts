@@ -20,7 +20,7 @@ const anthropic: Mapping = {
     provider: 'anthropic',
     event_name: 'anthropic.messages',
     messages: withSystem(params.system, params.messages),
-    hyperparameters: hyperparameters(params),
+    hyperparameters: hyperparameters(params, 'model messages system stream tools tool_choice metadata'),
     tools: params.tools,
     tool_choice: choice(params.tool_choice),
     response_format: params.output_config?.format,
@@ -56,14 +56,13 @@ const anthropic: Mapping = {
     return type == 'content_block_delta' && (delta.text || delta.partial_json || delta.thinking)
   },
   usage: (u) =>
-    counts(
+    counts({
       // Anthropic's input_tokens exclude the cache counts; the seed's prompt_tokens include them.
-      u.input_tokens >= 0 ? u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0) : undefined,
-      u.output_tokens,
-      undefined,
-      u.cache_read_input_tokens,
-      u.cache_creation_input_tokens,
-    ),
+      prompt_tokens: u.input_tokens >= 0 ? u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0) : undefined,
+      completion_tokens: u.output_tokens,
+      cache_read_input_tokens: u.cache_read_input_tokens,
+      cache_write_input_tokens: u.cache_creation_input_tokens,
+    }),
 }
 
 /**

@@ -40,22 +40,16 @@ const openai: Mapping = {
     provider: 'openai',
     event_name: params.messages ? 'openai.chat' : 'openai.responses',
     messages: params.messages ?? withSystem(params.instructions, typeof params.input == 'string' ? [{ role: 'user', content: params.input }] : params.input),
-    hyperparameters: hyperparameters(params),
+    hyperparameters: hyperparameters(
+      params,
+      'model messages input instructions prompt previous_response_id conversation prediction stream stream_options background store include tools tool_choice response_format metadata user safety_identifier prompt_cache_key',
+    ),
     tools: params.tools,
     tool_choice: choice(params.tool_choice),
     response_format: params.response_format ?? params.text?.format,
   }),
-  result(out, result) {
-    if (!result.choices) return fromResponse(out, result)
-    const { message = {}, finish_reason } = result.choices[0] ?? {}
-    out.text = message.content ?? ''
-    out.refusal = message.refusal ?? ''
-    message.tool_calls?.forEach((call: Any, index: number) => (out.calls[index] = toolCall(call.id, call.function?.name, call.function?.arguments)))
-    out.finish = finish_reason
-    out.id = result.id
-    out.model = result.model
-    out.usage = result.usage
-  },
+  // A ChatCompletion reads like one chunk whose delta is the whole message.
+  result: (out, result) => (result.choices ? openai.chunk(out, result) : fromResponse(out, result)),
   chunk(out, chunk) {
     if (!chunk.choices) {
       // A Responses stream event.
@@ -71,28 +65,27 @@ const openai: Mapping = {
     out.id ??= chunk.id
     out.model ??= chunk.model
     if (chunk.usage) out.usage = chunk.usage
-    const { delta = {}, finish_reason } = chunk.choices.find((c: Any) => !c.index) ?? {}
+    const { message, delta = message ?? {}, finish_reason } = chunk.choices.find((c: Any) => !c.index) ?? {}
     if (finish_reason) out.finish = finish_reason
     out.text += delta.content ?? ''
     out.refusal += delta.refusal ?? ''
     // Tool calls stream as fragments grouped by index; only the first fragment of each has its id and name.
-    for (const { index, id, function: fn = {} } of delta.tool_calls ?? []) {
-      const call = (out.calls[index] ??= toolCall('', '', ''))
+    delta.tool_calls?.forEach(({ index, id, function: fn = {} }: Any, at: number) => {
+      const call = (out.calls[index ?? at] ??= toolCall('', '', ''))
       call.id ||= id
       call.function.name += fn.name ?? ''
       call.function.arguments += fn.arguments ?? ''
-    }
+    })
     return delta.content || delta.refusal || delta.reasoning_content || delta.reasoning || delta.tool_calls?.length
   },
   usage: (u) =>
-    counts(
-      u.prompt_tokens ?? u.input_tokens,
-      u.completion_tokens ?? u.output_tokens,
-      u.total_tokens,
-      (u.prompt_tokens_details ?? u.input_tokens_details)?.cached_tokens,
-      undefined,
-      (u.completion_tokens_details ?? u.output_tokens_details)?.reasoning_tokens,
-    ),
+    counts({
+      prompt_tokens: u.prompt_tokens ?? u.input_tokens,
+      completion_tokens: u.completion_tokens ?? u.output_tokens,
+      total_tokens: u.total_tokens,
+      cache_read_input_tokens: (u.prompt_tokens_details ?? u.input_tokens_details)?.cached_tokens,
+      reasoning_tokens: (u.completion_tokens_details ?? u.output_tokens_details)?.reasoning_tokens,
+    }),
 }
 
 /**

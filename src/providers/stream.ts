@@ -10,7 +10,7 @@ export type Settle = (status: Status, error?: unknown) => void
 type Any = any
 
 /** Aborts ends a call without an error; the Stainless SDKs' abort error is named 'Error', so its class name counts too. */
-export const isAbort = (error: Any): boolean => /Abort/.test(error?.name) || /Abort/.test(error?.constructor?.name)
+export const isAbort = (error: Any): boolean => /Abort/.test(error?.name + error?.constructor?.name)
 
 const once = (settle: Settle): Settle => {
   let done = false
@@ -35,7 +35,7 @@ const onAbort = (signal: AbortSignal | undefined, settle: Settle) =>
  */
 export function observeStainless(value: Any, event: string, chunk: (chunk: unknown) => void, settle: Settle): boolean {
   const end = once(settle)
-  if (typeof value?.on == 'function' && typeof value.done == 'function') {
+  if (value?.on && value.done) {
     value.on(event, chunk)
     // Listening for 'error' or 'abort' would silence the helper's own unhandled rejection; after 'end', done() tells the error.
     value.on('end', () =>
@@ -44,9 +44,9 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
     return true
   }
   // The Stainless `Stream` keeps its source in `iterator`; tee() reads it there, past Symbol.asyncIterator.
-  const key = typeof value?.iterator == 'function' ? 'iterator' : Symbol.asyncIterator
+  const key = value?.iterator ? 'iterator' : Symbol.asyncIterator
   const open = value?.[key]
-  if (typeof open != 'function' || !value.controller) return false
+  if (!open || !value.controller) return false
   const signal: AbortSignal | undefined = value.controller.signal
   onAbort(signal, end)
   value[key] = (...args: unknown[]) => {
@@ -61,10 +61,7 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
           },
         ),
       // `break`, a throw in the loop body, or a cancelled readable: the caller stopped early.
-      return: (result?: unknown) => (end('cancelled'), source.return ? source.return(result) : Promise.resolve({ done: true, value: result })),
-      [Symbol.asyncIterator]() {
-        return this
-      },
+      return: (result?: unknown) => (end('cancelled'), source.return?.(result) ?? Promise.resolve({ done: true, value: result })),
     }
   }
   return true

@@ -46,15 +46,10 @@ export interface Mapping {
 /** Observes a streamed answer and returns what the caller gets; falsy when `value` is not a stream. */
 export type Observe = (value: Any, chunk: (chunk: unknown) => void, settle: Settle, params: Any) => Any
 
-/** Request keys that are content, transport or identity; every other key is a hyperparameter. */
-const notHyperparameters = new Set(
-  'model messages input instructions system prompt previous_response_id conversation prediction stream stream_options background store include tools tool_choice toolChoice response_format responseFormat metadata user safety_identifier prompt_cache_key abortSignal headers includeRawChunks'.split(' '),
-)
-
-/** The request's hyperparameters, copied as given. */
-export function hyperparameters(params: Any): Record<string, unknown> {
+/** The request's hyperparameters, copied as given: every key but those in `skip` (content, transport, identity). */
+export function hyperparameters(params: Any, skip: string): Record<string, unknown> {
   const result: Record<string, unknown> = {}
-  for (const key in params) if (!notHyperparameters.has(key)) result[key] = params[key]
+  for (const key in params) if (!skip.split(' ').includes(key)) result[key] = params[key]
   return result
 }
 
@@ -66,19 +61,11 @@ export const withSystem = (system: unknown, messages: unknown[] = []) => (system
 
 export const toolCall = (id: string, name: string, args: string): ToolCall => ({ id, type: 'function', function: { name, arguments: args } })
 
-/** The seed's usage; counts the provider did not report are left out, never 0. `prompt` includes cached input. */
-export function counts(prompt?: number, completion?: number, total?: number, cacheRead?: number, cacheWrite?: number, reasoning?: number) {
-  total ??= prompt! >= 0 && completion! >= 0 ? prompt! + completion! : undefined
-  const all: Record<string, unknown> = {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: total,
-    cache_read_input_tokens: cacheRead,
-    cache_write_input_tokens: cacheWrite,
-    reasoning_tokens: reasoning,
-  }
+/** The seed's usage: counts the provider did not report are left out, never 0; `prompt_tokens` includes cached input. */
+export function counts(all: Record<string, number | undefined>): Record<string, number> {
+  all.total_tokens ??= all.prompt_tokens! >= 0 && all.completion_tokens! >= 0 ? all.prompt_tokens! + all.completion_tokens! : undefined
   const usage: Record<string, number> = {}
-  for (const key in all) if (typeof all[key] == 'number') usage[key] = all[key] as number
+  for (const key in all) if (typeof all[key] == 'number') usage[key] = all[key]
   return usage
 }
 
@@ -97,7 +84,7 @@ export function track<T>(map: Mapping, observe: Observe, hh: Tracker, params: An
     let first: number | undefined
     const chunk = (value: unknown) => {
       try {
-        if (map.chunk(out, value) && first === undefined) (first = performance.now()), span.firstToken()
+        if (map.chunk(out, value)) first ??= (span.firstToken(), performance.now())
       } catch {}
     }
     const end =

@@ -11,7 +11,7 @@ const twoCalls = [
   { id: 'call_a', name: 'weather', args: ['{"ci', 'ty":"Pa', 'ris"}'] },
   { id: 'call_b', name: 'weather', args: ['{"city"', ':"Oslo"}'] },
 ]
-const ask = (name: string, extra: object = {}) => ({ model: name, messages: [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'Hi' }], ...extra })
+const ask = <E extends object = {}>(name: string, extra?: E) => ({ model: name, messages: [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'Hi' }], ...(extra as E) })
 
 describe('trackOpenAI with chat completions, not streamed', () => {
   test('resolves the very result the SDK resolves and logs it mapped field by field', async () => {
