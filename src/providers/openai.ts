@@ -65,7 +65,9 @@ const openai: Mapping = {
     out.id ??= chunk.id
     out.model ??= chunk.model
     if (chunk.usage) out.usage = chunk.usage
-    const { message, delta = message ?? {}, finish_reason } = chunk.choices.find((c: Any) => !c.index) ?? {}
+    // Choice 0 only; with n > 1 each choice streams in chunks of its own.
+    const choice = chunk.choices[0]
+    const { message, delta = message ?? {}, finish_reason } = choice?.index ? {} : (choice ?? {})
     if (finish_reason) out.finish = finish_reason
     out.text += delta.content ?? ''
     out.refusal += delta.refusal ?? ''

@@ -49,17 +49,18 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
   if (!open || !value.controller) return false
   const signal: AbortSignal | undefined = value.controller.signal
   onAbort(signal, end)
+  // Created once per stream, not per chunk: a long stream calls next() thousands of times.
+  const read = (result: IteratorResult<unknown>) => (result.done ? end(signal?.aborted ? 'cancelled' : 'success') : chunk(result.value))
+  const fail = (error: unknown) => end(isAbort(error) ? 'cancelled' : 'error', error)
   value[key] = (...args: unknown[]) => {
     const source: AsyncIterator<unknown> = open.apply(value, args)
     return {
-      next: (...more: [] | [unknown]) =>
-        source.next(...more).then(
-          (result) => ((result.done ? end(signal?.aborted ? 'cancelled' : 'success') : chunk(result.value)), result),
-          (error) => {
-            end(isAbort(error) ? 'cancelled' : 'error', error)
-            throw error
-          },
-        ),
+      // The caller gets the SDK's own promise (its error included); the observer reads it on the side, first.
+      next: () => {
+        const result = source.next()
+        result.then(read, fail)
+        return result
+      },
       // `break`, a throw in the loop body, or a cancelled readable: the caller stopped early.
       return: (result?: unknown) => (end('cancelled'), source.return?.(result) ?? Promise.resolve({ done: true, value: result })),
     }
