@@ -1,7 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, inject, test } from 'vitest'
 import { createClient } from '../../dist/index.js'
-import exampleWorker from '../../examples/worker/worker.js'
 import relayWorker, { type RelayEnv } from '../../worker/relay.js'
 import { workersKey, workersOrigin } from './upstream.js'
 
@@ -77,20 +76,6 @@ describe('the relay Worker in workerd', () => {
 })
 
 describe('the client in workerd', () => {
-  test('a client created per request delivers in waitUntil after the response (the example Worker)', async () => {
-    await script({ status: 200, delayMs: 200 })
-    const ctx = createExecutionContext()
-    const request = new Request('https://example.com/chat', { method: 'POST', body: JSON.stringify({ message: 'hello edge' }) })
-    const response = await exampleWorker.fetch(request, env as never, ctx)
-    const { reply, event_id } = (await response.json()) as { reply: string; event_id: string }
-    expect(reply).toBe('echo: hello edge')
-    expect(await eventsWith([event_id])).toHaveLength(0)
-    await waitOnExecutionContext(ctx)
-    const [event] = await eventsWith([event_id])
-    expect(event).toMatchObject({ project: 'edge-chat', model: 'gpt-4o-mini', response: { content: 'echo: hello edge' }, usage: { total_tokens: 7 } })
-    expect(event.duration).toBeGreaterThanOrEqual(0)
-  })
-
   test('sends no keepalive or credentials, reads every response body, and retries a 429 with Retry-After', async () => {
     await script({ status: 429, retryAfter: 1 }, { status: 500 })
     const calls: Array<{ request: Request; init?: RequestInit; response: Response }> = []
