@@ -57,6 +57,28 @@ describe('honeyhiveMiddleware with generateText', () => {
     expect(honeyhive.events[1].messages).toHaveLength(3)
   })
 
+  test('a call stopped with abortSignal before its answer is logged as cancelled, not as an error', async () => {
+    const name = model()
+    provider.script(name, { text: ['Late'], delayMs: 2_000 })
+    const stop = new AbortController()
+    setTimeout(() => stop.abort(), 50)
+    const error = await generateText({ model: chat(name), prompt: 'Hi', abortSignal: stop.signal, maxRetries: 0 }).catch((error) => error)
+    expect(error.name).toBe('AbortError')
+    const event = await one()
+    expect(event.metadata).toEqual({ status: 'cancelled', stream: false, usage_reported: false })
+    expect(event.error).toBeUndefined()
+  })
+
+  test('a call that runs out of time (AbortSignal.timeout) is logged as an error, not as cancelled', async () => {
+    const name = model()
+    provider.script(name, { text: ['Late'], delayMs: 2_000 })
+    const error = await generateText({ model: chat(name), prompt: 'Hi', abortSignal: AbortSignal.timeout(50), maxRetries: 0 }).catch((error) => error)
+    expect(error.name).toBe('TimeoutError')
+    const event = await one()
+    expect(event.metadata).toMatchObject({ status: 'error', stream: false })
+    expect(event.error).toBe(error.message)
+  })
+
   test('an error answer reaches the caller and is logged as status error', async () => {
     const name = model()
     provider.script(name, { status: 400, errorMessage: 'Invalid schema for function' })
@@ -85,6 +107,17 @@ describe('honeyhiveMiddleware with streamText', () => {
     expect(event.metadata).toMatchObject({ status: 'success', stream: true, usage_reported: true, finish_reason: 'stop', response_model: `${name}-2026-01-01` })
     expect(event.metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(35)
     expect(event.metadata.output_tokens_per_second).toBeGreaterThan(0)
+  })
+
+  test('a provider that sends no usage logs no token counts', async () => {
+    const name = model()
+    provider.script(name, { text: ['Hi'], usage: null })
+    const result = streamText({ model: chat(name), prompt: 'Hi', maxRetries: 0 })
+    await result.consumeStream()
+    const event = await one()
+    expect(event.usage).toBeUndefined()
+    expect(event.metadata).toMatchObject({ status: 'success', usage_reported: false })
+    expect(event.metadata).not.toHaveProperty('output_tokens_per_second')
   })
 
   test('two parallel tool calls streamed as interleaved fragments are logged as two calls', async () => {
