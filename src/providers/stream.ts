@@ -9,7 +9,7 @@ export type Settle = (status: Status, error?: unknown) => void
 
 type Any = any
 
-/** Aborts ends a call without an error; the Stainless SDKs' abort error is named 'Error', so its class name counts too. */
+/** Whether `error` is an abort (a call stopped, not failed): by its name, or by its class, since openai's `APIUserAbortError` is named 'Error'. */
 export const isAbort = (error: Any): boolean => /Abort/.test(error?.name + error?.constructor?.name)
 
 const once = (settle: Settle): Settle => {

@@ -59,6 +59,7 @@ export const choice = (value: unknown) => (value === undefined || typeof value =
 /** The messages with a system prompt first, as `{ role: 'system' }`. */
 export const withSystem = (system: unknown, messages: unknown[] = []) => (system === undefined ? messages : [{ role: 'system', content: system }, ...messages])
 
+/** A tool call in OpenAI chat shape. */
 export const toolCall = (id: string, name: string, args: string): ToolCall => ({ id, type: 'function', function: { name, arguments: args } })
 
 /** The seed's usage: counts the provider did not report are left out, never 0; `prompt_tokens` includes cached input. */
