@@ -62,23 +62,25 @@ const openai: Mapping = {
       return type.endsWith('.delta') && delta
     }
     // A chat completion chunk: the first is an empty role chunk; with include_usage the last has no choices.
+    if (chunk.usage) out.usage = chunk.usage
     out.id ??= chunk.id
     out.model ??= chunk.model
-    if (chunk.usage) out.usage = chunk.usage
     // Choice 0 only; with n > 1 each choice streams in chunks of its own.
     const choice = chunk.choices[0]
-    const { message, delta = message ?? {}, finish_reason } = choice?.index ? {} : (choice ?? {})
-    if (finish_reason) out.finish = finish_reason
-    out.text += delta.content ?? ''
-    out.refusal += delta.refusal ?? ''
+    if (!choice || choice.index) return
+    const delta = choice.delta ?? choice.message
+    const { content, refusal, tool_calls } = delta
+    if (choice.finish_reason) out.finish = choice.finish_reason
+    if (content) out.text += content
+    if (refusal) out.refusal += refusal
     // Tool calls stream as fragments grouped by index; only the first fragment of each has its id and name.
-    delta.tool_calls?.forEach(({ index, id, function: fn = {} }: Any, at: number) => {
+    tool_calls?.forEach(({ index, id, function: fn = {} }: Any, at: number) => {
       const call = (out.calls[index ?? at] ??= toolCall('', '', ''))
       call.id ||= id
       call.function.name += fn.name ?? ''
       call.function.arguments += fn.arguments ?? ''
     })
-    return delta.content || delta.refusal || delta.reasoning_content || delta.reasoning || delta.tool_calls?.length
+    return content || refusal || delta.reasoning_content || delta.reasoning || tool_calls?.length
   },
   usage: (u) =>
     counts({

@@ -25,11 +25,13 @@ const once = (settle: Settle): Settle => {
 // SDKs abort their own controller on the way out of a failing stream (field notes §9), before the error
 // reaches the reader.
 const onAbort = (signal: AbortSignal | undefined, settle: Settle) =>
-  signal?.addEventListener?.('abort', () => setTimeout(() => settle('cancelled')))
+  signal?.addEventListener?.('abort', () => {
+    setTimeout(() => settle('cancelled'))
+  })
 
 /**
  * Observes, in place, what an openai or @anthropic-ai/sdk call resolved: a helper stream (`.stream()`, an
- * event emitter with `on`, `aborted`, `errored`, `done()`) through its `event` and `end` events, or a raw
+ * event emitter with `on`, `aborted`, `done()`) through its `event` and `end` events, or a raw
  * `Stream` through its iterator, which `for await`, `toReadableStream()` and `tee()` all read. Returns
  * false when `value` is neither (a plain result).
  */
@@ -37,10 +39,8 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
   const end = once(settle)
   if (value?.on && value.done) {
     value.on(event, chunk)
-    // Listening for 'error' or 'abort' would silence the helper's own unhandled rejection; after 'end', done() tells the error.
-    value.on('end', () =>
-      value.aborted ? end('cancelled') : value.errored ? value.done().then(() => end('error'), (error: unknown) => end('error', error)) : end('success'),
-    )
+    // Listening for 'error' or 'abort' would silence the helper's own unhandled rejection; after 'end', done() tells how it ended.
+    value.on('end', () => value.done().then(() => end('success'), (error: unknown) => end(value.aborted ? 'cancelled' : 'error', error)))
     return true
   }
   // The Stainless `Stream` keeps its source in `iterator`; tee() reads it there, past Symbol.asyncIterator.
@@ -62,7 +62,7 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
         return result
       },
       // `break`, a throw in the loop body, or a cancelled readable: the caller stopped early.
-      return: (result?: unknown) => (end('cancelled'), source.return?.(result) ?? Promise.resolve({ done: true, value: result })),
+      return: (result?: unknown) => (end('cancelled'), source.return?.(result) ?? { done: true, value: result }),
     }
   }
   return true
