@@ -9,11 +9,13 @@ import { dts } from 'rollup-plugin-dts'
 //   <script type="module">, Deno URL imports and the size budget;
 // - dist/*.d.ts: one declaration file per entry.
 const entries = { index: 'src/index.ts', relay: 'src/relay.ts', testing: 'src/testing.ts', node: 'src/node.ts' }
+// The provider integrations (issue 10): each its own entry, importing no SDK at runtime.
+const providers = { openai: 'src/providers/openai.ts', anthropic: 'src/providers/anthropic.ts', 'ai-sdk': 'src/providers/ai-sdk.ts' }
 const ts = () => typescript({ tsconfig: './tsconfig.build.json' })
 
 export default [
   {
-    input: entries,
+    input: { ...entries, ...providers },
     external: [/^ky/, /^valibot/, /^node:/],
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'shared-[hash].js' },
     plugins: [ts()],
@@ -24,7 +26,7 @@ export default [
     plugins: [nodeResolve({ browser: true }), ts(), terser({ ecma: 2022, module: true, compress: { passes: 2 } })],
   },
   {
-    input: entries,
+    input: { ...entries, ...providers },
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].d.ts', chunkFileNames: 'shared-[hash].d.ts' },
     plugins: [dts({ tsconfig: './tsconfig.build.json' })],
   },

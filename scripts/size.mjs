@@ -51,6 +51,21 @@ console.log(
 if (overBy > 0) failed = true
 if (gzip > gzipTarget) console.log(`- size target ${kib(gzipTarget)} gzip not met yet: ${gzip - gzipTarget} B over (not a failure)`)
 
+// 1b. Each provider entry (issue 10), bundled alone from dist/ (its shared chunks inlined) and minified
+// with the same terser settings as the client: at most 2 KiB gzip each. They import no SDK and no core code.
+const adapterBudget = 2 * 1024
+const { rollup } = await import('rollup')
+const { default: terser } = await import('@rollup/plugin-terser')
+for (const name of ['openai', 'anthropic', 'ai-sdk']) {
+  const bundle = await rollup({ input: join(root, `dist/${name}.js`), plugins: [terser({ ecma: 2022, module: true, compress: { passes: 2 } })] })
+  const [chunk] = (await bundle.generate({ format: 'es' })).output
+  const size = gzipSync(chunk.code, { level: 9 }).length
+  const imports = chunk.imports.length > 0 ? `; imports ${chunk.imports.join(', ')}` : ''
+  const over = size > adapterBudget || imports !== ''
+  console.log(`${over ? '✗' : '✓'} size: honeyhive-edge/${name} is ${kib(size)} gzip, ${kib(chunk.code.length)} minified; budget ${kib(adapterBudget)} gzip${imports}`)
+  if (over) failed = true
+}
+
 // 2. Packaging, with publint (errors fail, warnings and suggestions are printed).
 try {
   const { publint } = await import('publint')

@@ -29,14 +29,29 @@ function toRequest(req: IncomingMessage, origin: string): Request {
   } as RequestInit)
 }
 
+/**
+ * Streams the body as it is produced (server-sent events reach the client chunk by chunk). A client that
+ * goes away cancels the body; a body that errors cuts the connection, as a crashed upstream would. A handler
+ * that refused the request body without reading it all (413, 403) gets its connection closed after the
+ * answer, rather than the rest of what may be a huge or endless upload read.
+ */
 async function writeResponse(response: Response, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  // A handler that refused the body without reading it all (413, 403): close the connection rather than
-  // read the rest of what may be a huge or endless upload.
   if (!req.complete) res.shouldKeepAlive = false
-  res.writeHead(response.status, Object.fromEntries(response.headers))
-  res.end(Buffer.from(await response.arrayBuffer()), () => {
+  res.once('finish', () => {
     if (!req.complete) req.destroy()
   })
+  res.writeHead(response.status, Object.fromEntries(response.headers))
+  const reader = response.body?.getReader()
+  if (!reader) return void res.end()
+  res.once('close', () => void reader.cancel().catch(() => {}))
+  try {
+    for (let part = await reader.read(); !part.done; part = await reader.read()) {
+      if (!res.write(part.value)) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)))
+    }
+    res.end()
+  } catch {
+    res.destroy()
+  }
 }
 
 /**

@@ -1,7 +1,9 @@
-// A chat page without a framework: one model event per exchange, sent through honeyhive-edge's bundle.
-// Served by serve.mjs, the page posts to the fake HoneyHive on its own origin (no apiKey in a browser:
-// in production, point baseUrl at your relay).
+// A chat page without a framework: replies stream from the OpenAI SDK, the Stop button stops them, and each
+// turn is logged through honeyhive-edge/openai. No key is in the page: serve.mjs adds the OpenAI key (or
+// answers from the offline model), and HoneyHive events go to the same origin (the fake, or the relay).
+import OpenAI from 'openai'
 import { createClient } from './honeyhive-edge.min.js'
+import { trackOpenAI } from './honeyhive-edge/openai.js'
 
 const hh = createClient({
   baseUrl: location.origin,
@@ -10,29 +12,42 @@ const hh = createClient({
   sessionId: crypto.randomUUID(),
   onError: (error) => show(`${error.name}: ${error.message}`),
 })
+// The server holds the real key; the SDK insists on one, so the page sends a placeholder.
+const openai = new OpenAI({ apiKey: 'held-by-the-server', baseURL: `${location.origin}/v1`, dangerouslyAllowBrowser: true, maxRetries: 0 })
 const messages = []
-const log = document.querySelector('#log')
-const show = (text) => (document.querySelector('#status').textContent = text)
+const $ = (selector) => document.querySelector(selector)
+const show = (text) => ($('#status').textContent = text)
+const stop = $('#stop')
+let stream
 
-function say(role, content) {
-  const line = document.createElement('p')
-  line.className = role
-  line.textContent = content
-  log.append(line)
-  messages.push({ role, content })
+function line(role, content = '') {
+  const element = document.createElement('p')
+  element.className = role
+  element.textContent = content
+  $('#log').append(element)
+  return element
 }
 
-/** Stands in for a model call: answers the message backwards after a short wait. */
-const answer = (text) => new Promise((resolve) => setTimeout(() => resolve([...text].reverse().join('')), 200))
+stop.addEventListener('click', () => stream?.controller.abort())
 
-document.querySelector('#chat').addEventListener('submit', async (event) => {
+$('#chat').addEventListener('submit', async (event) => {
   event.preventDefault()
-  const input = document.querySelector('#message')
-  say('user', input.value)
+  const input = $('#message')
+  messages.push({ role: 'user', content: input.value })
+  line('user', input.value)
   input.value = ''
-  const span = hh.startModelEvent({ model: 'echo-backwards', provider: 'local', messages: [...messages] })
-  const content = await answer(messages.at(-1).content)
-  say('assistant', content)
-  span.end({ response: { role: 'assistant', content } })
-  show(`logged event ${span.event_id} (${hh.stats().queued} queued)`)
+  const reply = line('assistant')
+  const params = { model: 'gpt-4o-mini', messages: [...messages], stream: true, stream_options: { include_usage: true } }
+  stop.disabled = false
+  try {
+    stream = await trackOpenAI(hh, params, openai.chat.completions.create(params))
+    for await (const chunk of stream) reply.textContent += chunk.choices[0]?.delta.content ?? ''
+    reply.classList.add(stream.controller.signal.aborted ? 'stopped' : 'done')
+  } catch (error) {
+    reply.classList.add('failed')
+    show(`${error.name}: ${error.message}`)
+  }
+  stop.disabled = true
+  messages.push({ role: 'assistant', content: reply.textContent })
+  show(`logged this turn (${hh.stats().queued} queued; closing the tab sends them)`)
 })

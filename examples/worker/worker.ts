@@ -1,45 +1,53 @@
-// A Worker that answers a chat message with a model call and logs that call to HoneyHive.
-// In your project: `import { createClient } from 'honeyhive-edge'`.
+// An edge chat endpoint: streams a reply through the Vercel AI SDK and logs the model call to HoneyHive
+// with honeyhive-edge/ai-sdk, delivering the event with ctx.waitUntil after the response has started.
+// In your project: `import { createClient } from 'honeyhive-edge'` and `from 'honeyhive-edge/ai-sdk'`.
+import { createOpenAI } from '@ai-sdk/openai'
+import { streamText, wrapLanguageModel, type ModelMessage } from 'ai'
+import { honeyhiveMiddleware } from '../../dist/ai-sdk.js'
 import { createClient } from '../../dist/index.js'
+import { offlineChatCompletions } from '../offline-model.js'
 
-/** Bindings: the key as a secret (`wrangler secret put HH_API_KEY`), the model endpoint as a var. */
+/** Bindings: keys as secrets (`wrangler secret put HH_API_KEY`, `OPENAI_API_KEY`), the rest as vars. */
 export interface Env {
   HH_API_KEY: string
   HH_BASE_URL?: string
-  /** An OpenAI-compatible chat completions URL. */
-  MODEL_URL: string
-  /** Secret, optional: sent to MODEL_URL as a Bearer token. */
-  MODEL_API_KEY?: string
+  /** Without it (and without OPENAI_BASE_URL) the Worker answers from the offline model. */
+  OPENAI_API_KEY?: string
+  /** An OpenAI-compatible API, e.g. `https://api.openai.com/v1` (the default when a key is set). */
+  OPENAI_BASE_URL?: string
+  /** @default 'gpt-4o-mini' */
+  MODEL?: string
 }
 
 interface Ctx {
   waitUntil(promise: Promise<unknown>): void
 }
 
+/** The request body: the conversation so far, and its id (a UUID) as the HoneyHive session. */
+export interface ChatRequest {
+  messages: ModelMessage[]
+  sessionId?: string
+}
+
 export default {
   async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {
-    // One client per request, created here and not at module scope: Workers forbid I/O and timers there,
-    // and a promise started in one request must not be awaited in another (field notes §3).
-    const hh = createClient({ apiKey: env.HH_API_KEY, baseUrl: env.HH_BASE_URL || undefined, project: 'edge-chat', source: 'production' })
-    const { message } = (await request.json()) as { message: string }
-    const messages = [{ role: 'user', content: message }]
-    const span = hh.startModelEvent({ event_name: 'chat', model: 'gpt-4o-mini', provider: 'openai', messages })
-    let reply = ''
-    try {
-      const response = await fetch(env.MODEL_URL, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(env.MODEL_API_KEY ? { authorization: `Bearer ${env.MODEL_API_KEY}` } : {}) },
-        body: JSON.stringify({ model: 'gpt-4o-mini', messages }),
-      })
-      if (!response.ok) throw new Error(`model endpoint answered ${response.status}`)
-      const body = (await response.json()) as { choices: Array<{ message: { content: string } }>; usage: Record<string, number> }
-      reply = body.choices[0].message.content
-      span.end({ response: body.choices[0].message, usage: body.usage })
-    } catch (error) {
-      span.fail(error)
-    }
-    // Deliver after the response: the Worker answers at once, the batch goes out within waitUntil.
-    ctx.waitUntil(hh.flush())
-    return Response.json({ reply, event_id: span.event_id })
+    if (request.method !== 'POST') return new Response('POST { messages, sessionId? }', { status: 405 })
+    const { messages, sessionId } = (await request.json()) as ChatRequest
+    // One client per request, not at module scope: Workers forbid I/O and timers there, and a promise
+    // started in one request must not be awaited in another (field notes §3).
+    const hh = createClient({ apiKey: env.HH_API_KEY, baseUrl: env.HH_BASE_URL || undefined, project: 'edge-chat', source: 'production', sessionId })
+    const online = Boolean(env.OPENAI_API_KEY || env.OPENAI_BASE_URL)
+    const openai = createOpenAI({
+      apiKey: env.OPENAI_API_KEY || 'offline',
+      baseURL: env.OPENAI_BASE_URL || undefined,
+      fetch: online ? undefined : (input, init) => offlineChatCompletions(new Request(input, init)),
+    })
+    const model = wrapLanguageModel({ model: openai.chat(env.MODEL || 'gpt-4o-mini'), middleware: honeyhiveMiddleware(hh) })
+    const result = streamText({ model, system: 'You are a helpful assistant. Be brief.', messages, abortSignal: request.signal, maxRetries: 1 })
+    // The middleware logs the call when it settles (its end, its error, or the client going away);
+    // deliver the event then, after the response: the Worker is kept alive for it.
+    const flush = () => hh.flush()
+    ctx.waitUntil(Promise.resolve(result.text).then(flush, flush))
+    return result.toTextStreamResponse()
   },
 }

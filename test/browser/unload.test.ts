@@ -230,26 +230,4 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     expect(honeyhive.events).toHaveLength(70)
     await page.close()
   })
-
-  test('the browser-chat example logs one model event per exchange and the closing tab delivers it', async () => {
-    const { startExample }: { startExample: () => Promise<{ url: string; honeyhive: FakeHoneyHive; close(): Promise<void> }> } =
-      await import('../../examples/browser-chat/serve.mjs' as string)
-    const example = await startExample()
-    closers.push(example.close)
-    const page = await context.newPage()
-    await page.goto(example.url)
-    for (const text of ['hello', 'how are you']) {
-      await page.fill('#message', text)
-      await page.press('#message', 'Enter')
-      await page.waitForFunction((count) => document.querySelectorAll('.assistant').length === count, text === 'hello' ? 1 : 2)
-    }
-    expect(await page.textContent('#log')).toContain('uoy era woh')
-    await page.close()
-    await until(() => example.honeyhive.events.length >= 2)
-    expect(example.honeyhive.events.map((event) => [event.project, event.model, (event.messages?.at(-1) as { content?: string })?.content])).toEqual([
-      ['browser-chat', 'echo-backwards', 'hello'],
-      ['browser-chat', 'echo-backwards', 'how are you'],
-    ])
-    expect(example.honeyhive.events[1].response).toEqual({ role: 'assistant', content: 'uoy era woh' })
-  })
 })

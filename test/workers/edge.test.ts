@@ -1,12 +1,11 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, inject, test } from 'vitest'
-import exampleWorker from '../../examples/worker/worker.js'
 import relayWorker, { type RelayEnv } from '../../worker/relay.js'
 import { upstreamOf } from '../scenarios/upstream.js'
 import { workersKey, workersOrigin } from './upstream.js'
 
 // Runs inside workerd: what only Workers have, the relay Worker of wrangler.toml configured from its env
-// bindings and the example Worker. The behaviour every runtime shares is in scenarios.test.ts (test/scenarios/).
+// bindings (the example Worker is in providers.test.ts). The behaviour every runtime shares is in scenarios.test.ts (test/scenarios/).
 // The fake HoneyHive runs in Node on loopback (global-setup.ts); tests share it, so each one looks only at
 // its own event ids.
 const upstream = inject('upstreamUrl')
@@ -37,21 +36,5 @@ describe('the relay Worker in workerd', () => {
     expect(await eventsWith([id])).toHaveLength(1)
     const [post] = await postsWith(id)
     expect(post.headers.authorization).toBe(`Bearer ${workersKey}`)
-  })
-})
-
-describe('the example Worker', () => {
-  test('its client, created per request, delivers the model call in waitUntil after the response', async () => {
-    await script({ status: 200, delayMs: 200 })
-    const ctx = createExecutionContext()
-    const request = new Request('https://example.com/chat', { method: 'POST', body: JSON.stringify({ message: 'hello edge' }) })
-    const response = await exampleWorker.fetch(request, env as never, ctx)
-    const { reply, event_id } = (await response.json()) as { reply: string; event_id: string }
-    expect(reply).toBe('echo: hello edge')
-    expect(await eventsWith([event_id])).toHaveLength(0)
-    await waitOnExecutionContext(ctx)
-    const [event] = await eventsWith([event_id])
-    expect(event).toMatchObject({ project: 'edge-chat', model: 'gpt-4o-mini', response: { content: 'echo: hello edge' }, usage: { total_tokens: 7 } })
-    expect(event.duration).toBeGreaterThanOrEqual(0)
   })
 })

@@ -34,6 +34,6 @@ export default defineConfig({
   test: {
     name: 'workers',
     include: hasWorkerd ? [here('./*.test.ts')] : [],
-    globalSetup: [here('./global-setup.ts')],
+    globalSetup: [here('./global-setup.ts'), here('./providers-setup.ts')],
   },
 })

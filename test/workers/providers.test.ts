@@ -1,0 +1,106 @@
+import { createOpenAI } from '@ai-sdk/openai'
+import { streamText, wrapLanguageModel } from 'ai'
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import OpenAI from 'openai'
+import { describe, expect, inject, test } from 'vitest'
+import { honeyhiveMiddleware } from '../../dist/ai-sdk.js'
+import { createClient } from '../../dist/index.js'
+import { trackOpenAI } from '../../dist/openai.js'
+import exampleWorker, { type Env } from '../../examples/worker/worker.js'
+import { workersKey } from './upstream.js'
+
+// Runs inside workerd against the built entries. The fake provider and the fake HoneyHive run in Node on
+// loopback (providers-setup.ts, global-setup.ts); each test scripts its own model and finds its own session.
+const upstream = inject('upstreamUrl')
+const providerUrl = inject('providerUrl')
+
+type Event = Record<string, any>
+const eventsOf = async (session: string): Promise<Event[]> =>
+  ((await (await fetch(`${upstream}/__received`)).json()) as { events: Event[] }).events.filter((event) => event.session_id === session)
+const script = async (model: string, ...replies: object[]) => void (await fetch(`${providerUrl}/__script`, { method: 'POST', body: JSON.stringify({ model, replies }) })).body?.cancel()
+const unique = (name: string) => `${name}-${crypto.randomUUID().slice(0, 8)}`
+const chat = (body: object) => new Request('https://chat.example.com/', { method: 'POST', body: JSON.stringify(body) })
+
+describe('examples/worker: an edge chat endpoint through the AI SDK', () => {
+  test('streams the reply and delivers the model event in waitUntil, after the response', async () => {
+    const model = unique('gpt-edge')
+    const sessionId = crypto.randomUUID()
+    await script(model, { text: ['Hello ', 'from ', 'the edge'], usage: { input: 12, output: 3 }, delayMs: 20 })
+    const env: Env = { HH_API_KEY: workersKey, HH_BASE_URL: upstream, OPENAI_API_KEY: 'sk-test-not-a-key', OPENAI_BASE_URL: `${providerUrl}/v1`, MODEL: model }
+    const ctx = createExecutionContext()
+    const response = await exampleWorker.fetch(chat({ messages: [{ role: 'user', content: 'hello edge' }], sessionId }), env, ctx)
+    expect(response.headers.get('content-type')).toContain('text/plain')
+    expect(await response.text()).toBe('Hello from the edge')
+    await waitOnExecutionContext(ctx)
+    const events = await eventsOf(sessionId)
+    expect(events).toHaveLength(1)
+    const [event] = events
+    expect(event).toMatchObject({ project: 'edge-chat', source: 'production', model, provider: 'openai', event_name: 'ai-sdk.openai' })
+    expect(event.messages).toEqual([
+      { role: 'system', content: 'You are a helpful assistant. Be brief.' },
+      { role: 'user', content: [{ type: 'text', text: 'hello edge' }] },
+    ])
+    expect(event.response).toEqual({ role: 'assistant', content: 'Hello from the edge' })
+    expect(event.usage).toMatchObject({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 })
+    expect(event.metadata).toMatchObject({ status: 'success', stream: true, finish_reason: 'stop' })
+    expect(event.metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(15)
+  })
+
+  test('answers from the offline model when no OpenAI key is set, and logs that call too', async () => {
+    const sessionId = crypto.randomUUID()
+    const ctx = createExecutionContext()
+    const response = await exampleWorker.fetch(chat({ messages: [{ role: 'user', content: 'hi' }], sessionId }), { HH_API_KEY: workersKey, HH_BASE_URL: upstream }, ctx)
+    const reply = await response.text()
+    expect(reply).toMatch(/^You said: hi\. /)
+    await waitOnExecutionContext(ctx)
+    const [event] = await eventsOf(sessionId)
+    expect(event.response.content).toBe(reply)
+    expect(event.metadata).toMatchObject({ status: 'success', stream: true })
+  })
+})
+
+describe('provider integrations inside workerd, delivered with waitUntil', () => {
+  test('the AI SDK middleware logs a stream stopped with abortSignal as cancelled, with its partial text', async () => {
+    const model = unique('gpt-stop')
+    const sessionId = crypto.randomUUID()
+    await script(model, { text: ['One ', 'two ', 'three'], holdAfter: 2 })
+    const ctx = createExecutionContext()
+    const hh = createClient({ apiKey: workersKey, baseUrl: upstream, sessionId })
+    const openai = createOpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${providerUrl}/v1` })
+    const stop = new AbortController()
+    const result = streamText({ model: wrapLanguageModel({ model: openai.chat(model), middleware: honeyhiveMiddleware(hh) }), prompt: 'Count', abortSignal: stop.signal, maxRetries: 0 })
+    ctx.waitUntil(Promise.resolve(result.text).then(hh.flush, hh.flush))
+    let text = ''
+    for await (const delta of result.textStream) if ((text += delta) === 'One two ') stop.abort()
+    await waitOnExecutionContext(ctx)
+    const events = await eventsOf(sessionId)
+    expect(events).toHaveLength(1)
+    expect(events[0].response).toEqual({ role: 'assistant', content: 'One two ' })
+    expect(events[0].metadata).toMatchObject({ status: 'cancelled', stream: true })
+    expect(events[0].metadata).not.toHaveProperty('finish_reason')
+  })
+
+  test('trackOpenAI observes a streamed chat completion in place and the event arrives through waitUntil', async () => {
+    const model = unique('gpt-track')
+    const sessionId = crypto.randomUUID()
+    await script(model, { text: ['Edge ', 'stream'], usage: { input: 6, output: 2 }, delayMs: 20 })
+    const ctx = createExecutionContext()
+    const hh = createClient({ apiKey: workersKey, baseUrl: upstream, sessionId })
+    const openai = new OpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${providerUrl}/v1`, maxRetries: 0 })
+    const params = { model, messages: [{ role: 'user' as const, content: 'Hi' }], stream: true as const, stream_options: { include_usage: true } }
+    const call = openai.chat.completions.create(params)
+    const stream = await trackOpenAI(hh, params, call)
+    expect(stream).toBe(await call)
+    let text = ''
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+    ctx.waitUntil(hh.flush())
+    await waitOnExecutionContext(ctx)
+    expect(text).toBe('Edge stream')
+    const events = await eventsOf(sessionId)
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({ model, provider: 'openai', event_name: 'openai.chat', response: { role: 'assistant', content: 'Edge stream' } })
+    expect(events[0].usage).toEqual({ prompt_tokens: 6, completion_tokens: 2, total_tokens: 8 })
+    expect(events[0].metadata).toMatchObject({ status: 'success', stream: true, usage_reported: true, finish_reason: 'stop' })
+    expect(events[0].metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(15)
+  })
+})
