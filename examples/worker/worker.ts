@@ -45,8 +45,9 @@ export default {
     const model = wrapLanguageModel({ model: openai.chat(env.MODEL || 'gpt-4o-mini'), middleware: honeyhiveMiddleware(hh) })
     const result = streamText({ model, system: 'You are a helpful assistant. Be brief.', messages, abortSignal: request.signal, maxRetries: 1 })
     // The middleware logs the call when it settles (its end, its error, or the client going away);
-    // deliver the event then, after the response: the Worker is kept alive for it.
-    const flush = () => hh.flush()
+    // deliver the event then, after the response: the Worker is kept alive for it, about 30 s at most, so
+    // the flush is bounded to fit.
+    const flush = () => hh.flush({ timeoutMs: 25_000 })
     ctx.waitUntil(Promise.resolve(result.text).then(flush, flush))
     return result.toTextStreamResponse()
   },

@@ -69,7 +69,7 @@ describe('provider integrations inside workerd, delivered with waitUntil', () =>
     const openai = createOpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${providerUrl}/v1` })
     const stop = new AbortController()
     const result = streamText({ model: wrapLanguageModel({ model: openai.chat(model), middleware: honeyhiveMiddleware(hh) }), prompt: 'Count', abortSignal: stop.signal, maxRetries: 0 })
-    ctx.waitUntil(Promise.resolve(result.text).then(hh.flush, hh.flush))
+    ctx.waitUntil(Promise.resolve(result.text).then(() => hh.flush(), () => hh.flush()))
     let text = ''
     for await (const delta of result.textStream) if ((text += delta) === 'One two ') stop.abort()
     await waitOnExecutionContext(ctx)
