@@ -1,7 +1,7 @@
 import nodeResolve from '@rollup/plugin-node-resolve'
 import terser from '@rollup/plugin-terser'
 import typescript from '@rollup/plugin-typescript'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { dts } from 'rollup-plugin-dts'
 
 // Three kinds of output:
@@ -16,7 +16,7 @@ const ts = () => typescript({ tsconfig: './tsconfig.build.json' })
 const inspectorPage = {
   name: 'inspector-page',
   generateBundle() {
-    for (const file of ['inspector-page.html', 'inspector-page.js', 'inspector-page.css']) {
+    for (const file of readdirSync('src/inspector').filter((name) => name.startsWith('inspector-page'))) {
       this.emitFile({ type: 'asset', fileName: file, source: readFileSync(`src/inspector/${file}`) })
     }
   },

@@ -1,5 +1,7 @@
 // The inspector's page: no framework, no build step. It renders what /api/stream sends (a snapshot, then
 // one message per request) and sets every piece of event data as text, never as HTML.
+import { clock, duration, h, plural, short } from './inspector-page-dom.js'
+import { detail, facts, legend, timeline } from './inspector-page-session.js'
 
 const state = {
   sessions: new Map(),
@@ -14,33 +16,11 @@ const state = {
   // Follow the newest session until the user picks one.
   follow: true,
   detail: undefined,
+  // Idle stretches between calls drawn short (see timeScale).
+  compress: true,
 }
 
 const $ = (id) => document.getElementById(id)
-
-/** Creates an element; strings and numbers become text nodes. */
-function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag)
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === false || value === null) continue
-    if (name === 'class') element.className = value
-    else if (name.startsWith('on')) element.addEventListener(name.slice(2), value)
-    else if (name === 'style') Object.assign(element.style, value)
-    else element.setAttribute(name, value === true ? '' : String(value))
-  }
-  for (const child of children.flat()) if (child !== undefined && child !== null && child !== false) element.append(child instanceof Node ? child : String(child))
-  return element
-}
-
-const short = (id) => (id ? (id.length > 14 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id) : '(no session_id)')
-const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour12: false }) + `.${String(ms % 1000).padStart(3, '0')}`
-function duration(ms) {
-  if (ms === undefined || !Number.isFinite(ms)) return '–'
-  if (ms < 1000) return `${Math.round(ms)} ms`
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
-  return `${Math.floor(ms / 60_000)} m ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')} s`
-}
-const plural = (count, word) => `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`
 
 // ---- data --------------------------------------------------------------------------------------------
 
@@ -167,95 +147,19 @@ function emptyState() {
 function renderSession() {
   const session = state.sessions.get(state.selected)
   if (!session) return $('session').replaceChildren(emptyState())
-  const events = eventsOf(session.session_id)
-  const facts = [
-    plural(session.events, 'event'),
-    session.errors ? h('span', { class: 'bad' }, plural(session.errors, 'error')) : '0 errors',
-    session.cancelled ? plural(session.cancelled, 'cancelled call') : undefined,
-    session.tokens !== undefined ? `${session.tokens.toLocaleString('en-US')} tokens` : 'no tokens reported',
-    `${duration(session.durationMs)} total`,
-    session.retried ? h('span', { class: 'warn' }, `${session.retried} retried`) : undefined,
-    session.beacons ? `${session.beacons} by beacon` : undefined,
-    session.duplicates ? h('span', { class: 'bad' }, plural(session.duplicates, 'duplicate')) : undefined,
-  ].filter(Boolean)
+  const toggle = h('label', { class: 'toggle' }, h('input', { type: 'checkbox', id: 'compress', checked: state.compress, onchange: (event) => ((state.compress = event.target.checked), render()) }), 'shorten idle time')
   $('session').replaceChildren(
-    h('div', { class: 'session-head' }, h('h2', {}, 'Session ', h('code', { title: session.session_id }, session.session_id || '(no session_id)')), h('div', { class: 'facts' }, ...facts.map((fact) => h('span', { class: 'fact' }, fact)))),
-    timeline(events),
+    h(
+      'div',
+      { class: 'session-head' },
+      h('h2', {}, 'Session ', h('code', { title: session.session_id }, session.session_id || '(no session_id)')),
+      h('span', { class: 'muted' }, `started ${clock(session.first)}`),
+      h('div', { class: 'facts' }, ...facts(session)),
+      toggle,
+    ),
+    timeline(eventsOf(session.session_id), { compress: state.compress, selected: state.detail?.summary.event_id, onOpen: open }),
     legend(),
-    state.detail ? detail(state.detail) : h('p', { class: 'hint muted' }, 'Click a bar to see the event as received and where the v1 route stores it.'),
-  )
-}
-
-function timeline(events) {
-  const starts = events.map((event) => event.start ?? event.received)
-  const ends = events.map((event) => event.end ?? event.start ?? event.received)
-  const from = Math.min(...starts)
-  const span = Math.max(1, Math.max(...ends) - from)
-  const at = (ms) => `${((ms - from) / span) * 100}%`
-  const ticks = axisTicks(span)
-  return h(
-    'div',
-    { class: 'timeline', id: 'timeline' },
-    h('div', { class: 'row axis' }, h('div', { class: 'label' }), h('div', { class: 'track' }, ...ticks.map((ms) => h('span', { class: 'tick', style: { left: `${(ms / span) * 100}%` } }, ms === 0 ? '0' : duration(ms)))), h('div', { class: 'meta' })),
-    ...events.map((event) => {
-      const start = event.start ?? event.received
-      const end = event.end ?? start
-      const failedTries = event.attempts.filter((attempt) => !attempt.stored)
-      const badges = [
-        event.stored === 0 ? h('span', { class: 'badge lost', title: 'No request stored it' }, 'not stored') : undefined,
-        failedTries.length > 0 && event.stored > 0
-          ? h('span', { class: 'badge retry', title: failedTries.map((attempt) => `#${attempt.request} ${attempt.status || 'dropped'}${attempt.fault ? ` (${attempt.fault})` : ''}`).join(', ') }, `↻ ${failedTries.length}`)
-          : undefined,
-        event.beacon ? h('span', { class: 'badge beacon', title: 'Stored from a text/plain beacon' }, 'beacon') : undefined,
-        event.stored > 1 ? h('span', { class: 'badge dup', title: `Stored ${event.stored} times` }, `dup ×${event.stored}`) : undefined,
-      ]
-      const title = [
-        `${event.event_name ?? 'event'} · ${event.model ?? 'no model'} · ${event.status}`,
-        `${duration(end - start)}${event.ttft !== undefined ? `, first token at ${duration(event.ttft)}` : ''}`,
-        event.error ? `error: ${event.error}` : undefined,
-      ].filter(Boolean).join('\n')
-      return h(
-        'div',
-        {
-          class: `row${state.detail?.summary.event_id === event.event_id ? ' selected' : ''}`,
-          'data-event': event.event_id,
-          'data-retries': failedTries.length,
-          onclick: () => open(event.event_id),
-        },
-        h('div', { class: 'label', title: event.event_id }, h('b', {}, event.event_name ?? 'event'), h('span', { class: 'muted' }, event.model ?? '')),
-        h(
-          'div',
-          { class: 'track' },
-          h(
-            'div',
-            { class: `bar ${event.status}${event.stored === 0 ? ' unstored' : ''}${event.start === undefined ? ' untimed' : ''}`, 'data-status': event.status, title, style: { left: at(start), width: `calc(${((end - start) / span) * 100}% + 0px)` } },
-            event.ttft !== undefined && end > start ? h('i', { class: 'ttft', title: `first token at ${duration(event.ttft)}`, style: { left: `${Math.min(100, (event.ttft / (end - start)) * 100)}%` } }) : undefined,
-          ),
-        ),
-        h('div', { class: 'meta' }, h('span', { class: 'dur' }, event.start === undefined ? 'no times' : duration(end - start)), ...badges, event.error ? h('span', { class: 'err', title: event.error }, event.error) : undefined),
-      )
-    }),
-  )
-}
-
-function axisTicks(span) {
-  const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000]
-  const step = steps.find((candidate) => span / candidate <= 6) ?? 3_600_000 * Math.ceil(span / 3_600_000 / 6)
-  const ticks = []
-  for (let ms = 0; ms <= span; ms += step) ticks.push(ms)
-  return ticks
-}
-
-function legend() {
-  return h(
-    'div',
-    { class: 'legend' },
-    h('span', {}, h('i', { class: 'swatch success' }), 'success'),
-    h('span', {}, h('i', { class: 'swatch error' }), 'error'),
-    h('span', {}, h('i', { class: 'swatch cancelled' }), 'cancelled'),
-    h('span', {}, h('i', { class: 'swatch tick' }), 'first token'),
-    h('span', {}, h('span', { class: 'badge retry' }, '↻ n'), 'failed attempts before it was stored'),
-    h('span', {}, h('span', { class: 'badge beacon' }, 'beacon'), 'sent as the page went away'),
+    state.detail ? detail(state.detail, () => ((state.detail = undefined), render())) : h('p', { class: 'hint muted' }, 'Click a bar to see the event as received and where the v1 route stores it.'),
   )
 }
 
@@ -263,39 +167,6 @@ async function open(eventId) {
   const response = await fetch(`/api/events/${encodeURIComponent(eventId)}`)
   state.detail = response.ok ? await response.json() : undefined
   render()
-}
-
-/** JSON as text spans: keys, strings and numbers told apart by colour, every token set as text. */
-function jsonView(value) {
-  const text = JSON.stringify(value, null, 2) ?? 'undefined'
-  const tokens = text.split(/("(?:\\.|[^"\\])*"(?:\s*:)?|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\btrue\b|\bfalse\b|\bnull\b)/)
-  return h(
-    'pre',
-    { class: 'json' },
-    ...tokens.map((token, index) => {
-      if (index % 2 === 0) return token
-      const kind = token.startsWith('"') ? (/:\s*$/.test(token) ? 'key' : 'string') : /^[-\d]/.test(token) ? 'number' : 'literal'
-      return h('span', { class: kind }, token)
-    }),
-  )
-}
-
-function detail({ summary, received, v1 }) {
-  const attempts = summary.attempts.map((attempt) =>
-    h('li', { class: attempt.stored ? 'ok' : 'bad' }, `#${attempt.request} → ${attempt.status || 'connection dropped'}${attempt.fault ? ` (fault: ${attempt.fault})` : ''}${attempt.beacon ? ' · beacon' : ''}${attempt.stored ? ' · stored' : ' · not stored'}`),
-  )
-  return h(
-    'div',
-    { class: 'detail', id: 'detail' },
-    h('div', { class: 'detail-head' }, h('h3', {}, summary.event_name ?? 'event', ' ', h('code', {}, summary.event_id)), h('button', { type: 'button', class: 'clear', onclick: () => ((state.detail = undefined), render()) }, 'close')),
-    h('ol', { class: 'attempts' }, ...attempts),
-    h(
-      'div',
-      { class: 'columns' },
-      h('div', {}, h('h4', {}, `As received on ${summary.route}`), jsonView(received)),
-      v1 ? h('div', {}, h('h4', {}, 'Where /v1/events/batch stores it'), jsonView(v1)) : h('div', {}, h('h4', {}, 'Route'), h('p', { class: 'muted' }, 'Received on HoneyHive\'s current route: stored as shown.')),
-    ),
-  )
 }
 
 function renderRequests() {
