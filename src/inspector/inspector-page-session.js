@@ -76,7 +76,11 @@ function bar(event, scale, selected, onOpen) {
     event.beacon ? h('span', { class: 'badge beacon', title: 'Stored from a text/plain beacon' }, 'beacon') : undefined,
     event.stored > 1 ? h('span', { class: 'badge dup', title: `Stored ${event.stored} times` }, `dup ×${event.stored}`) : undefined,
   ]
-  const title = [`${event.event_name ?? 'event'} · ${event.model ?? 'no model'} · ${event.status}`, `${duration(end - start)}${event.ttft !== undefined ? `, first token at ${duration(event.ttft)}` : ''}`, event.error && `error: ${event.error}`]
+  const title = [
+    `${event.event_name ?? 'event'} · ${event.model ?? 'no model'} · ${event.status}${event.finish_reason ? ` (${event.finish_reason})` : ''}`,
+    `${duration(end - start)}${event.ttft !== undefined ? `, first token at ${duration(event.ttft)}` : ''}${event.tokens !== undefined ? `, ${event.tokens} tokens` : ''}`,
+    event.error && `error: ${event.error}`,
+  ]
   const left = scale.at(start)
   return h(
     'div',
@@ -120,6 +124,7 @@ export function facts(session) {
     plural(session.events, 'event'),
     session.errors ? h('span', { class: 'bad' }, plural(session.errors, 'error')) : '0 errors',
     session.cancelled ? plural(session.cancelled, 'cancelled call') : undefined,
+    session.unstored ? h('span', { class: 'bad' }, `${session.unstored} not stored`) : undefined,
     session.tokens !== undefined ? `${session.tokens.toLocaleString('en-US')} tokens` : 'no tokens reported',
     `${duration(session.durationMs)} total`,
     session.retried ? h('span', { class: 'warn' }, `${session.retried} retried`) : undefined,

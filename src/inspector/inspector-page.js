@@ -116,6 +116,7 @@ function renderSessions(sessions) {
           { class: 'session-stats' },
           h('span', {}, plural(session.events, 'event')),
           session.errors ? h('span', { class: 'bad' }, plural(session.errors, 'error')) : undefined,
+          session.unstored ? h('span', { class: 'bad' }, `${session.unstored} not stored`) : undefined,
           session.tokens !== undefined ? h('span', {}, `${session.tokens.toLocaleString('en-US')} tok`) : undefined,
           h('span', {}, duration(session.durationMs)),
         ),

@@ -31,6 +31,8 @@ export interface EventSummary {
   end?: number
   /** `metadata.time_to_first_token_ms`. */
   ttft?: number
+  /** `metadata.finish_reason` (`stop`, `length`, `tool_calls`...), as the provider integrations set it. */
+  finish_reason?: string
   status: EventStatus
   /** The event's `error`, cut to 300 characters. */
   error?: string
@@ -61,6 +63,8 @@ export interface SessionSummary {
   start?: number
   end?: number
   durationMs?: number
+  /** Events no request stored (every attempt so far failed or was refused). */
+  unstored: number
   /** Events that needed more than one request, arrived by beacon, were stored twice or more. */
   retried: number
   beacons: number
@@ -72,7 +76,7 @@ const number = (value: unknown): number | undefined => (typeof value === 'number
 const statuses = new Set(['success', 'error', 'cancelled'])
 
 /** Reads an event's timeline fields, on either route: a seed event is read through the one mapping to v1. */
-export function readEvent(event: ModelEvent, route: Route): Pick<EventSummary, 'event_name' | 'model' | 'start' | 'end' | 'ttft' | 'status' | 'error' | 'tokens'> {
+export function readEvent(event: ModelEvent, route: Route): Pick<EventSummary, 'event_name' | 'model' | 'start' | 'end' | 'ttft' | 'finish_reason' | 'status' | 'error' | 'tokens'> {
   const view = (route === v1Route ? event : toV1Event(event)) as Fields
   const metadata = (view.metadata ?? {}) as Fields
   const config = (view.config ?? {}) as Fields
@@ -88,6 +92,7 @@ export function readEvent(event: ModelEvent, route: Route): Pick<EventSummary, '
     // start + duration where both are given: the span's own monotonic measure, finer than end_time's ms.
     end: start !== undefined && duration !== undefined ? start + duration : number(view.end_time),
     ttft: number(metadata.time_to_first_token_ms),
+    finish_reason: typeof metadata.finish_reason === 'string' ? metadata.finish_reason : undefined,
     status: typeof said === 'string' && statuses.has(said) ? (said as EventStatus) : error ? 'error' : 'success',
     error,
     tokens: number(metadata.total_tokens) ?? sum(metadata.prompt_tokens, metadata.completion_tokens) ?? sum(metadata.input_tokens, metadata.output_tokens),
@@ -96,7 +101,7 @@ export function readEvent(event: ModelEvent, route: Route): Pick<EventSummary, '
 
 /** Rolls a session's events up. */
 export function summarizeSession(session_id: string, events: EventSummary[]): SessionSummary {
-  const summary: SessionSummary = { session_id, first: Infinity, last: 0, events: events.length, errors: 0, cancelled: 0, retried: 0, beacons: 0, duplicates: 0 }
+  const summary: SessionSummary = { session_id, first: Infinity, last: 0, events: events.length, errors: 0, cancelled: 0, unstored: 0, retried: 0, beacons: 0, duplicates: 0 }
   for (const event of events) {
     summary.first = Math.min(summary.first, event.received)
     summary.last = Math.max(summary.last, event.received)
@@ -106,6 +111,7 @@ export function summarizeSession(session_id: string, events: EventSummary[]): Se
     if (event.start !== undefined) summary.start = Math.min(summary.start ?? Infinity, event.start)
     const end = event.end ?? event.start
     if (end !== undefined) summary.end = Math.max(summary.end ?? -Infinity, end)
+    if (event.stored === 0) summary.unstored++
     if (event.attempts.length > 1) summary.retried++
     if (event.beacon) summary.beacons++
     if (event.stored > 1) summary.duplicates++

@@ -36,7 +36,7 @@ describe('what the inspector keeps of a session', () => {
     streamed.firstToken()
     streamed.end({ response: { role: 'assistant', content: 'hello' }, usage: { prompt_tokens: 7, completion_tokens: 5 }, metadata: { status: 'success' } })
     hh.startModelEvent({ event_name: 'chat', model: 'gpt-4o' }).fail(new Error('provider returned 503'))
-    hh.log({ event_name: 'stopped', model: 'gpt-4o', metadata: { status: 'cancelled' }, usage: { total_tokens: 4 } })
+    hh.log({ event_name: 'stopped', model: 'gpt-4o', metadata: { status: 'cancelled', finish_reason: 'length' }, usage: { total_tokens: 4 } })
     await hh.flush()
 
     const [session] = inspector.sessions()
@@ -51,6 +51,7 @@ describe('what the inspector keeps of a session', () => {
     expect(events[0].ttft).toBeGreaterThanOrEqual(15)
     expect(events[0].end! - events[0].start!).toBeGreaterThanOrEqual(events[0].ttft!)
     expect(events[1].error).toBe('provider returned 503')
+    expect(events[2]).toMatchObject({ finish_reason: 'length', tokens: 4 })
     const detail = inspector.event(events[0].event_id)!
     expect(detail.received).toMatchObject({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
     expect(detail.v1).toMatchObject({ config: { model: 'gpt-4o', provider: 'openai' }, inputs: { chat_history: [{ role: 'user', content: 'hi' }] }, outputs: { role: 'assistant', content: 'hello' }, metadata: { prompt_tokens: 7, completion_tokens: 5 } })
@@ -103,6 +104,7 @@ describe('what the inspector keeps of a session', () => {
     expect((await post(`${baseUrl}/events/model/batch`, { model_events: [event] })).status).toBe(400)
     expect(inspector.requests()[0]).toMatchObject({ status: 400, events: 1, stored: 0, note: 'Unknown keys: model_events.0.colour' })
     expect(inspector.events()[0]).toMatchObject({ event_id: event.event_id, stored: 0, attempts: [{ status: 400, stored: false }] })
+    expect(inspector.sessions()[0]).toMatchObject({ session_id: event.session_id, events: 1, unstored: 1 })
   })
 })
 
