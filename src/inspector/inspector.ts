@@ -29,7 +29,7 @@ export interface Inspector {
   fetch(request: Request): Promise<Response>
   /** Gives the next `count` batch requests this fault, as the page's buttons do. */
   fail(fault: InspectorFault, count?: number): void
-  /** Drops every connection to a batch route for `seconds` (the client sees a network error); 0 ends it. */
+  /** Drops every connection to a batch route for `seconds` (fractions allowed; the client sees a network error); 0 ends it. */
   down(seconds: number): void
   /** Forgets scheduled faults and ends an outage. */
   clearFaults(): void

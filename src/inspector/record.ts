@@ -131,8 +131,9 @@ export function createRecord(limits: RecordLimits) {
       moved.add(kept.summary.session_id)
       sessions.get(kept.summary.session_id)?.delete(id)
       Object.assign(kept.summary, { session_id: String(event.session_id ?? ''), beacon: request.beacon }, readEvent(event, kept.summary.route))
-      bytes += (kept.bytes = JSON.stringify(event).length) - kept.bytes
-      kept.event = event
+      const size = JSON.stringify(event).length
+      bytes += size - kept.bytes
+      Object.assign(kept, { event, bytes: size })
       place(id, kept.summary.session_id)
     }
     const dropped = { sessions: [] as string[], events: [] as string[] }

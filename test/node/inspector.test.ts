@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http'
 import { afterEach, describe, expect, test } from 'vitest'
 import { createClient, type ClientOptions, type HoneyHiveError } from '../../src/index.js'
 import { startInspector, type StartInspectorOptions } from '../../src/inspector/index.js'
+import { createRecord } from '../../src/inspector/record.js'
 
 // The inspector behind `honeyhive-edge dev`, on a real loopback socket, with the real client: what it keeps of
 // each session, the faults it plays and how the client rides them, the key, the memory bound, the live stream.
@@ -143,9 +144,9 @@ describe('faults', () => {
     expect(inspector.requests().map((request) => request.fault)).toEqual(['500', '413', '413', undefined])
   })
 
-  test('down for a second drops each connection (the client sees network errors), and the client delivers once it is up', async () => {
+  test('down for a while drops each connection (the client sees network errors), and the client delivers once it is up', async () => {
     const { baseUrl, inspector } = await start()
-    inspector.down(1)
+    inspector.down(0.4)
     const { hh, errors } = client(baseUrl, { maxRetries: 6 })
     hh.log({ model: 'gpt-4o' })
     const result = await hh.flush()
@@ -157,7 +158,8 @@ describe('faults', () => {
     expect(log.at(-1)).toMatchObject({ status: 200, stored: 1 })
     expect(inspector.events(hh.sessionId)[0].attempts).toHaveLength(log.length)
     expect(inspector.faults().downUntil).toBeUndefined()
-  })
+    // The client's backoff has jitter: its retries may take several seconds to reach the end of the outage.
+  }, 20_000)
 
   test('a stall sends headers and then nothing: the client times the attempt out and resends; the stalled connection ends with it', async () => {
     const { baseUrl, inspector, close } = await start()
@@ -230,6 +232,26 @@ describe('memory', () => {
     expect(inspector.sessions().map((summary) => summary.session_id)).toEqual([d])
     expect(inspector.events(d).map((event) => event.event_id)).toEqual(newest.slice(2))
     expect(inspector.event(newest[0])).toBeUndefined()
+  })
+
+  test('the record also holds at most maxBytes of event JSON and the last maxRequests requests', () => {
+    const record = createRecord({ maxEvents: 100, maxBytes: 1000, maxRequests: 3 })
+    let at = Date.now()
+    const arrive = (session_id: string, size: number) => {
+      const event = { event_id: crypto.randomUUID(), session_id, model: 'x'.repeat(size) }
+      return record.add({ at: (at += 1000), ms: 1, method: 'POST', path: '/events/model/batch', route: '/events/model/batch', beacon: false, status: 200, carried: [event], stored: [event] })
+    }
+    arrive('a', 200)
+    arrive('b', 200)
+    arrive('c', 200)
+    expect(record.size()).toMatchObject({ events: 3, sessions: 3 })
+    const change = arrive('d', 200)
+    expect(change.dropped).toEqual({ sessions: ['a'], events: [] })
+    expect(record.sessions().map((session) => session.session_id)).toEqual(['d', 'c', 'b'])
+    expect(record.size().bytes).toBeLessThanOrEqual(1000)
+    expect(record.requests().map((request) => request.id)).toEqual([2, 3, 4])
+    // One event larger than the whole bound is not kept at all.
+    expect(arrive('e', 2000).events).toEqual([])
   })
 })
 
