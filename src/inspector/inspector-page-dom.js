@@ -28,4 +28,5 @@ export function duration(ms) {
   return `${Math.floor(ms / 60_000)} m ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')} s`
 }
 
+/** A count with its noun, plural unless 1: `1 event`, `3 errors`. */
 export const plural = (count, word) => `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`

@@ -135,6 +135,7 @@ export function facts(session) {
     .map((fact) => h('span', { class: 'fact' }, fact))
 }
 
+/** What the colours, the tick and the badges mean. */
 export function legend() {
   return h(
     'div',

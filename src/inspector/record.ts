@@ -179,6 +179,3 @@ export function createRecord(limits: RecordLimits) {
     size: () => ({ events: events.size, sessions: sessions.size, bytes }),
   }
 }
-
-/** The record's interface. */
-export type InspectorRecord = ReturnType<typeof createRecord>
