@@ -3,26 +3,28 @@
 // answer the first batch with 429 + Retry-After, and prints what the server received.
 // With HH_API_KEY (and optionally HH_BASE_URL, HH_PROJECT) it sends the same session to that HoneyHive.
 // `npm run demo -- --route /v1/events/batch` (or HH_ROUTE) runs it on HoneyHive's current route and prints
-// where each field landed.
+// where each field landed. The fake is the inspector of `honeyhive-edge dev`: the demo prints its session as a
+// text timeline, and with `--inspect` keeps serving the inspector's page, open on that session, until Ctrl-C.
 import { createClient } from '../dist/index.js'
-import { serve } from '../dist/node.js'
-import { createFakeHoneyHive } from '../dist/testing.js'
+import { startInspector } from '../dist/inspector.js'
 
 const real = Boolean(process.env.HH_API_KEY)
 const flag = process.argv.indexOf('--route')
 const route = (flag > 0 ? process.argv[flag + 1] : process.env.HH_ROUTE) || '/events/model/batch'
+const inspect = process.argv.includes('--inspect')
 const started = Date.now()
 const at = () => `+${String(Date.now() - started).padStart(5)} ms`
 const short = (id) => `${id.slice(0, 8)}…`
 
-let honeyhive
 let server
 if (!real) {
-  honeyhive = createFakeHoneyHive({ apiKey: 'demo-key' })
-  honeyhive.fail({ status: 429, retryAfter: 1 })
-  server = await serve(honeyhive)
+  server = await startInspector({ port: 0, apiKey: 'demo-key' })
+  server.inspector.fail({ kind: '429', retryAfter: 1 })
+} else if (inspect) {
+  console.log('--inspect shows the embedded fake HoneyHive only: unset HH_API_KEY to use it')
 }
-const baseUrl = real ? process.env.HH_BASE_URL : server.url
+const inspector = server?.inspector
+const baseUrl = real ? process.env.HH_BASE_URL : server.baseUrl
 console.log(real ? `honeyhive-edge demo → ${baseUrl ?? 'https://api.honeyhive.ai'}${route} (HH_API_KEY set)` : `honeyhive-edge demo → fake HoneyHive at ${baseUrl}${route} (set HH_API_KEY to use a real one)`)
 
 const sessionId = crypto.randomUUID()
@@ -38,11 +40,13 @@ const hh = createClient({
 })
 console.log(`session ${sessionId}\n`)
 
-// A fake model: answers after a short wait, and fails on the word "crash".
-async function callModel(messages) {
-  await new Promise((resolve) => setTimeout(resolve, 20))
+// A fake model: streams its answer after a short wait, and fails on the word "crash" before any token.
+async function callModel(messages, onFirstToken) {
+  await new Promise((resolve) => setTimeout(resolve, 12))
   const question = messages.at(-1).content
   if (question.includes('crash')) throw new Error('provider returned 503: model overloaded')
+  onFirstToken()
+  await new Promise((resolve) => setTimeout(resolve, 8 + question.length))
   return { role: 'assistant', content: `You said: ${question}` }
 }
 
@@ -51,7 +55,7 @@ for (const question of ['Hello!', 'What is HoneyHive?', 'Tell me a joke', 'Pleas
   messages.push({ role: 'user', content: question })
   const span = hh.startModelEvent({ event_name: 'chat', model: 'demo-model', provider: 'demo', messages: [...messages] })
   try {
-    const reply = await callModel(messages)
+    const reply = await callModel(messages, span.firstToken)
     messages.push(reply)
     span.end({ response: reply, usage: { prompt_tokens: messages.length * 10, completion_tokens: 8 } })
     console.log(`${at()}  log  ${short(span.event_id)}  "${question}" → "${reply.content}"`)
@@ -65,27 +69,55 @@ const result = await hh.flush()
 console.log(`\n${at()}  flush() → ${JSON.stringify(result)}`)
 console.log(`${at()}  stats() → ${JSON.stringify(hh.stats())}`)
 
-if (honeyhive) {
+if (inspector) {
+  // The inspector's record: each request with the events it carried (their attempts name it).
+  const events = inspector.events(sessionId)
   console.log('\nWhat the fake HoneyHive received:')
-  for (const [index, request] of honeyhive.requests.entries()) {
-    const events = request.body.model_events ?? request.body.events ?? []
+  for (const [index, request] of inspector.requests().entries()) {
+    const carried = events.filter((event) => event.attempts.some((attempt) => attempt.request === request.id))
     const retryAfter = request.status === 429 ? ' (Retry-After: 1 s, scripted)' : ''
-    console.log(`  #${index + 1} +${String(request.at - started).padStart(5)} ms  ${request.method} ${request.path}  ${events.length} events → ${request.status}${retryAfter}`)
-    for (const event of events) {
-      console.log(`       ${event.event_id}  ${event.error ? `error: ${event.error}` : `${Math.round(event.duration)} ms`}`)
+    console.log(`  #${index + 1} +${String(request.at - started).padStart(5)} ms  ${request.method} ${request.path}  ${carried.length} events → ${request.status}${retryAfter}`)
+    for (const event of carried) {
+      console.log(`       ${event.event_id}  ${event.error ? `error: ${event.error}` : `${Math.round(event.end - event.start)} ms`}`)
     }
   }
-  const unique = new Set(honeyhive.events.map((event) => event.event_id))
-  console.log(`\nStored ${honeyhive.events.length} events (${unique.size} unique ids), session ${sessionId}.`)
+  const stored = events.reduce((sum, event) => sum + event.stored, 0)
+  console.log(`\nStored ${stored} events (${events.filter((event) => event.stored > 0).length} unique ids), session ${sessionId}.`)
+  printTimeline(inspector.sessions().find((session) => session.session_id === sessionId), events)
   if (route === '/v1/events/batch') {
     // Where HoneyHive renders each field: config.*, inputs.chat_history, outputs.role/content, metadata.*.
     console.log(`\nWhere the first event's fields landed on ${route}:`)
     const show = (value) => (Array.isArray(value) ? `[${value.length} items]` : JSON.stringify(value))
-    for (const [key, value] of Object.entries(honeyhive.events[0])) {
+    for (const [key, value] of Object.entries(inspector.event(events[0].event_id).received)) {
       if (value && typeof value === 'object' && !Array.isArray(value)) for (const [inner, item] of Object.entries(value)) console.log(`  ${key}.${inner} = ${show(item)}`)
       else console.log(`  ${key} = ${show(value)}`)
     }
   }
 }
+
+/** The session as text: one bar per model event on the session's time span, ┃ at the first token. */
+function printTimeline(session, events) {
+  const width = 40
+  const from = Math.min(...events.map((event) => event.start))
+  const span = Math.max(1, Math.max(...events.map((event) => event.end)) - from)
+  const column = (ms) => Math.min(width - 1, Math.floor(((ms - from) / span) * width))
+  const marks = { success: '█', error: '▒', cancelled: '░' }
+  const facts = [`${session.events} events`, `${session.errors} error${session.errors === 1 ? '' : 's'}`, `${session.tokens ?? 0} tokens`, `${Math.round(session.durationMs)} ms total`, `${session.retried} retried`]
+  console.log(`\nTimeline of session ${sessionId}: ${facts.join(', ')}`)
+  for (const event of events) {
+    const first = column(event.start)
+    const bar = [...' '.repeat(width)]
+    for (let i = first; i <= Math.max(first, column(event.end) - 1); i++) bar[i] = marks[event.status]
+    if (event.ttft !== undefined) bar[column(event.start + event.ttft)] = '┃'
+    const failed = event.attempts.filter((attempt) => !attempt.stored)
+    const notes = [event.status, ...(failed.length ? [`↻ after ${failed.map((attempt) => `#${attempt.request} ${attempt.status}`).join(', ')}`] : []), ...(event.ttft !== undefined ? [`first token ${Math.round(event.ttft)} ms`] : [])]
+    console.log(`  ${(event.event_name ?? 'event').padEnd(6)} │${bar.join('')}│ ${String(Math.round(event.end - event.start)).padStart(4)} ms  ${notes.join(', ')}`)
+  }
+}
 await hh.shutdown()
-await server?.close()
+if (server && inspect) {
+  console.log(`\nInspect this session: ${server.url}#session=${sessionId}\nThe inspector keeps serving (both routes, the page, the fault buttons); Ctrl-C to stop.`)
+  const stop = () => void server.close().then(() => process.exit(0))
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+} else await server?.close()

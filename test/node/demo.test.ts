@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { expect, test } from 'vitest'
 
@@ -20,6 +20,44 @@ test('npm run demo sends a chat session through the queue to the embedded fake a
   // The ids printed for the retried batch are the ids the first attempt carried.
   const ids = [...stdout.matchAll(/^ {7}([0-9a-f-]{36}) /gm)].map((match) => match[1])
   expect(ids.slice(0, 3)).toEqual(ids.slice(3, 6))
+  // The session as a text timeline: a bar per call, in order, the first token marked, the retry and the failure said.
+  const session = /^session ([0-9a-f-]{36})$/m.exec(stdout)![1]
+  expect(stdout).toContain(`Timeline of session ${session}: 5 events, 1 error, `)
+  const bars = stdout.split('\n').filter((line) => /^ {2}chat +│/.test(line))
+  expect(bars).toHaveLength(5)
+  expect(bars.map((line) => /│ *\d+ ms {2}(\w+)/.exec(line)![1])).toEqual(['success', 'success', 'success', 'error', 'success'])
+  expect(bars.slice(0, 3).every((line) => line.includes('↻ after #1 429'))).toBe(true)
+  expect(bars.filter((line) => line.includes('┃'))).toHaveLength(4)
+  const starts = bars.map((line) => line.split('│')[1].search(/[^ ]/))
+  expect([...starts].sort((a, b) => a - b)).toEqual(starts)
+})
+
+test('npm run demo -- --inspect keeps the inspector serving, its page open on the demo session, until stopped', async () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  const env = { ...process.env }
+  delete env.HH_API_KEY
+  // Its own process group, stopped as a whole.
+  const child = spawn(process.execPath, ['scripts/demo.mjs', '--inspect'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  child.stdout.on('data', (chunk) => (stdout += chunk))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  try {
+    const link = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no page address printed:\n${stdout}`)), 20_000)
+      child.stdout.on('data', () => {
+        const match = /Inspect this session: (http:\/\/127\.0\.0\.1:\d+\/#session=[0-9a-f-]{36})/.exec(stdout)
+        if (match) resolve((clearTimeout(timer), match[1]))
+      })
+    })
+    const url = new URL(link)
+    expect(url.hash).toBe(`#session=${/^session ([0-9a-f-]{36})$/m.exec(stdout)![1]}`)
+    expect((await fetch(url)).headers.get('content-type')).toContain('text/html')
+    const state = (await (await fetch(new URL('/api/state', url))).json()) as { sessions: Array<{ session_id: string; events: number; retried: number }> }
+    expect(state.sessions).toMatchObject([{ session_id: url.hash.slice(9), events: 5, retried: 3 }])
+  } finally {
+    process.kill(-child.pid!, 'SIGTERM')
+  }
+  expect(await exited).toBe(0)
 })
 
 test('npm run demo -- --route /v1/events/batch runs the same session on v1 and prints where each field landed', async () => {

@@ -1,0 +1,186 @@
+// One session: its roll-up, its timeline (a bar per model event) and the details of the event clicked.
+import { duration, h, plural } from './inspector-page-dom.js'
+
+/**
+ * Where each moment goes on the timeline. Calls take milliseconds and the pauses between them (a person
+ * reading, typing) seconds, so with `compress` every idle stretch longer than a quarter of the busy time is
+ * drawn that long and marked with its real length; the bars keep their true lengths relative to each other.
+ */
+export function timeScale(events, compress) {
+  const spans = events.map((event) => [event.start ?? event.received, Math.max(event.end ?? event.start ?? event.received, event.start ?? event.received)]).sort((a, b) => a[0] - b[0])
+  const busy = []
+  for (const [start, end] of spans) {
+    const last = busy.at(-1)
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end)
+    else busy.push([start, end])
+  }
+  const busyMs = busy.reduce((sum, [start, end]) => sum + (end - start), 0)
+  const cap = Math.max(busyMs / 4, 1)
+  const pieces = []
+  let x = 0
+  busy.forEach(([start, end], index) => {
+    if (index > 0) {
+      const gap = start - busy[index - 1][1]
+      const drawn = compress ? Math.min(gap, cap) : gap
+      pieces.push({ gap, from: x, drawn, cut: drawn < gap, until: start })
+      x += drawn
+    }
+    pieces.push({ start, end, from: x })
+    x += end - start
+  })
+  const total = Math.max(x, 1)
+  const first = busy[0]?.[0] ?? 0
+  const segments = pieces.filter((piece) => piece.start !== undefined)
+  return {
+    total,
+    first,
+    /** The place of `ms` (a start or end of one of the events) from 0 to 100 (%). */
+    at(ms) {
+      const segment = segments.findLast((piece) => piece.start <= ms) ?? segments[0]
+      return ((segment.from + Math.min(ms, segment.end) - segment.start) / total) * 100
+    },
+    /** The idle stretches drawn shorter: `{ gap, from, drawn, until }` (real length, drawn place and length, when it ended). */
+    cuts: pieces.filter((piece) => piece.cut),
+  }
+}
+
+function axis(scale) {
+  const labels = []
+  if (scale.cuts.length === 0) {
+    const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000]
+    const step = steps.find((candidate) => scale.total / candidate <= 6) ?? 3_600_000 * Math.ceil(scale.total / 3_600_000 / 6)
+    for (let ms = 0; ms <= scale.total; ms += step) labels.push(h('span', { class: 'tick', style: { left: `${(ms / scale.total) * 100}%` } }, ms === 0 ? '0' : duration(ms)))
+  } else {
+    // A shortened axis: each burst of calls after a cut is labelled with when it began (the cuts say what
+    // they leave out); a label too close to the one before it is left out.
+    const marks = [{ at: 0, text: '0' }, ...scale.cuts.map((cut) => ({ at: ((cut.from + cut.drawn) / scale.total) * 100, text: `+${duration(cut.until - scale.first)}` }))]
+    let last = -Infinity
+    for (const mark of marks) {
+      if (mark.at - last < 8) continue
+      last = mark.at
+      labels.push(h('span', { class: 'tick burst', style: { left: `${mark.at}%` } }, mark.text))
+    }
+  }
+  return labels
+}
+
+function bar(event, scale, selected, onOpen) {
+  const start = event.start ?? event.received
+  const end = Math.max(event.end ?? start, start)
+  const failed = event.attempts.filter((attempt) => !attempt.stored)
+  const badges = [
+    event.stored === 0 ? h('span', { class: 'badge lost', title: 'No request stored it (yet)' }, 'not stored') : undefined,
+    failed.length > 0 && event.stored > 0
+      ? h('span', { class: 'badge retry', title: failed.map((attempt) => `#${attempt.request} ${attempt.status || 'dropped'}${attempt.fault ? ` (${attempt.fault})` : ''}`).join(', ') }, `↻ ${failed.length}`)
+      : undefined,
+    event.beacon ? h('span', { class: 'badge beacon', title: 'Stored from a text/plain beacon' }, 'beacon') : undefined,
+    event.stored > 1 ? h('span', { class: 'badge dup', title: `Stored ${event.stored} times` }, `dup ×${event.stored}`) : undefined,
+  ]
+  const title = [
+    `${event.event_name ?? 'event'} · ${event.model ?? 'no model'} · ${event.status}${event.finish_reason ? ` (${event.finish_reason})` : ''}`,
+    `${duration(end - start)}${event.ttft !== undefined ? `, first token at ${duration(event.ttft)}` : ''}${event.tokens !== undefined ? `, ${event.tokens} tokens` : ''}`,
+    event.error && `error: ${event.error}`,
+  ]
+  const left = scale.at(start)
+  return h(
+    'div',
+    { class: `row${selected ? ' selected' : ''}`, 'data-event': event.event_id, 'data-retries': failed.length, onclick: () => onOpen(event.event_id) },
+    h('div', { class: 'label', title: event.event_id }, h('b', {}, event.event_name ?? 'event'), h('span', { class: 'muted' }, event.model ?? '')),
+    h(
+      'div',
+      { class: 'track' },
+      h(
+        'div',
+        { class: `bar ${event.status}${event.stored === 0 ? ' unstored' : ''}${event.start === undefined ? ' untimed' : ''}`, 'data-status': event.status, title: title.filter(Boolean).join('\n'), style: { left: `${left}%`, width: `${scale.at(end) - left}%` } },
+        event.ttft !== undefined && end > start ? h('i', { class: 'ttft', style: { left: `${Math.min(100, (event.ttft / (end - start)) * 100)}%` } }) : undefined,
+      ),
+    ),
+    h('div', { class: 'meta' }, h('span', { class: 'dur' }, event.start === undefined ? 'no times' : duration(end - start)), ...badges, event.error ? h('span', { class: 'err', title: event.error }, event.error) : undefined),
+  )
+}
+
+/** The timeline of `events`: an axis, one row per event, and the idle stretches left out, if any. */
+export function timeline(events, { compress, selected, onOpen }) {
+  const scale = timeScale(events, compress)
+  const cuts = scale.cuts.map((cut) =>
+    h('div', { class: 'cut', style: { left: `${(cut.from / scale.total) * 100}%`, width: `${(cut.drawn / scale.total) * 100}%` }, title: `${duration(cut.gap)} without a call, drawn shorter` }, h('span', { class: 'cut-label' }, `⋯ ${duration(cut.gap)}`)),
+  )
+  return h(
+    'div',
+    { class: 'timeline', id: 'timeline' },
+    h(
+      'div',
+      { class: 'timeline-inner' },
+      h('div', { class: 'cuts' }, ...cuts),
+      h('div', { class: 'row axis' }, h('div', { class: 'label muted' }, compress && cuts.length ? 'idle time shortened' : 'time'), h('div', { class: 'track' }, ...axis(scale)), h('div', { class: 'meta muted' }, 'duration')),
+      ...events.map((event) => bar(event, scale, event.event_id === selected, onOpen)),
+    ),
+  )
+}
+
+/** The session's roll-up line. */
+export function facts(session) {
+  return [
+    plural(session.events, 'event'),
+    session.errors ? h('span', { class: 'bad' }, plural(session.errors, 'error')) : '0 errors',
+    session.cancelled ? plural(session.cancelled, 'cancelled call') : undefined,
+    session.unstored ? h('span', { class: 'bad' }, `${session.unstored} not stored`) : undefined,
+    session.tokens !== undefined ? `${session.tokens.toLocaleString('en-US')} tokens` : 'no tokens reported',
+    `${duration(session.durationMs)} total`,
+    session.retried ? h('span', { class: 'warn' }, `${session.retried} retried`) : undefined,
+    session.beacons ? `${session.beacons} by beacon` : undefined,
+    session.duplicates ? h('span', { class: 'bad' }, plural(session.duplicates, 'duplicate')) : undefined,
+  ]
+    .filter(Boolean)
+    .map((fact) => h('span', { class: 'fact' }, fact))
+}
+
+/** What the colours, the tick and the badges mean. */
+export function legend() {
+  return h(
+    'div',
+    { class: 'legend' },
+    h('span', {}, h('i', { class: 'swatch success' }), 'success'),
+    h('span', {}, h('i', { class: 'swatch error' }), 'error'),
+    h('span', {}, h('i', { class: 'swatch cancelled' }), 'cancelled'),
+    h('span', {}, h('i', { class: 'swatch success' }, h('i', { class: 'ttft' })), 'first token'),
+    h('span', {}, h('span', { class: 'badge retry' }, '↻ n'), 'failed attempts before it was stored'),
+    h('span', {}, h('span', { class: 'badge beacon' }, 'beacon'), 'sent as the page went away'),
+  )
+}
+
+/** JSON as text spans: keys, strings, numbers and literals told apart by colour, every token set as text. */
+function jsonView(value) {
+  const text = JSON.stringify(value, null, 2) ?? 'undefined'
+  const tokens = text.split(/("(?:\\.|[^"\\])*"(?:\s*:)?|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\btrue\b|\bfalse\b|\bnull\b)/)
+  return h(
+    'pre',
+    { class: 'json' },
+    ...tokens.map((token, index) => {
+      if (index % 2 === 0) return token
+      const kind = token.startsWith('"') ? (/:\s*$/.test(token) ? 'key' : 'string') : /^[-\d]/.test(token) ? 'number' : 'literal'
+      return h('span', { class: kind }, token)
+    }),
+  )
+}
+
+/** An event's details: the requests that carried it, every field as received, and where v1 stores them. */
+export function detail({ summary, received, v1 }, onClose) {
+  const attempts = summary.attempts.map((attempt) =>
+    h('li', { class: attempt.stored ? 'ok' : 'bad' }, `#${attempt.request} → ${attempt.status || 'connection dropped'}${attempt.fault ? ` (fault: ${attempt.fault})` : ''}${attempt.beacon ? ' · beacon' : ''} · ${attempt.stored ? 'stored' : 'not stored'}`),
+  )
+  return h(
+    'div',
+    { class: 'detail', id: 'detail' },
+    h('div', { class: 'detail-head' }, h('h3', {}, summary.event_name ?? 'event', ' ', h('code', {}, summary.event_id)), h('button', { type: 'button', class: 'clear', onclick: onClose }, 'close')),
+    h('ol', { class: 'attempts' }, ...attempts),
+    h(
+      'div',
+      { class: 'columns' },
+      h('div', {}, h('h4', {}, `As received on ${summary.route}`), jsonView(received)),
+      v1
+        ? h('div', {}, h('h4', {}, 'Where /v1/events/batch stores it'), jsonView(v1))
+        : h('div', {}, h('h4', {}, 'Route'), h('p', { class: 'muted' }, "Received on HoneyHive's current route: stored as shown.")),
+    ),
+  )
+}

@@ -1,0 +1,241 @@
+// The inspector's page: no framework, no build step. It renders what /api/stream sends (a snapshot, then
+// one message per request) and sets every piece of event data as text, never as HTML.
+import { clock, duration, h, plural, short } from './inspector-page-dom.js'
+import { detail, facts, legend, timeline } from './inspector-page-session.js'
+
+const state = {
+  sessions: new Map(),
+  events: new Map(),
+  requests: [],
+  faults: { pending: [] },
+  kept: { events: 0, sessions: 0 },
+  limits: { maxEvents: 0, maxRequests: 1000 },
+  selected: undefined,
+  // A session named in the address (#session=<id>, as `npm run demo -- --inspect` prints), shown once it arrives.
+  wanted: location.hash.startsWith('#session=') ? decodeURIComponent(location.hash.slice(9)) : undefined,
+  // Follow the newest session until the user picks one.
+  follow: true,
+  detail: undefined,
+  // Idle stretches between calls drawn short (see timeScale).
+  compress: true,
+}
+
+const $ = (id) => document.getElementById(id)
+
+// ---- data --------------------------------------------------------------------------------------------
+
+function applySnapshot(snapshot) {
+  state.sessions = new Map(snapshot.sessions.map((session) => [session.session_id, session]))
+  state.events = new Map(snapshot.events.map((event) => [event.event_id, event]))
+  state.requests = snapshot.requests
+  state.faults = snapshot.faults
+  state.kept = snapshot.kept
+  state.limits = snapshot.limits
+}
+
+function applyChange(change) {
+  state.requests.push(change.request)
+  if (state.requests.length > state.limits.maxRequests) state.requests.splice(0, state.requests.length - state.limits.maxRequests)
+  for (const event of change.events) state.events.set(event.event_id, event)
+  for (const session of change.sessions) state.sessions.set(session.session_id, session)
+  const gone = new Set(change.dropped.sessions)
+  for (const id of gone) state.sessions.delete(id)
+  for (const id of change.dropped.events) state.events.delete(id)
+  if (gone.size > 0) for (const [id, event] of state.events) if (gone.has(event.session_id) && !state.sessions.has(event.session_id)) state.events.delete(id)
+  state.kept = change.kept
+  if (state.detail && !state.events.has(state.detail.summary.event_id)) state.detail = undefined
+}
+
+const newestFirst = () => [...state.sessions.values()].sort((a, b) => b.first - a.first)
+
+function eventsOf(sessionId) {
+  return [...state.events.values()].filter((event) => event.session_id === sessionId).sort((a, b) => (a.start ?? a.received) - (b.start ?? b.received))
+}
+
+// ---- rendering ---------------------------------------------------------------------------------------
+
+let scheduled = false
+function render() {
+  if (scheduled) return
+  scheduled = true
+  setTimeout(() => {
+    scheduled = false
+    const sessions = newestFirst()
+    if (state.wanted !== undefined && state.sessions.has(state.wanted)) {
+      state.selected = state.wanted
+      state.wanted = undefined
+      state.follow = false
+    }
+    if (state.follow || !state.sessions.has(state.selected)) state.selected = sessions[0]?.session_id
+    renderHeader()
+    renderFaults()
+    renderSessions(sessions)
+    renderSession()
+    renderRequests()
+  }, 30)
+}
+
+function renderHeader() {
+  $('base-url').textContent = location.origin
+  const { events, sessions } = state.kept
+  $('kept').textContent = `${plural(events, 'event')} in ${plural(sessions, 'session')} kept (at most ${state.limits.maxEvents.toLocaleString('en-US')})`
+}
+
+function renderFaults() {
+  const { pending, downUntil } = state.faults
+  const left = downUntil ? Math.max(0, Math.ceil((downUntil - Date.now()) / 1000)) : 0
+  const parts = []
+  if (left > 0) parts.push(h('span', { class: 'chip down' }, `down: connections dropped for ${left} s more`))
+  if (pending.length > 0) {
+    const shown = pending.slice(0, 6).map((label) => h('span', { class: 'chip pending' }, label))
+    parts.push(h('span', { class: 'muted' }, 'next:'), ...shown, pending.length > 6 ? h('span', { class: 'muted' }, `+${pending.length - 6} more`) : undefined)
+  }
+  if (parts.length === 0) parts.push(h('span', { class: 'muted' }, 'none scheduled: requests are answered normally'))
+  $('fault-state').replaceChildren(...parts)
+  document.body.classList.toggle('is-down', left > 0)
+}
+
+function renderSessions(sessions) {
+  $('session-count').textContent = sessions.length ? String(sessions.length) : ''
+  if (sessions.length === 0) {
+    $('sessions').replaceChildren(h('li', { class: 'empty' }, 'No sessions yet.'))
+    return
+  }
+  $('sessions').replaceChildren(
+    ...sessions.map((session) =>
+      h(
+        'li',
+        {
+          class: `session-item${session.session_id === state.selected ? ' selected' : ''}`,
+          'data-session': session.session_id,
+          onclick: () => select(session.session_id),
+        },
+        h('div', { class: 'session-line' }, h('code', {}, short(session.session_id)), h('span', { class: 'muted' }, clock(session.first))),
+        h(
+          'div',
+          { class: 'session-stats' },
+          h('span', {}, plural(session.events, 'event')),
+          session.errors ? h('span', { class: 'bad' }, plural(session.errors, 'error')) : undefined,
+          session.unstored ? h('span', { class: 'bad' }, `${session.unstored} not stored`) : undefined,
+          session.tokens !== undefined ? h('span', {}, `${session.tokens.toLocaleString('en-US')} tok`) : undefined,
+          h('span', {}, duration(session.durationMs)),
+        ),
+      ),
+    ),
+  )
+}
+
+function select(sessionId) {
+  state.selected = sessionId
+  state.follow = false
+  state.detail = undefined
+  history.replaceState(null, '', `#session=${encodeURIComponent(sessionId)}`)
+  render()
+}
+
+function emptyState() {
+  const snippet = `createClient({ baseUrl: '${location.origin}' })`
+  return h(
+    'div',
+    { class: 'empty-state' },
+    h('h2', {}, 'Waiting for events'),
+    h('p', {}, 'Point your app at this server and use it: each session appears here as a timeline, live.'),
+    h('pre', { class: 'snippet' }, snippet),
+    h('p', { class: 'muted' }, 'Both routes are served: POST /events/model/batch and POST /v1/events/batch. Beacons (text/plain) are accepted.'),
+  )
+}
+
+function renderSession() {
+  const session = state.sessions.get(state.selected)
+  if (!session) return $('session').replaceChildren(emptyState())
+  const toggle = h('label', { class: 'toggle' }, h('input', { type: 'checkbox', id: 'compress', checked: state.compress, onchange: (event) => ((state.compress = event.target.checked), render()) }), 'shorten idle time')
+  $('session').replaceChildren(
+    h(
+      'div',
+      { class: 'session-head' },
+      h('h2', {}, 'Session ', h('code', { title: session.session_id }, session.session_id || '(no session_id)')),
+      h('span', { class: 'muted' }, `started ${clock(session.first)}`),
+      h('div', { class: 'facts' }, ...facts(session)),
+      toggle,
+    ),
+    timeline(eventsOf(session.session_id), { compress: state.compress, selected: state.detail?.summary.event_id, onOpen: open }),
+    legend(),
+    state.detail ? detail(state.detail, () => ((state.detail = undefined), render())) : h('p', { class: 'hint muted' }, 'Click a bar to see the event as received and where the v1 route stores it.'),
+  )
+}
+
+async function open(eventId) {
+  const response = await fetch(`/api/events/${encodeURIComponent(eventId)}`)
+  state.detail = response.ok ? await response.json() : undefined
+  render()
+}
+
+function renderRequests() {
+  const rows = state.requests.slice(-300).reverse()
+  $('request-count').textContent = state.requests.length ? String(state.requests.length) : ''
+  if (rows.length === 0) return $('requests').replaceChildren(h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No requests yet.')))
+  $('requests').replaceChildren(
+    ...rows.map((request) => {
+      const kind = request.status === 0 ? 'bad' : request.status >= 500 ? 'bad' : request.status >= 400 ? 'warn' : 'ok'
+      return h(
+        'tr',
+        { 'data-status': request.status, class: request.method === 'OPTIONS' ? 'preflight' : undefined },
+        h('td', { class: 'num' }, request.id),
+        h('td', { class: 'muted' }, clock(request.at)),
+        h('td', {}, h('code', {}, `${request.method} ${request.path}`)),
+        h('td', {}, request.method === 'OPTIONS' ? 'preflight' : request.beacon ? h('span', { class: 'badge beacon' }, 'beacon') : 'json'),
+        h('td', { class: 'num' }, request.method === 'OPTIONS' ? '' : `${request.stored}/${request.events}`),
+        h('td', {}, h('span', { class: `status ${kind}` }, request.status || 'dropped'), h('span', { class: 'muted' }, ` ${duration(request.ms)}`)),
+        h('td', {}, request.fault ? h('span', { class: 'chip pending' }, request.fault) : ''),
+        h('td', {}, request.duplicates.length ? h('span', { class: 'bad', title: request.duplicates.join('\n') }, `${request.duplicates.length} (${short(request.duplicates[0])}${request.duplicates.length > 1 ? ', …' : ''})`) : ''),
+        h('td', { class: 'note', title: request.note ?? '' }, request.note ?? ''),
+      )
+    }),
+  )
+}
+
+// ---- controls ----------------------------------------------------------------------------------------
+
+async function control(body) {
+  const response = await fetch('/api/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  if (response.ok) state.faults = await response.json()
+  else alert((await response.json()).message)
+  render()
+}
+const count = () => Number($('fault-count').value) || 1
+
+for (const button of document.querySelectorAll('button[data-fault]')) {
+  button.addEventListener('click', () => {
+    const kind = button.dataset.fault
+    control({ kind, count: count(), ...(kind === '429' && { retryAfter: Number($('retry-after').value) || 0 }) })
+  })
+}
+$('down').addEventListener('click', () => control({ down: Number($('down-seconds').value) || 0 }))
+$('fault-clear').addEventListener('click', () => control({ clear: true }))
+setInterval(() => state.faults.downUntil && renderFaults(), 250)
+
+// ---- live --------------------------------------------------------------------------------------------
+
+function connect() {
+  const source = new EventSource('/api/stream')
+  const show = (name, text) => {
+    $('conn').dataset.state = name
+    $('conn').querySelector('span').textContent = text
+  }
+  source.addEventListener('open', () => show('live', 'live'))
+  source.addEventListener('error', () => show('down', 'reconnecting'))
+  source.addEventListener('snapshot', (message) => {
+    applySnapshot(JSON.parse(message.data))
+    show('live', 'live')
+    render()
+  })
+  source.addEventListener('change', (message) => {
+    applyChange(JSON.parse(message.data))
+    render()
+  })
+  source.addEventListener('faults', (message) => {
+    state.faults = JSON.parse(message.data)
+    render()
+  })
+}
+connect()

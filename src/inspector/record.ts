@@ -1,0 +1,181 @@
+import { toV1Event, v1Route, type Route } from '../routes.js'
+import type { ModelEvent } from '../schema.js'
+import { readEvent, summarizeSession, type EventSummary, type SessionSummary } from './summary.js'
+
+/** One request in the request log. */
+export interface RequestEntry {
+  /** Its number, from 1, in arrival order. */
+  id: number
+  /** `Date.now()` when it arrived. */
+  at: number
+  /** Time until it was answered, in ms (until the connection was dropped or the stall began, for those). */
+  ms: number
+  method: string
+  path: string
+  /** A `text/plain` POST: what `sendBeacon` sends when a page goes away. */
+  beacon: boolean
+  /** The status answered; 0 when the connection was dropped. */
+  status: number
+  /** Events in its body, and how many of them were stored. */
+  events: number
+  stored: number
+  /** The fault played on it: `429 Retry-After 2 s`, `500`, `413`, `stall` or `down`. */
+  fault?: string
+  /** Ids it stored that an earlier request (or an earlier place in its own body) had stored already. */
+  duplicates: string[]
+  /** The refusal's message (a 400 says what is wrong), or what happened to the connection. */
+  note?: string
+}
+
+/** What the record is given of each request. */
+export interface Arrival extends Omit<RequestEntry, 'id' | 'events' | 'stored' | 'duplicates'> {
+  route: Route
+  /** The events of its body, as sent. */
+  carried: ModelEvent[]
+  /** The events the fake stored from it, as stored (ids filled in, session ids as made). */
+  stored: ModelEvent[]
+}
+
+/** An event with everything the page shows of it. */
+export interface EventDetail {
+  summary: EventSummary
+  /** Every field as received (as stored, once stored). */
+  received: ModelEvent
+  /** Where `/v1/events/batch` would have stored it: the event mapped to v1, for an event received on the seed's route. */
+  v1?: Record<string, unknown>
+}
+
+/** What one request changed, as the page is told it. */
+export interface Change {
+  request: RequestEntry
+  events: EventSummary[]
+  sessions: SessionSummary[]
+  dropped: { sessions: string[]; events: string[] }
+}
+
+/** How much the record keeps. */
+export interface RecordLimits {
+  maxEvents: number
+  /** JSON characters of the events kept. */
+  maxBytes: number
+  maxRequests: number
+}
+
+interface Kept {
+  summary: EventSummary
+  event: ModelEvent
+  bytes: number
+}
+
+const maxAttempts = 50
+
+/**
+ * The inspector's memory: events by session and the request log, bounded. Over `maxEvents` or `maxBytes`
+ * it drops the least recently active session whole (its events, and with them what duplicate detection
+ * knows of their ids); a single session over the bound loses its oldest events. The log keeps the last
+ * `maxRequests` requests.
+ */
+export function createRecord(limits: RecordLimits) {
+  const events = new Map<string, Kept>()
+  // Least recently active first: a session moves to the end each time it receives an event.
+  const sessions = new Map<string, Set<string>>()
+  const log: RequestEntry[] = []
+  let bytes = 0
+  let seq = 0
+
+  const place = (id: string, session: string) => {
+    const ids = sessions.get(session) ?? new Set<string>()
+    sessions.delete(session)
+    sessions.set(session, ids.add(id))
+  }
+  const forget = (id: string) => {
+    const kept = events.get(id)
+    if (!kept) return
+    events.delete(id)
+    bytes -= kept.bytes
+    sessions.get(kept.summary.session_id)?.delete(id)
+  }
+  const summaries = (session: string) => [...(sessions.get(session) ?? [])].map((id) => events.get(id)!.summary)
+
+  function add({ carried, stored, route, ...arrival }: Arrival): Change {
+    const request: RequestEntry = { id: ++seq, ...arrival, events: carried.length, stored: stored.length, duplicates: [] }
+    log.push(request)
+    if (log.length > limits.maxRequests) log.shift()
+    const storedIds = new Set(stored.map((event) => event.event_id))
+    const touched = new Set<string>()
+    const moved = new Set<string>()
+    carried.forEach((event, index) => {
+      const id = typeof event.event_id === 'string' ? event.event_id : (stored[index]?.event_id ?? `request-${request.id}-${index}`)
+      let kept = events.get(id)
+      if (!kept) {
+        const summary = { event_id: id, session_id: String(event.session_id ?? ''), route, received: request.at, stored: 0, beacon: false, attempts: [], ...readEvent(event, route) }
+        kept = { summary, event, bytes: JSON.stringify(event).length }
+        events.set(id, kept)
+        bytes += kept.bytes
+      }
+      if (!touched.has(id) && kept.summary.attempts.length < maxAttempts) {
+        kept.summary.attempts.push({ request: request.id, status: request.status, stored: storedIds.has(id), beacon: request.beacon, ...(request.fault && { fault: request.fault }) })
+      }
+      touched.add(id)
+      place(id, kept.summary.session_id)
+    })
+    for (const event of stored) {
+      const id = event.event_id!
+      const kept = events.get(id)
+      if (!kept) continue
+      if (kept.summary.stored++ > 0) {
+        request.duplicates.push(id)
+        continue
+      }
+      // The first stored copy is the one shown: ids filled in and the session the request made, if it made one.
+      moved.add(kept.summary.session_id)
+      sessions.get(kept.summary.session_id)?.delete(id)
+      Object.assign(kept.summary, { session_id: String(event.session_id ?? ''), beacon: request.beacon }, readEvent(event, kept.summary.route))
+      const size = JSON.stringify(event).length
+      bytes += size - kept.bytes
+      Object.assign(kept, { event, bytes: size })
+      place(id, kept.summary.session_id)
+    }
+    const dropped = { sessions: [] as string[], events: [] as string[] }
+    for (const session of moved) {
+      if (sessions.get(session)?.size !== 0) continue
+      sessions.delete(session)
+      dropped.sessions.push(session)
+    }
+    while (events.size > limits.maxEvents || bytes > limits.maxBytes) {
+      const [oldest, ids] = sessions.entries().next().value!
+      if (sessions.size > 1) {
+        for (const id of ids) forget(id)
+        sessions.delete(oldest)
+        dropped.sessions.push(oldest)
+      } else {
+        const [id] = ids
+        forget(id)
+        dropped.events.push(id)
+        if (ids.size === 0 && sessions.delete(oldest)) dropped.sessions.push(oldest)
+      }
+    }
+    const live = [...touched].filter((id) => events.has(id)).map((id) => events.get(id)!.summary)
+    const changed = new Set([...live.map((event) => event.session_id), ...[...moved].filter((session) => sessions.has(session))])
+    return { request, events: live, sessions: [...changed].map((session) => summarizeSession(session, summaries(session))), dropped }
+  }
+
+  const listSessions = () => [...sessions.keys()].map((session) => summarizeSession(session, summaries(session))).sort((a, b) => b.first - a.first)
+
+  return {
+    add,
+    /** Sessions, newest (by first arrival) first. */
+    sessions: listSessions,
+    /** A session's events (every event without one), in order of start. */
+    events: (session?: string): EventSummary[] =>
+      (session === undefined ? [...events.values()].map((kept) => kept.summary) : summaries(session)).sort((a, b) => (a.start ?? a.received) - (b.start ?? b.received)),
+    event(id: string): EventDetail | undefined {
+      const kept = events.get(id)
+      if (!kept) return undefined
+      return { summary: kept.summary, received: kept.event, ...(kept.summary.route !== v1Route && { v1: toV1Event(kept.event) }) }
+    },
+    requests: (): RequestEntry[] => [...log],
+    /** Counts, for the page's header. */
+    size: () => ({ events: events.size, sessions: sessions.size, bytes }),
+  }
+}

@@ -1,0 +1,121 @@
+import { toV1Event, v1Route, type Route } from '../routes.js'
+import type { ModelEvent } from '../schema.js'
+
+/** How a model call ended: `metadata.status` when the event says so (the provider integrations do), else `error` decides. */
+export type EventStatus = 'success' | 'error' | 'cancelled'
+
+/** One request that carried an event, and what became of it. */
+export interface Attempt {
+  /** The request's number in the request log. */
+  request: number
+  /** The status answered; 0 when the connection was dropped (down). */
+  status: number
+  /** Whether that request stored the event. */
+  stored: boolean
+  /** Whether that request was a beacon (a `text/plain` POST). */
+  beacon: boolean
+  /** The fault played on that request, if one was. */
+  fault?: string
+}
+
+/** One model event as a timeline shows it. Times are Unix ms. */
+export interface EventSummary {
+  event_id: string
+  /** The session it is stored in ('' for an event without one). */
+  session_id: string
+  /** The route it arrived on. */
+  route: Route
+  event_name?: string
+  model?: string
+  start?: number
+  end?: number
+  /** `metadata.time_to_first_token_ms`. */
+  ttft?: number
+  /** `metadata.finish_reason` (`stop`, `length`, `tool_calls`...), as the provider integrations set it. */
+  finish_reason?: string
+  status: EventStatus
+  /** The event's `error`, cut to 300 characters. */
+  error?: string
+  /** Total tokens reported (`usage` or v1 `metadata` counts); absent when none were. */
+  tokens?: number
+  /** When it first arrived. */
+  received: number
+  /** Times it was stored: 0 never (every attempt failed), 2 or more a duplicate. */
+  stored: number
+  /** Stored by a beacon. */
+  beacon: boolean
+  /** Each request that carried it, in order (the first 50): more than one is a retry. */
+  attempts: Attempt[]
+}
+
+/** A session's roll-up, as the sessions list shows it. */
+export interface SessionSummary {
+  session_id: string
+  /** When its first and last events arrived. */
+  first: number
+  last: number
+  events: number
+  errors: number
+  cancelled: number
+  /** Sum of the tokens its events reported; absent when none did. */
+  tokens?: number
+  /** Its first `start_time` and last end, and the span between them in ms (the session's total duration). */
+  start?: number
+  end?: number
+  durationMs?: number
+  /** Events no request stored (every attempt so far failed or was refused). */
+  unstored: number
+  /** Events that needed more than one request, arrived by beacon, were stored twice or more. */
+  retried: number
+  beacons: number
+  duplicates: number
+}
+
+type Fields = Record<string, unknown>
+const number = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined)
+const statuses = new Set(['success', 'error', 'cancelled'])
+
+/** Reads an event's timeline fields, on either route: a seed event is read through the one mapping to v1. */
+export function readEvent(event: ModelEvent, route: Route): Pick<EventSummary, 'event_name' | 'model' | 'start' | 'end' | 'ttft' | 'finish_reason' | 'status' | 'error' | 'tokens'> {
+  const view = (route === v1Route ? event : toV1Event(event)) as Fields
+  const metadata = (view.metadata ?? {}) as Fields
+  const config = (view.config ?? {}) as Fields
+  const start = number(view.start_time)
+  const duration = number(view.duration)
+  const error = view.error === undefined || view.error === null ? undefined : String(typeof view.error === 'string' ? view.error : JSON.stringify(view.error)).slice(0, 300)
+  const sum = (a: unknown, b: unknown) => (number(a) === undefined && number(b) === undefined ? undefined : (number(a) ?? 0) + (number(b) ?? 0))
+  const said = metadata.status
+  return {
+    event_name: typeof view.event_name === 'string' ? view.event_name : undefined,
+    model: typeof config.model === 'string' ? config.model : undefined,
+    start,
+    // start + duration where both are given: the span's own monotonic measure, finer than end_time's ms.
+    end: start !== undefined && duration !== undefined ? start + duration : number(view.end_time),
+    ttft: number(metadata.time_to_first_token_ms),
+    finish_reason: typeof metadata.finish_reason === 'string' ? metadata.finish_reason : undefined,
+    status: typeof said === 'string' && statuses.has(said) ? (said as EventStatus) : error ? 'error' : 'success',
+    error,
+    tokens: number(metadata.total_tokens) ?? sum(metadata.prompt_tokens, metadata.completion_tokens) ?? sum(metadata.input_tokens, metadata.output_tokens),
+  }
+}
+
+/** Rolls a session's events up. */
+export function summarizeSession(session_id: string, events: EventSummary[]): SessionSummary {
+  const summary: SessionSummary = { session_id, first: Infinity, last: 0, events: events.length, errors: 0, cancelled: 0, unstored: 0, retried: 0, beacons: 0, duplicates: 0 }
+  for (const event of events) {
+    summary.first = Math.min(summary.first, event.received)
+    summary.last = Math.max(summary.last, event.received)
+    if (event.status === 'error') summary.errors++
+    if (event.status === 'cancelled') summary.cancelled++
+    if (event.tokens !== undefined) summary.tokens = (summary.tokens ?? 0) + event.tokens
+    if (event.start !== undefined) summary.start = Math.min(summary.start ?? Infinity, event.start)
+    const end = event.end ?? event.start
+    if (end !== undefined) summary.end = Math.max(summary.end ?? -Infinity, end)
+    if (event.stored === 0) summary.unstored++
+    if (event.attempts.length > 1) summary.retried++
+    if (event.beacon) summary.beacons++
+    if (event.stored > 1) summary.duplicates++
+  }
+  if (summary.start !== undefined && summary.end !== undefined) summary.durationMs = summary.end - summary.start
+  return summary
+}
