@@ -52,15 +52,18 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
   // Created once per stream, not per chunk: a long stream calls next() thousands of times.
   const read = (result: IteratorResult<unknown>) => (result.done ? end(signal?.aborted ? 'cancelled' : 'success') : chunk(result.value))
   const fail = (error: unknown) => end(isAbort(error) ? 'cancelled' : 'error', error)
+  const tap = (result: IteratorResult<unknown>) => (read(result), result)
+  const rethrow = (error: unknown) => {
+    fail(error)
+    throw error
+  }
   value[key] = (...args: unknown[]) => {
     const source: AsyncIterator<unknown> = open.apply(value, args)
     return {
-      // The caller gets the SDK's own promise (its error included); the observer reads it on the side, first.
-      next: () => {
-        const result = source.next()
-        result.then(read, fail)
-        return result
-      },
+      // The caller gets the SDK's result (its very error object included) after the observer read it: one
+      // reaction per chunk (reading on the side of the SDK's promise measured 2-3 % slower, bench/providers.mjs).
+      // tap never throws: the chunk and settle handlers catch everything.
+      next: () => source.next().then(tap, rethrow),
       // `break`, a throw in the loop body, or a cancelled readable: the caller stopped early.
       return: (result?: unknown) => (end('cancelled'), source.return?.(result) ?? { done: true, value: result }),
     }
