@@ -110,10 +110,13 @@ export function createDelivery(
 
   function arm(): void {
     if (timer !== undefined || stopped || queue.size === 0) return
+    // During a pause (Retry-After, outage backoff) the next try comes when it ends, not a flushIntervalMs
+    // later: those events have waited already.
+    const paused = Math.max(pausedUntil, backoffUntil) - Date.now()
     timer = setTimeout(() => {
       timer = undefined
       start()
-    }, Math.max(options.flushIntervalMs, Math.max(pausedUntil, backoffUntil) - Date.now()))
+    }, paused > 0 ? paused : options.flushIntervalMs)
     // Node and Deno: a pending flush must not keep the process alive; exit.ts delivers before the end.
     ;(timer as { unref?: () => void }).unref?.()
   }

@@ -129,6 +129,16 @@ describe.each(routes)('hangs and lost delivery, on %s', (route) => {
     expect(honeyhive.events).toHaveLength(2)
   })
 
+  test('after a failed round the next try comes when the backoff ends, not a long flushIntervalMs later', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    honeyhive.fail({ status: 503 }, { status: 503 })
+    const { hh } = client({ ...onRoute(route), baseUrl, maxRetries: 1, flushAt: 1, flushIntervalMs: 600_000 })
+    const id = hh.log(chat(1))
+    // The round fails (two 503s), then the outage backoff (1 s) passes: the event goes without any flush().
+    await vi.waitFor(() => expect(storedIds(honeyhive.events)).toEqual([id]), { timeout: 5000, interval: 50 })
+    expect(posts(honeyhive).map((request) => request.status)).toEqual([503, 503, 200])
+  })
+
   test('a full queue sends: maxQueueSize below flushAt drops nothing while the server is healthy', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     const { hh, errors } = client({ ...onRoute(route), baseUrl, maxQueueSize: 5 })

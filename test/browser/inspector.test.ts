@@ -1,24 +1,23 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startInspector } from '../../src/inspector/index.js'
 import { serve } from '../../src/node.js'
+import { hasChromium, launchChromium } from '../helpers/chromium.js'
 
 // Real headless Chromium (Debian's /usr/bin/chromium) opens the inspector's page while an app page on
 // another origin logs a session through the *built* client; the page must show it live. A screenshot of the
 // page is written to test-results/inspector.png (git-ignored) for a person to look at.
-const executablePath = '/usr/bin/chromium'
-const available = existsSync(executablePath)
+const available = hasChromium
 const ci = process.env.CI === 'true'
 if (!available && !ci) console.warn('[browser suite] skipped: no Chromium. Install it: apt-get install -y chromium')
 
 const bundle = readFileSync(new URL('../../dist/honeyhive-edge.min.js', import.meta.url))
 const screenshot = fileURLToPath(new URL('../../test-results/inspector.png', import.meta.url))
 let context: BrowserContext
-let profile: string
+let closeChromium: (() => Promise<void>) | undefined
 
 const appPage = `<!doctype html><title>chat app</title><script type="module">
 import { createClient } from '/honeyhive-edge.min.js'
@@ -48,18 +47,10 @@ const chat = (page: Page, questions: string[]) =>
 
 describe.skipIf(!available && !ci)('the inspector page in headless Chromium', () => {
   beforeAll(async () => {
-    if (!available) throw new Error(`Chromium is missing at ${executablePath} (CI=true makes this a failure): apt-get install -y chromium`)
-    profile = mkdtempSync(join(tmpdir(), 'hh-chromium-'))
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      viewport: { width: 1440, height: 1000 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    ;({ context, close: closeChromium } = await launchChromium({ viewport: { width: 1440, height: 1000 } }))
   })
   afterAll(async () => {
-    await context?.close()
-    if (profile) rmSync(profile, { recursive: true, force: true })
+    await closeChromium?.()
   })
 
   test('shows a session live as it arrives: batches, a failed call, a 429 played by its button and retried, an outage, a beacon on close', async () => {

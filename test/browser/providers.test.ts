@@ -1,16 +1,13 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium, type BrowserContext } from 'playwright-core'
+import type { BrowserContext } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { serve } from '../../src/node.js'
 import type { FakeHoneyHive } from '../../src/testing.js'
+import { hasChromium, launchChromium } from '../helpers/chromium.js'
 import { createFakeProvider } from '../helpers/fake-provider.js'
 
 // Real headless Chromium (Debian's /usr/bin/chromium) runs examples/browser-chat: the real openai SDK in the
 // page, the built honeyhive-edge/openai and client files, served with the example's own server on loopback.
-const executablePath = '/usr/bin/chromium'
-const available = existsSync(executablePath)
+const available = hasChromium
 const ci = process.env.CI === 'true'
 if (!available && !ci) console.warn('[browser providers suite] skipped: no Chromium. Install it: apt-get install -y chromium')
 
@@ -22,7 +19,7 @@ interface Example {
 type StartExample = (options: { openai?: { apiKey?: string; baseUrl?: string }; honeyhiveKey?: string }) => Promise<Example>
 const closers: Array<() => Promise<void>> = []
 let context: BrowserContext
-let profile: string
+let closeChromium: (() => Promise<void>) | undefined
 let startExample: StartExample
 
 /** Waits until `check` holds. */
@@ -32,21 +29,14 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 
 describe.skipIf(!available && !ci)('examples/browser-chat in headless Chromium', () => {
   beforeAll(async () => {
-    if (!available) throw new Error(`Chromium is missing at ${executablePath} (CI=true makes this a failure): apt-get install -y chromium`)
     ;({ startExample } = await import('../../examples/browser-chat/serve.mjs' as string))
-    profile = mkdtempSync(join(tmpdir(), 'hh-chromium-providers-'))
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    ;({ context, close: closeChromium } = await launchChromium())
   })
   afterEach(async () => {
     await Promise.all(closers.splice(0).map((close) => close()))
   })
   afterAll(async () => {
-    await context?.close()
-    if (profile) rmSync(profile, { recursive: true, force: true })
+    await closeChromium?.()
   })
 
   test('a full turn, then a turn the page stops half way: both logged once, the stopped one with the partial reply the user saw', async () => {

@@ -1,23 +1,21 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { readFileSync } from 'node:fs'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { serve } from '../../src/node.js'
 import { createFakeHoneyHive, type FakeHoneyHive, type FakeHoneyHiveOptions } from '../../src/testing.js'
 import type { ClientOptions, ModelEvent } from '../../src/index.js'
+import { hasChromium, launchChromium } from '../helpers/chromium.js'
 
 // Real headless Chromium (Debian's /usr/bin/chromium, never a downloaded one) loads the *built* bundle
 // from a loopback page server; the tests close the page or navigate away and look at what the fake got.
-const executablePath = '/usr/bin/chromium'
-const available = existsSync(executablePath)
+const available = hasChromium
 const ci = process.env.CI === 'true'
 if (!available && !ci) console.warn('[browser suite] skipped: no Chromium. Install it: apt-get install -y chromium')
 
 const bundle = readFileSync(new URL('../../dist/honeyhive-edge.min.js', import.meta.url))
 const closers: Array<() => Promise<void>> = []
 let context: BrowserContext
-let profile: string
+let closeChromium: (() => Promise<void>) | undefined
 
 /** Serves `handler` on 127.0.0.1, closed after the test. */
 async function start(handler: (request: Request) => Promise<Response> | Response) {
@@ -75,20 +73,13 @@ const ids = (events: ModelEvent[]) => events.map((event) => event.event_id)
 
 describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
   beforeAll(async () => {
-    if (!available) throw new Error(`Chromium is missing at ${executablePath} (CI=true makes this a failure): apt-get install -y chromium`)
-    profile = mkdtempSync(join(tmpdir(), 'hh-chromium-'))
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    ;({ context, close: closeChromium } = await launchChromium())
   })
   afterEach(async () => {
     await Promise.all(closers.splice(0).map((close) => close()))
   })
   afterAll(async () => {
-    await context?.close()
-    if (profile) rmSync(profile, { recursive: true, force: true })
+    await closeChromium?.()
   })
 
   test('40 events of 1 KiB still queued when the tab closes arrive by one text/plain beacon', async () => {
