@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type BrowserContext, type Page, type Response as PlaywrightResponse } from 'playwright-core'
+import type { BrowserContext, Page, Response as PlaywrightResponse } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { serve } from '../../src/node.js'
 import { createFakeHoneyHive } from '../../src/testing.js'
 import type { ClientOptions } from '../../src/index.js'
+import { executablePath, hasChromium, launchChromium } from '../helpers/chromium.js'
 import { posts } from '../helpers/fake-server.js'
 import { hasWrangler, startWranglerDev, type WranglerDev } from '../helpers/wrangler-dev.js'
 
@@ -18,8 +18,6 @@ import { hasWrangler, startWranglerDev, type WranglerDev } from '../helpers/wran
 // Chromium (Debian's, never a downloaded one), wrangler and workerd are all needed. A missing one fails the
 // run under CI=true; locally this file is skipped with a hint.
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const executablePath = '/usr/bin/chromium'
-const hasChromium = existsSync(executablePath)
 const available = hasChromium && hasWrangler
 const ci = process.env.CI === 'true'
 const missing = [
@@ -47,7 +45,7 @@ let relayUrl = ''
 let allowedOrigin = ''
 let foreignOrigin = ''
 let context: BrowserContext | undefined
-let home = ''
+let closeChromium: (() => Promise<void>) | undefined
 
 /** A page origin on loopback serving the test page and the built bundle. */
 async function pageServer(bundle: string): Promise<string> {
@@ -87,29 +85,23 @@ describe.skipIf(!available && !ci)('beacons from headless Chromium through the r
   beforeAll(async () => {
     if (!available) throw new Error(`missing ${missing.join(' and ')} (CI=true makes this a failure)`)
     const bundle = readFileSync(join(root, 'dist', 'honeyhive-edge.min.js'), 'utf8')
-    home = mkdtempSync(join(tmpdir(), 'hh-beacon-relay-'))
     const upstream = await serve(honeyhive)
     servers.push(upstream)
     // Two page origins: only the first is in the relay's allowed origins.
     allowedOrigin = await pageServer(bundle)
     foreignOrigin = await pageServer(bundle)
     // Chromium starts while workerd does.
-    const launching = chromium.launchPersistentContext(join(home, 'profile'), {
-      executablePath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
-    launching.then((launched) => (context = launched)).catch(() => undefined)
+    const launching = launchChromium()
+    launching.then((launched) => ((context = launched.context), (closeChromium = launched.close))).catch(() => undefined)
     relay = await startWranglerDev({ apiKey: key, baseUrl: upstream.url, allowedOrigins: allowedOrigin }, redact)
     relayUrl = relay.url
-    context = await launching
+    ;({ context, close: closeChromium } = await launching)
   }, 30_000)
 
   afterAll(async () => {
-    await context?.close()
+    await closeChromium?.()
     await relay?.stop()
     await Promise.all(servers.splice(0).map((server) => server.close()))
-    if (home) rmSync(home, { recursive: true, force: true })
   })
 
   test('events of a closed tab arrive at HoneyHive once each, same ids, with the relay key the page never had', async () => {

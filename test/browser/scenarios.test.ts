@@ -1,11 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, test } from 'vitest'
 import { serve } from '../../src/node.js'
 import { bundle } from '../helpers/bundle.js'
+import { executablePath, hasChromium, launchChromium } from '../helpers/chromium.js'
 import { gate, versionOf } from '../helpers/runtime-suite.js'
 import { scenariosFor, scenarioTimeoutMs } from '../scenarios/index.js'
 import { startUpstream } from '../workers/upstream.js'
@@ -14,13 +13,12 @@ import { startUpstream } from '../workers/upstream.js'
 // loopback page origin serves the page, the bundle and the scenarios, and forwards everything else to the
 // fake HoneyHive. Each test runs one scenario in the page.
 
-const executablePath = '/usr/bin/chromium'
 const key = 'hh-chromium-scenarios-key-0b9d'
 
-if (gate('browser', existsSync(executablePath), `no Chromium at ${executablePath}: apt-get install -y chromium`)) {
+if (gate('browser', hasChromium, `no Chromium at ${executablePath}: apt-get install -y chromium`)) {
   let context: BrowserContext
   let page: Page
-  let profile: string
+  let closeChromium: (() => Promise<void>) | undefined
   const closers: Array<() => Promise<void>> = []
   beforeAll(async () => {
     const upstream = await startUpstream(key)
@@ -42,20 +40,14 @@ if (gate('browser', existsSync(executablePath), `no Chromium at ${executablePath
       return fetch(upstream.url + pathname + search, { method: request.method, headers: request.headers, body })
     })
     closers.push(origin.close)
-    profile = mkdtempSync(join(tmpdir(), 'hh-chromium-'))
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    ;({ context, close: closeChromium } = await launchChromium())
     page = await context.newPage()
     await page.goto(`${origin.url}/`)
     await page.waitForFunction(() => 'runScenario' in globalThis)
   })
   afterAll(async () => {
-    await context?.close()
+    await closeChromium?.()
     await Promise.all(closers.map((close) => close()))
-    if (profile) rmSync(profile, { recursive: true, force: true })
   })
 
   describe(versionOf(executablePath) ?? 'Chromium', () => {
