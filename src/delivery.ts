@@ -75,6 +75,7 @@ export function createDelivery(
   let inFlight: Entry[] = []
   let draining: Promise<void> | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
+  let timerAt = 0
   // A server's Retry-After holds every send, flush() included; our own outage backoff holds only the
   // background sends, so flush() still tries at once.
   let pausedUntil = 0
@@ -109,14 +110,18 @@ export function createDelivery(
   }
 
   function arm(): void {
-    if (timer !== undefined || stopped || queue.size === 0) return
+    if (stopped || queue.size === 0) return
     // During a pause (Retry-After, outage backoff) the next try comes when it ends, not a flushIntervalMs
-    // later: those events have waited already.
+    // later: those events have waited already. A timer already set for sooner stays (the oldest event's).
     const paused = Math.max(pausedUntil, backoffUntil) - Date.now()
+    const due = Date.now() + (paused > 0 ? paused : options.flushIntervalMs)
+    if (timer !== undefined && timerAt <= due) return
+    clearTimeout(timer)
+    timerAt = due
     timer = setTimeout(() => {
       timer = undefined
       start()
-    }, paused > 0 ? paused : options.flushIntervalMs)
+    }, due - Date.now())
     // Node and Deno: a pending flush must not keep the process alive; exit.ts delivers before the end.
     ;(timer as { unref?: () => void }).unref?.()
   }

@@ -132,10 +132,12 @@ describe.each(routes)('hangs and lost delivery, on %s', (route) => {
   test('after a failed round the next try comes when the backoff ends, not a long flushIntervalMs later', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     honeyhive.fail({ status: 503 }, { status: 503 })
-    const { hh } = client({ ...onRoute(route), baseUrl, maxRetries: 1, flushAt: 1, flushIntervalMs: 600_000 })
+    const { hh } = client({ ...onRoute(route), baseUrl, maxRetries: 1, flushAt: 2, flushIntervalMs: 600_000 })
+    // The first event arms the 10-minute timer; the second fills a batch, which fails its round.
     const id = hh.log(chat(1))
+    const second = hh.log(chat(2))
     // The round fails (two 503s), then the outage backoff (1 s) passes: the event goes without any flush().
-    await vi.waitFor(() => expect(storedIds(honeyhive.events)).toEqual([id]), { timeout: 5000, interval: 50 })
+    await vi.waitFor(() => expect(storedIds(honeyhive.events)).toEqual([id, second]), { timeout: 5000, interval: 50 })
     expect(posts(honeyhive).map((request) => request.status)).toEqual([503, 503, 200])
   })
 
