@@ -7,8 +7,18 @@ export type FetchLike = (input: Request | string | URL, init?: RequestInit) => P
 
 /** Options of `createClient`. Every one is optional; defaults are listed with each. */
 export interface ClientOptions {
-  /** HoneyHive API key, sent as `Authorization: Bearer <apiKey>`. Omit in browsers that post through a relay. */
+  /**
+   * HoneyHive API key, sent as `Authorization: Bearer <apiKey>`. Omit in browsers that post through a relay:
+   * in a page a key is refused unless `dangerouslyAllowBrowser` is set.
+   */
   apiKey?: string
+  /**
+   * Lets a client in a web page (where `document` and `window` exist) hold an `apiKey`. Anyone who opens the
+   * page can read the key and write to your project, so post through a relay (`honeyhive-edge/relay`) instead;
+   * set this only where the key is meant to be seen (an internal tool, a test page). Workers, Deno, Bun and Node
+   * need no such flag. @default false
+   */
+  dangerouslyAllowBrowser?: boolean
   /** API origin, with an optional path; the route is appended. @default 'https://api.honeyhive.ai' */
   baseUrl?: string
   /**
@@ -77,7 +87,7 @@ export const defaults = {
 export const shutdownTimeoutMs = 10_000
 
 // Every option's name, for the typo check (the rest are the keys of `defaults`).
-const names = Object.keys(defaults).concat('apiKey project source sessionId singleSession sessionProperties beaconUrl fetch beforeSend onError'.split(' '))
+const names = Object.keys(defaults).concat('apiKey dangerouslyAllowBrowser project source sessionId singleSession sessionProperties beaconUrl fetch beforeSend onError'.split(' '))
 
 /** Edit distance, to suggest the option a misspelt one meant. */
 function distance(a: string, b: string): number {
@@ -127,9 +137,26 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   for (const key of ['apiKey', 'beaconUrl']) {
     if (resolved[key] !== undefined && !(resolved[key] as string)?.trim?.()) fail(key, 'must be a non-empty string')
   }
-  const types = { fetch: 'function', beforeSend: 'function', onError: 'function', singleSession: 'boolean', debug: 'boolean' }
+  const types = {
+    fetch: 'function',
+    beforeSend: 'function',
+    onError: 'function',
+    singleSession: 'boolean',
+    debug: 'boolean',
+    dangerouslyAllowBrowser: 'boolean',
+  }
   for (const [key, type] of Object.entries(types)) {
     if (resolved[key] !== undefined && typeof resolved[key] !== type) fail(key, `must be a ${type}`)
+  }
+  // A page's source is public: a key in it is anyone's. Workers have no document, so this is pages only.
+  const page = globalThis.document !== undefined && (globalThis as { window?: unknown }).window !== undefined
+  if (resolved.apiKey !== undefined && page && resolved.dangerouslyAllowBrowser !== true) {
+    fail(
+      'apiKey',
+      'a key in a web page can be read by anyone who opens it: remove apiKey and post through a relay ' +
+        '(createRelay from honeyhive-edge/relay holds the key at the edge; README, "Quick start: browser"), ' +
+        'or set dangerouslyAllowBrowser: true if the key is meant to be seen',
+    )
   }
   let url: URL | undefined
   try {

@@ -14,7 +14,7 @@ const key = 'hh-v1-test-key'
 async function v1Client(options: ClientOptions = {}) {
   const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
   const errors: HoneyHiveError[] = []
-  const hh = createClient({ baseUrl, apiKey: key, route: v1, flushIntervalMs: 60_000, onError: (error) => errors.push(error), ...options })
+  const hh = createClient({ baseUrl, apiKey: key, dangerouslyAllowBrowser: true, route: v1, flushIntervalMs: 60_000, onError: (error) => errors.push(error), ...options })
   return { honeyhive, hh, errors, baseUrl }
 }
 
@@ -66,20 +66,20 @@ describe('the v1 wire format', () => {
     }
     expect(refused({ route: '/v2/events' as never })).toMatchObject({ name: 'ConfigError', option: 'route' })
     expect(refused({ route: v1 })?.message).toContain('needs an apiKey')
-    expect(refused({ route: v1, apiKey: key })).toBeUndefined()
+    expect(refused({ route: v1, apiKey: key, dangerouslyAllowBrowser: true })).toBeUndefined()
   })
 
   test('HoneyHive answers a rejected key with 404: the error says to check the key and the route; a v1 400 says what HoneyHive said', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
     const errors: HoneyHiveError[] = []
-    const wrong = createClient({ baseUrl, apiKey: 'hh-wrong-key', route: v1, onError: (error) => errors.push(error) })
+    const wrong = createClient({ baseUrl, apiKey: 'hh-wrong-key', dangerouslyAllowBrowser: true, route: v1, onError: (error) => errors.push(error) })
     wrong.log({ model: 'gpt-4o' })
     await wrong.flush()
     expect(errors[0]).toMatchObject({ name: 'HttpError', status: 404 })
     expect(errors[0].message).toContain('check the API key')
     expect(errors[0].message).toContain('`route`')
     honeyhive.fail({ status: 400, body: 'events.0.inputs: must be a plain object' })
-    const hh = createClient({ baseUrl, apiKey: key, route: v1, onError: (error) => errors.push(error) })
+    const hh = createClient({ baseUrl, apiKey: key, dangerouslyAllowBrowser: true, route: v1, onError: (error) => errors.push(error) })
     hh.log({ model: 'gpt-4o' })
     await hh.flush()
     expect(errors[1].message).toBe('HoneyHive answered 400: events.0.inputs: must be a plain object')

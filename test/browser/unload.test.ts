@@ -160,7 +160,7 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
   test('with an apiKey, events left on navigation arrive cross-origin by keepalive fetch with the Authorization header', async () => {
     const key = 'hh-browser-test-key-7f2a'
     const { honeyhive, pageOrigin, otherOrigin } = await setup({ apiKey: key })
-    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin, apiKey: key }, 10)
+    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin, apiKey: key, dangerouslyAllowBrowser: true }, 10)
     await page.goto('about:blank')
     await until(() => honeyhive.events.length >= 10)
     expect(ids(honeyhive.events)).toEqual(logged)
@@ -170,10 +170,33 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     await page.close()
   })
 
+  test('an apiKey in a page without dangerouslyAllowBrowser is a ConfigError pointing at the relay, and nothing is sent', async () => {
+    const key = 'hh-browser-refused-key-51e0'
+    const { honeyhive, pageOrigin, otherOrigin } = await setup({ apiKey: key })
+    const page = await context.newPage()
+    await page.goto(`${pageOrigin}/`)
+    await page.waitForFunction(() => 'createClient' in globalThis)
+    const thrown = await page.evaluate(({ key, baseUrl }) => {
+      const { createClient } = globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }
+      try {
+        createClient({ apiKey: key, baseUrl }).log({ model: 'gpt-4o' })
+      } catch (error) {
+        return { name: (error as Error).name, option: (error as { option?: string }).option, message: (error as Error).message }
+      }
+      return undefined
+    }, { key, baseUrl: otherOrigin })
+    expect(thrown).toMatchObject({ name: 'ConfigError', option: 'apiKey' })
+    expect(thrown!.message).toContain('relay')
+    expect(thrown!.message).not.toContain(key)
+    await page.close()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(honeyhive.requests).toEqual([])
+  })
+
   test('on the v1 route, events left on navigation arrive by keepalive fetch in the v1 format', async () => {
     const key = 'hh-browser-v1-key-3c9d'
     const { honeyhive, pageOrigin, otherOrigin } = await setup({ apiKey: key })
-    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin, apiKey: key, route: '/v1/events/batch' }, 10)
+    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin, apiKey: key, dangerouslyAllowBrowser: true, route: '/v1/events/batch' }, 10)
     await page.goto('about:blank')
     await until(() => honeyhive.events.length >= 10)
     expect(ids(honeyhive.events)).toEqual(logged)

@@ -226,7 +226,7 @@ describe('chunks under the keepalive quota', () => {
   test('with an apiKey, a keepalive fetch carries the Authorization header instead of a beacon', async () => {
     const beacons = watchBeacons()
     const fetch = vi.fn(async () => new Response('{"event_ids":[],"success":true}'))
-    const { hh } = client({ apiKey: 'hh-dom-key', fetch })
+    const { hh } = client({ apiKey: 'hh-dom-key', dangerouslyAllowBrowser: true, fetch })
     const ids = logMany(hh, 3, 10)
     hide()
     expect(beacons.spy).not.toHaveBeenCalled()
@@ -239,7 +239,7 @@ describe('chunks under the keepalive quota', () => {
 
   test('on the v1 route, the hide-time keepalive fetch posts the v1 body to /v1/events/batch', async () => {
     const fetch = vi.fn(async () => new Response('{"event_ids":[],"success":true}'))
-    const { hh } = client({ apiKey: 'hh-dom-key', route: '/v1/events/batch', singleSession: true, fetch })
+    const { hh } = client({ apiKey: 'hh-dom-key', dangerouslyAllowBrowser: true, route: '/v1/events/batch', singleSession: true, fetch })
     const ids = [hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })]
     hide()
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit]
@@ -253,7 +253,7 @@ describe('chunks under the keepalive quota', () => {
     const fetch = vi.fn(async () => {
       throw new TypeError('Failed to fetch')
     })
-    const { hh } = client({ apiKey: 'hh-dom-key', fetch, maxRetries: 0 })
+    const { hh } = client({ apiKey: 'hh-dom-key', dangerouslyAllowBrowser: true, fetch, maxRetries: 0 })
     const ids = logMany(hh, 3, 10)
     hide()
     await vi.waitFor(() => expect(storedFor()).not.toBeNull())
@@ -337,7 +337,10 @@ describe('leftovers in localStorage', () => {
 test('page-hide beacons respect the batch size the client learned from a relay’s 413 (a beacon cannot see a 413)', async () => {
   const origin = 'https://chat.example.com'
   const honeyhive = createFakeHoneyHive({ apiKey: 'k' })
+  // The relay runs at the edge, where there is no document: made outside the page, as a key in a page is refused.
+  vi.stubGlobal('document', undefined)
   const relay = createRelay({ apiKey: 'k', allowedOrigins: [origin], baseUrl: 'http://127.0.0.1:9', maxEvents: 100, fetch: (input, init) => honeyhive(new Request(input, init)) })
+  vi.unstubAllGlobals()
   // happy-dom forbids setting Origin: the relay reads it from a request-shaped object, as a browser sends it.
   const fromPage = (request: Request) => relay({ method: request.method, headers: { get: (name: string) => (name === 'origin' ? origin : request.headers.get(name)) }, body: request.body } as unknown as Request)
   const statuses: Array<Promise<number>> = []
