@@ -1,4 +1,5 @@
 import { ConfigError, type HoneyHiveError } from './errors.js'
+import { sessionIdFor } from './ids.js'
 import { seedRoute, v1Route, type Route } from './routes.js'
 import type { ModelEvent, SessionProperties } from './schema.js'
 
@@ -31,7 +32,11 @@ export interface ClientOptions {
   project?: string
   /** Stamped on events that have no `source` (conventionally `production`, `staging`, `dev`). */
   source?: string
-  /** Stamped as `session_id` on events that have none. Must be a UUID. @default one UUID per client (`hh.sessionId`) */
+  /**
+   * Stamped as `session_id` on events that have none: a UUID, or any other id of the conversation (a chat id),
+   * which becomes the same UUID wherever it is given (`sessionIdFor`: UUIDv5 in `sessionNamespace`).
+   * @default one UUID per client (`hh.sessionId`)
+   */
   sessionId?: string
   /** Sent as `single_session` with the first batch the server accepts. */
   singleSession?: boolean
@@ -134,7 +139,7 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (resolved.maxBatchBytes < resolved.maxEventBytes + 1024) fail('maxBatchBytes', `must be at least maxEventBytes + 1024 (maxBatchBytes ${resolved.maxBatchBytes}, maxEventBytes ${resolved.maxEventBytes})`)
   if (!(typeof resolved.sampleRate === 'number' && resolved.sampleRate >= 0 && resolved.sampleRate <= 1)) fail('sampleRate', 'must be a number from 0 to 1')
   // Never echo the key: it may be a real key with a typo.
-  for (const key of ['apiKey', 'beaconUrl']) {
+  for (const key of ['apiKey', 'beaconUrl', 'sessionId']) {
     if (resolved[key] !== undefined && !(resolved[key] as string)?.trim?.()) fail(key, 'must be a non-empty string')
   }
   const types = {
@@ -148,6 +153,8 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   for (const [key, type] of Object.entries(types)) {
     if (resolved[key] !== undefined && typeof resolved[key] !== type) fail(key, `must be a ${type}`)
   }
+  // Conversation ids are often not UUIDs (the AI SDK's chat ids): one id, one session, in every runtime.
+  if (resolved.sessionId !== undefined) resolved.sessionId = sessionIdFor(resolved.sessionId)
   // A page's source is public: a key in it is anyone's. Workers have no document, so this is pages only.
   const page = globalThis.document !== undefined && (globalThis as { window?: unknown }).window !== undefined
   if (resolved.apiKey !== undefined && page && resolved.dangerouslyAllowBrowser !== true) {

@@ -307,7 +307,8 @@ describe('createClient options', () => {
     [{ debug: 'no' }, 'debug'],
     [{ beaconUrl: 5 }, 'beaconUrl'],
     [{ beaconUrl: '' }, 'beaconUrl'],
-    [{ sessionId: 'abc' }, 'sessionId'],
+    [{ sessionId: '' }, 'sessionId'],
+    [{ sessionId: 42 }, 'sessionId'],
     [{ sessionProperties: { start_time: 'now' } }, 'sessionProperties'],
   ])('refuses %o synchronously with a ConfigError naming %s', (options, option) => {
     let error: unknown
