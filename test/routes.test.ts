@@ -47,6 +47,27 @@ describe('the v1 wire format', () => {
     ])
   })
 
+  test('no field is lost to a collision: chat_history, provider and cost each keep both values, the colliding one under its seed name', async () => {
+    const { honeyhive, hh, errors } = await v1Client({ sessionId: uuid(9) })
+    const messages = [{ role: 'user', content: 'hi' }]
+    const history = [{ role: 'user', content: 'an earlier turn, as a template variable' }]
+    // OpenRouter's request: `provider` is its routing preferences object; its usage reports `cost`.
+    const routing = { order: ['anthropic', 'openai'], allow_fallbacks: false }
+    hh.log({ model: 'gpt-4o', provider: 'openrouter', hyperparameters: { temperature: 0.3, provider: routing }, messages, template_inputs: { chat_history: history, tone: 'brief' } })
+    hh.log({ model: 'gpt-4o', usage: { prompt_tokens: 5, cost: 0.0021 } })
+    hh.log({ model: 'gpt-4o', usage: { prompt_tokens: 5, cost: 0.0021 }, cost: 0.003 })
+    // A hyperparameter the mapped fields leave free keeps its conventional key, also when the seed's field is absent.
+    hh.log({ model: 'gpt-4o', hyperparameters: { model: 'gpt-4o', response_format: { type: 'json_object' } } })
+    await hh.flush()
+    expect(errors).toEqual([])
+    const [routed, reported, both, free] = honeyhive.events
+    expect(routed.config).toEqual({ model: 'gpt-4o', provider: 'openrouter', temperature: 0.3, hyperparameters: { provider: routing } })
+    expect(routed.inputs).toEqual({ chat_history: messages, tone: 'brief', template_inputs: { chat_history: history } })
+    expect(reported.metadata).toEqual({ prompt_tokens: 5, cost: 0.0021 })
+    expect(both.metadata).toEqual({ prompt_tokens: 5, cost: 0.003, usage: { cost: 0.0021 } })
+    expect(free.config).toEqual({ model: 'gpt-4o', response_format: { type: 'json_object' } })
+  })
+
   test('createModelEventBatch on v1 sends the mapped events and the deprecated session aliases by their current names', async () => {
     const { honeyhive, hh } = await v1Client()
     const session = { session_name: 'chat' }
