@@ -39,10 +39,20 @@ const storeChars = 1024 * 1024
 export function watchPageHide({ options, delivery, report, debug }: PageContext): PageHooks | undefined {
   const doc = globalThis.document
   if (!doc?.addEventListener || !globalThis.addEventListener) return undefined
-  // Leftovers are stored under one key per target and page, so that tabs storing at once never overwrite
-  // each other; a new page claims every key of its target. Never holds the API key.
+  // Leftovers are stored under a new key per store (`<prefix>:<page id>:<n>`), written once and never read back
+  // by the page that wrote it; a new page claims every key of its target but its own. Never holds the API key.
+  // Why write-once: a store that appended to its page's key read that key, and in Chromium each tab reads
+  // localStorage from its own copy, updated asynchronously. A claim in another tab could take (remove) the
+  // key between that read and the write, and the write then brought the claimed events back (sent twice) or
+  // the late removal erased the new ones (lost): 604 events were stored 698 times (issue 22, item 5). A Web
+  // Lock cannot cover a store: it is granted asynchronously, and a hidden page may be gone before then. With
+  // write-once keys a store never touches what a claim may hold: each key is claimed whole (one setItem
+  // wrote it) by exactly one claim, as claims run under the lock.
   const prefix = `honeyhive-edge:${options.batchUrl}`
   const key = `${prefix}:${randomId()}`
+  // This page's keys not yet seen claimed, and how many stores it made (a key is never reused).
+  let mine: string[] = []
+  let stores = 0
   // The frame's size while it still carries the session fields: the largest it gets.
   const envelope = byteLength(batchBody([], delivery.frame))
   const ids = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
@@ -80,13 +90,24 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
     return true
   }
 
-  /** Appends leftovers to storage, as many as fit; reports the rest. */
+  /** Writes leftovers to storage under a new key, as many as fit in what this page's unclaimed keys leave; reports the rest. */
   function store(entries: Entry[]): void {
     let kept = 0
     try {
-      let text = localStorage.getItem(key)?.slice(1, -1) || ''
-      for (; kept < entries.length && text.length + entries[kept].json.length + 3 <= storeChars; kept++) text += (text && ',') + entries[kept].json
-      if (kept > 0) localStorage.setItem(key, `[${text}]`)
+      // What a claim took no longer counts against the page.
+      let room = storeChars
+      mine = mine.filter((name) => {
+        const length = localStorage.getItem(name)?.length
+        room -= length ?? 0
+        return length !== undefined
+      })
+      let text = ''
+      for (; kept < entries.length && text.length + entries[kept].json.length + 3 <= room; kept++) text += (text && ',') + entries[kept].json
+      if (kept > 0) {
+        const name = `${key}:${++stores}`
+        localStorage.setItem(name, `[${text}]`)
+        mine.push(name)
+      }
     } catch (cause) {
       return lost(entries, cause)
     }
@@ -132,7 +153,7 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
     try {
       for (let i = localStorage.length; i--; ) {
         const name = localStorage.key(i)!
-        if (name === key || (name !== prefix && !name.startsWith(`${prefix}:`))) continue
+        if (name.startsWith(`${key}:`) || (name !== prefix && !name.startsWith(`${prefix}:`))) continue
         text = localStorage.getItem(name)
         localStorage.removeItem(name)
         delivery.requeue((JSON.parse(text!) as Array<{ event_id: string }>).map((event) => ({ ...encodeEvent(event, Infinity), seq: 0 })))

@@ -143,6 +143,49 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     }
   }, 60_000)
 
+  test('a tab storing leftovers while another tab claims them: every event arrives exactly once (600 events)', async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    const [storing, claiming] = await Promise.all([0, 1].map(async () => {
+      const page = await context.newPage()
+      await page.goto(`${pageOrigin}/`)
+      await page.waitForFunction(() => 'createClient' in globalThis)
+      return page
+    }))
+    type Create = typeof import('../../src/index.js').createClient
+    // Every hide of the storing tab stores: a beaconUrl Chromium refuses makes sendBeacon throw. Its hides are
+    // the events the client listens to, dispatched, while the other tab keeps claiming.
+    const stored = storing.evaluate(async ({ baseUrl }) => {
+      const hh = (globalThis as unknown as { createClient: Create }).createClient({ baseUrl, beaconUrl: 'http://[bad', flushAt: 1000, flushIntervalMs: 60_000 })
+      const ids: string[] = []
+      for (let round = 0; round < 60; round++) {
+        for (let i = 0; i < 10; i++) ids.push(hh.log({ model: 'gpt-4o', metadata: { round, i } }))
+        dispatchEvent(new Event('pagehide'))
+        dispatchEvent(new Event('pageshow'))
+        await new Promise((resolve) => setTimeout(resolve, 3))
+      }
+      return ids
+    }, { baseUrl: pageOrigin })
+    const claims = claiming.evaluate(async ({ baseUrl }) => {
+      for (let n = 0; n < 60; n++) {
+        ;(globalThis as unknown as { createClient: Create }).createClient({ baseUrl, flushIntervalMs: 60_000 })
+        await new Promise((resolve) => setTimeout(resolve, 3))
+      }
+    }, { baseUrl: pageOrigin })
+    const [logged] = await Promise.all([stored, claims])
+    // The last stores reach the claiming tab's copy of localStorage asynchronously: claim until none is left.
+    for (let n = 0; n < 20 && honeyhive.events.length < logged.length; n++) {
+      await claiming.evaluate(({ baseUrl }) => void (globalThis as unknown as { createClient: Create }).createClient({ baseUrl, flushIntervalMs: 60_000 }), { baseUrl: pageOrigin })
+      await until(() => honeyhive.events.length >= logged.length, 250)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const copies = new Map<string, number>()
+    for (const id of ids(honeyhive.events)) copies.set(id!, (copies.get(id!) ?? 0) + 1)
+    expect(logged).toHaveLength(600)
+    expect(honeyhive.events.length, 'events stored').toBe(600)
+    expect(logged.filter((id) => copies.get(id) !== 1), 'events not stored exactly once').toEqual([])
+    await Promise.all([storing.close(), claiming.close()])
+  }, 30_000)
+
   test("an event the app logs from its own pagehide handler (after ours ran) still arrives when the tab closes", async () => {
     const { honeyhive, pageOrigin } = await setup()
     const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: pageOrigin }, 2)
