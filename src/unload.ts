@@ -1,9 +1,10 @@
 import type { Delivery } from './delivery.js'
 import { byteLength, encodeEvent } from './encode.js'
 import { DroppedError, HttpError, type HoneyHiveError } from './errors.js'
+import { createLeftovers, type StoredEvent } from './leftovers.js'
 import type { ResolvedOptions } from './options.js'
-import { randomId } from './ids.js'
 import type { Entry } from './queue.js'
+import { batchFrame, type Frame } from './routes.js'
 import { batchBody } from './transport.js'
 
 /** What the page-hide module needs from the client. */
@@ -29,8 +30,6 @@ export interface PageHooks {
 const hideBytes = 60_000
 // Ordinary batches use keepalive only while ours in flight stay under this, leaving room for a hide.
 const keepaliveBytes = 48 * 1024
-// Leftovers kept in localStorage per target, in UTF-16 units (localStorage holds ~5M per origin).
-const storeChars = 1024 * 1024
 
 /**
  * In browsers (where `document` and `addEventListener` exist): drains the queue when the page is hidden
@@ -39,33 +38,22 @@ const storeChars = 1024 * 1024
 export function watchPageHide({ options, delivery, report, debug }: PageContext): PageHooks | undefined {
   const doc = globalThis.document
   if (!doc?.addEventListener || !globalThis.addEventListener) return undefined
-  // Leftovers are stored under a new key per store (`<prefix>:<page id>:<n>`), written once and never read back
-  // by the page that wrote it; a new page claims every key of its target but its own. Never holds the API key.
-  // Why write-once: a store that appended to its page's key read that key, and in Chromium each tab reads
-  // localStorage from its own copy, updated asynchronously. A claim in another tab could take (remove) the
-  // key between that read and the write, and the write then brought the claimed events back (sent twice) or
-  // the late removal erased the new ones (lost): 604 events were stored 698 times (issue 22, item 5). A Web
-  // Lock cannot cover a store: it is granted asynchronously, and a hidden page may be gone before then. With
-  // write-once keys a store never touches what a claim may hold: each key is claimed whole (one setItem
-  // wrote it) by exactly one claim, as claims run under the lock.
-  const prefix = `honeyhive-edge:${options.batchUrl}`
-  const key = `${prefix}:${randomId()}`
-  // This page's keys not yet seen claimed, and how many stores it made (a key is never reused).
-  let mine: string[] = []
-  let stores = 0
+  const leftovers = createLeftovers(options.batchUrl, report)
   // The frame's size while it still carries the session fields: the largest it gets.
   const envelope = byteLength(batchBody([], delivery.frame))
+  const bare = batchFrame(options.route, {})
   const ids = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
   const lost = (entries: Entry[], cause?: unknown): void =>
     delivery.reject(new DroppedError('storage', 'Page hidden: events neither sent nor stored', ids(entries), cause))
+  const requeue = (events: StoredEvent[]): void => delivery.requeue(events.map((event) => ({ ...encodeEvent(event, Infinity), seq: 0 })))
   // Beacons cannot carry headers (field notes §2): with an apiKey and no beaconUrl, a keepalive fetch does.
   const beaconUrl = options.beaconUrl ?? (options.apiKey ? undefined : options.batchUrl)
   let inFlight = 0
 
   /** Posts `chunk` without waiting, halving it while the browser refuses (or throws: a bad beaconUrl); returns what could not go. */
-  function send(chunk: Entry[]): Entry[] {
+  function send(chunk: Entry[], frame: Frame): Entry[] {
     if (chunk.length === 0) return chunk
-    const body = batchBody(chunk, delivery.frame)
+    const body = batchBody(chunk, frame)
     try {
       // text/plain: an application/json beacon needs a preflight and is dropped cross-origin while
       // sendBeacon still returns true (field notes §2). The receiver parses the body as JSON.
@@ -73,8 +61,8 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
     } catch {}
     if (chunk.length === 1) return chunk
     const half = Math.ceil(chunk.length / 2)
-    const unsent = send(chunk.slice(0, half))
-    return unsent.length > 0 ? unsent.concat(chunk.slice(half)) : send(chunk.slice(half))
+    const unsent = send(chunk.slice(0, half), frame)
+    return unsent.length > 0 ? unsent.concat(chunk.slice(half)) : send(chunk.slice(half), frame)
   }
 
   function keepaliveFetch(chunk: Entry[], body: string): true {
@@ -90,41 +78,68 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
     return true
   }
 
-  /** Writes leftovers to storage under a new key, as many as fit in what this page's unclaimed keys leave; reports the rest. */
+  /** Stores leftovers; reports what could not be stored (over 1 MiB: no cause to give). */
   function store(entries: Entry[]): void {
-    let kept = 0
-    try {
-      // What a claim took no longer counts against the page.
-      let room = storeChars
-      mine = mine.filter((name) => {
-        const length = localStorage.getItem(name)?.length
-        room -= length ?? 0
-        return length !== undefined
-      })
-      let text = ''
-      for (; kept < entries.length && text.length + entries[kept].json.length + 3 <= room; kept++) text += (text && ',') + entries[kept].json
-      if (kept > 0) {
-        const name = `${key}:${++stores}`
-        localStorage.setItem(name, `[${text}]`)
-        mine.push(name)
-      }
-    } catch (cause) {
-      return lost(entries, cause)
-    }
-    // Over storeChars: no cause to give.
-    if (kept < entries.length) lost(entries.slice(kept))
+    const { left, cause } = leftovers.save(entries)
+    if (left.length > 0) lost(left, cause)
+  }
+
+  // A single_session request makes a session of its own (field notes §10), known only from its answer, which a
+  // beacon never gets: one sent while the batch carrying the session fields was in flight made a second
+  // session for one conversation (issue 22, item 9). So while that batch is in flight, no beacon carries them,
+  // and a page that is only hidden (visibilitychange: it may come back, or run on in the background) holds its
+  // events in storage until the answer: then it takes back those no other tab claimed, moves them into the
+  // answered session (or sends them with the next try) and sends them. A page going away (pagehide) cannot
+  // wait: its events leave at once in the client's own session id, never making a session of their own.
+  let held: string[] = []
+  let heldSession: string | undefined
+  function hold(entries: Entry[]): Entry[] {
+    const { name, left } = leftovers.save(entries)
+    if (name === undefined) return left
+    // flush() resolves once the batch in flight settled; the queue is empty (a hide took it).
+    if (held.length === 0) void delivery.flush().then(adopt)
+    held.push(name)
+    heldSession ??= options.sessionId
+    return left
+  }
+  /** The held events no other tab claimed, in the answered session once the batch was accepted. */
+  function takeHeld(): StoredEvent[] {
+    const events = leftovers.take(held.splice(0))
+    // By the event's own field, never by text: only the events stamped with the client's session move.
+    if (delivery.frame.close === bare.close) for (const event of events) if (event.session_id === heldSession) event.session_id = options.sessionId
+    heldSession = undefined
+    return events
+  }
+  function adopt(): void {
+    // A client shut down meanwhile leaves them to the next page.
+    if (stopped || held.length === 0) return
+    requeue(takeHeld())
+    if (hidden) onHide()
+    else setTimeout(delivery.flush)
   }
 
   // Closing a tab fires pagehide then visibilitychange (field notes §2): the first takes the queue, so the
   // second finds it empty and sends nothing. Events logged while hidden (by the app's own pagehide handler,
   // which runs after ours) go out at once, in one send per task.
   let hidden = false
+  let leaving = false
   let soon = false
   let stopped = false
   function onHide(): void {
     hidden = true
-    const entries = delivery.takeAll()
+    const queued = delivery.stats().queued
+    let entries = delivery.takeAll()
+    // What the queue did not give is in flight: with the session fields while none was accepted.
+    const sessionInFlight = options.singleSession === true && queued > entries.length && delivery.frame.close !== bare.close
+    if (leaving && held.length > 0) {
+      requeue(takeHeld())
+      entries = delivery.takeAll().concat(entries)
+    }
     if (entries.length === 0) return
+    if (sessionInFlight && !leaving) {
+      entries = hold(entries)
+      if (entries.length === 0) return debug("hidden: held for the session's answer")
+    }
     // Chunks of at most batchCount events (a relay's maxEvents, learned from a 413, holds for beacons too,
     // which cannot see a 413), each with its envelope, while the quota lasts.
     let fit = 0
@@ -135,41 +150,36 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
       if (fresh) chunks.push([])
       chunks[chunks.length - 1].push(entries[fit])
     }
-    const unsent = chunks.flatMap(send).concat(entries.slice(fit))
+    const frame = sessionInFlight ? bare : delivery.frame
+    const unsent = chunks.flatMap((chunk) => send(chunk, frame)).concat(entries.slice(fit))
     if (unsent.length > 0) store(unsent)
     debug(`hidden: ${unsent.length}/${entries.length} stored`)
   }
   const onVisibility = (): void => (doc.visibilityState === 'hidden' ? onHide() : onShow())
-  const onShow = (): void => void (hidden = false)
+  const onShow = (): void => void (hidden = leaving = false)
+  const onPageHide = (): void => {
+    leaving = true
+    onHide()
+  }
 
   // Leftovers of earlier pages: claimed (removed) before sending, then put first in the queue and flushed
   // now, whatever flushAt says. Under a Web Lock where the browser has one (secure contexts), so that two
   // tabs opening together do not both claim them; elsewhere a claim is only remove-before-send.
   function claim(): void {
-    let text: string | null | undefined
     // The lock may be granted late: a page already hidden (or a client shut down) takes nothing, and a page
     // never takes back what it stored itself (that is for the next page).
     if (hidden || stopped) return
-    try {
-      for (let i = localStorage.length; i--; ) {
-        const name = localStorage.key(i)!
-        if (name.startsWith(`${key}:`) || (name !== prefix && !name.startsWith(`${prefix}:`))) continue
-        text = localStorage.getItem(name)
-        localStorage.removeItem(name)
-        delivery.requeue((JSON.parse(text!) as Array<{ event_id: string }>).map((event) => ({ ...encodeEvent(event, Infinity), seq: 0 })))
-        setTimeout(delivery.flush)
-      }
-    } catch (cause) {
-      // No storage at all (sandboxed frame, cookies blocked) loses nothing here; a broken entry does.
-      if (text) report(new DroppedError('storage', 'Unreadable events in localStorage', [], cause))
-    }
+    const events = leftovers.claim()
+    if (events.length === 0) return
+    requeue(events)
+    setTimeout(delivery.flush)
   }
   const locks = (navigator as { locks?: { request(name: string, callback: () => void): Promise<unknown> } }).locks
-  if (locks) void locks.request(prefix, claim).catch(claim)
+  if (locks) void locks.request(leftovers.lock, claim).catch(claim)
   else claim()
 
   doc.addEventListener('visibilitychange', onVisibility)
-  addEventListener('pagehide', onHide)
+  addEventListener('pagehide', onPageHide)
   addEventListener('pageshow', onShow)
   return {
     keepalive(bytes) {
@@ -193,7 +203,7 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
     stop() {
       stopped = true
       doc.removeEventListener('visibilitychange', onVisibility)
-      removeEventListener('pagehide', onHide)
+      removeEventListener('pagehide', onPageHide)
       removeEventListener('pageshow', onShow)
     },
   }

@@ -269,6 +269,43 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     expect(posts(honeyhive).map((request) => request.headers['content-type']).sort()).toEqual(['application/json', 'text/plain'])
   })
 
+  test('singleSession: a page hidden while the first batch is in flight sends the rest after its answer, into that one session', async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    honeyhive.fail({ delayMs: 600 })
+    const options = { baseUrl: pageOrigin, flushAt: 20, singleSession: true, sessionProperties: { session_name: 'support chat' } }
+    const { page, ids: logged } = await logInPage(pageOrigin, options, 25)
+    await until(() => honeyhive.requests.length > 0)
+    // Hidden, as a tab switch or a phone's app switch hides it: the page lives on (visibilitychange only).
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' })
+      document.dispatchEvent(new Event('visibilitychange'))
+    })
+    await until(() => honeyhive.events.length >= 25)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect([...ids(honeyhive.events)].sort()).toEqual([...logged].sort())
+    expect(honeyhive.sessions.map((session) => [session.properties, session.events.length])).toEqual([[{ session_name: 'support chat' }, 25]])
+    const sent = posts(honeyhive).map((request) => [request.headers['content-type'], 'single_session' in (request.body as object)])
+    expect(sent).toEqual([['application/json', true], ['text/plain', false]])
+    expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([])
+    await page.close()
+  })
+
+  test('singleSession: a tab closed while the first batch is in flight sends the rest at once, and only that batch makes a session', async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    honeyhive.fail({ delayMs: 600 })
+    const options = { baseUrl: pageOrigin, flushAt: 20, singleSession: true, sessionProperties: { session_name: 'support chat' } }
+    const { page, ids: logged } = await logInPage(pageOrigin, options, 25)
+    await until(() => honeyhive.requests.length > 0)
+    await page.close()
+    await until(() => honeyhive.events.length >= 25)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect([...ids(honeyhive.events)].sort()).toEqual([...logged].sort())
+    // The beacon cannot know the session the batch will be answered with: its events keep the client's own id.
+    const sent = posts(honeyhive).map((request) => [request.headers['content-type'], 'single_session' in (request.body as object)])
+    expect(sent.sort()).toEqual([['application/json', true], ['text/plain', false]])
+    expect(honeyhive.sessions.filter((session) => session.properties)).toHaveLength(1)
+  })
+
   test('ordinary batches use keepalive while they fit 48 KiB in flight, and plain requests when bigger', async () => {
     const { honeyhive, pageOrigin } = await setup()
     const { page } = await logInPage(pageOrigin, { baseUrl: pageOrigin, flushAt: 100 }, 0)

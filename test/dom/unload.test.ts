@@ -261,6 +261,83 @@ describe('chunks under the keepalive quota', () => {
   })
 })
 
+describe('singleSession while the first batch is in flight', () => {
+  const answered = '5e0c7a6e-4b8e-4d1f-9a51-6c2f8f0d2b11'
+  /** A fetch that holds every answer until `answer()`; each answer names `answered` as the session. */
+  function slowServer() {
+    const bodies: Body[] = []
+    const waiting: Array<() => void> = []
+    const fetch = vi.fn(async (input: Request | string | URL) => {
+      const body = (await (input as Request).json()) as Body
+      bodies.push(body)
+      await new Promise<void>((resolve) => waiting.push(resolve))
+      return Response.json({ event_ids: body.model_events.map((event) => event.event_id), success: true, session_id: answered })
+    })
+    return { fetch, bodies, answer: () => waiting.splice(0).forEach((resolve) => resolve()) }
+  }
+
+  test('a hidden page holds the rest until the answer, then sends them into the answered session, without the session fields', async () => {
+    const beacons = watchBeacons()
+    const server = slowServer()
+    const { hh, errors } = client({ fetch: server.fetch, flushAt: 2, singleSession: true })
+    const first = logMany(hh, 2, 10)
+    await vi.waitFor(() => expect(server.bodies).toHaveLength(1))
+    const rest = logMany(hh, 3, 10)
+    hide()
+    expect(beacons.spy).not.toHaveBeenCalled()
+    server.answer()
+    // In beacons of at most flushAt (2) events each.
+    await vi.waitFor(() => expect(beacons.spy).toHaveBeenCalledTimes(2))
+    const sent = await beacons.read()
+    expect(sent.filter((beacon) => 'single_session' in beacon.body)).toEqual([])
+    expect(sent.flatMap((beacon) => beacon.body.model_events.map((event) => [event.event_id, event.session_id]))).toEqual(rest.map((id) => [id, answered]))
+    expect(server.bodies[0]).toMatchObject({ single_session: true })
+    expect(server.bodies[0].model_events.map((event) => event.event_id)).toEqual(first)
+    expect(storedFor()).toBeNull()
+    expect(errors).toEqual([])
+  })
+
+  test('a page that goes away (pagehide) after holding sends what it held at once, without the session fields', async () => {
+    const beacons = watchBeacons()
+    const server = slowServer()
+    const { hh } = client({ fetch: server.fetch, flushAt: 2, singleSession: true })
+    const first = logMany(hh, 2, 10)
+    await vi.waitFor(() => expect(server.bodies).toHaveLength(1))
+    const rest = logMany(hh, 1, 10)
+    hide()
+    expect(stored()).toEqual(rest)
+    hide('pagehide')
+    const sent = await beacons.read()
+    expect(sent.map((beacon) => [beacon.body.single_session, beacon.body.model_events.map((event) => event.event_id)])).toEqual([[undefined, rest]])
+    expect(storedFor()).toBeNull()
+    server.answer()
+    expect((await hh.flush()).queued).toBe(0)
+    expect(server.bodies.map((body) => body.model_events.map((event) => event.event_id))).toEqual([first])
+  })
+
+  test('held events another tab claims meanwhile are sent by that tab only', async () => {
+    const beacons = watchBeacons()
+    const server = slowServer()
+    const { hh } = client({ fetch: server.fetch, flushAt: 2, singleSession: true })
+    logMany(hh, 2, 10)
+    await vi.waitFor(() => expect(server.bodies).toHaveLength(1))
+    const rest = logMany(hh, 3, 10)
+    hide()
+    expect(stored()).toEqual(rest)
+    // Another tab of the origin opens and claims them (happy-dom has no Web Lock: the claim is synchronous).
+    show()
+    const other = client({ fetch: server.fetch })
+    await vi.waitFor(() => expect(server.bodies).toHaveLength(2))
+    expect(server.bodies[1].model_events.map((event) => event.event_id)).toEqual(rest)
+    hide()
+    server.answer()
+    await other.hh.flush()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(beacons.spy).not.toHaveBeenCalled()
+    expect(storedFor()).toBeNull()
+  })
+})
+
 describe('leftovers in localStorage', () => {
   test('are sent first by the next client of that target, once, with the same ids, whatever flushAt says', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
