@@ -20,42 +20,33 @@ export function unitHash(text: string): number {
   return (hash >>> 0) / 2 ** 32
 }
 
-/** SHA-1 of `bytes` (FIPS 180-4), synchronous: only for name-based UUIDs, never for anything secret. */
-function sha1(bytes: Uint8Array): Uint8Array {
-  // The message, the 0x80 marker and the 64-bit length in bits, as big-endian words in 64-byte blocks.
-  const words = new Uint32Array((((bytes.length + 8) >> 6) + 1) * 16)
+/** SHA-1 (FIPS 180-4) of `bytes` as five words, synchronous: for name-based UUIDs only, never for secrets. */
+function sha1(bytes: Uint8Array): number[] {
+  const { length } = bytes
+  // The message, the 0x80 marker and its length in bits (names stay far under 512 MB), big-endian words.
+  const size = (((length + 8) >> 6) + 1) * 16
+  const words = new Int32Array(size)
   bytes.forEach((byte, i) => (words[i >> 2] |= byte << (24 - (i & 3) * 8)))
-  words[bytes.length >> 2] |= 0x80 << (24 - (bytes.length & 3) * 8)
-  words[words.length - 2] = Math.floor(bytes.length / 2 ** 29)
-  words[words.length - 1] = bytes.length * 8
+  words[length >> 2] |= 0x80 << (24 - (length & 3) * 8)
+  words[size - 1] = length * 8
   const rotate = (x: number, n: number): number => (x << n) | (x >>> (32 - n))
-  const h = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]
-  const w = new Int32Array(80)
-  for (let block = 0; block < words.length; block += 16) {
-    for (let t = 0; t < 80; t++) w[t] = t < 16 ? words[block + t] : rotate(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1)
+  let h = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]
+  for (let block = 0; block < size; block += 16) {
+    const w: number[] = []
     let [a, b, c, d, e] = h
     for (let t = 0; t < 80; t++) {
+      w[t] = t < 16 ? words[block + t] : rotate(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1)
       const f = t < 20 ? (b & c) | (~b & d) : t < 40 || t >= 60 ? b ^ c ^ d : (b & c) | (b & d) | (c & d)
-      const k = t < 20 ? 0x5a827999 : t < 40 ? 0x6ed9eba1 : t < 60 ? 0x8f1bbcdc : 0xca62c1d6
-      const next = (rotate(a, 5) + f + e + k + w[t]) | 0
-      e = d
-      d = c
-      c = rotate(b, 30)
-      b = a
-      a = next
+      const k = [0x5a827999, 0x6ed9eba1, 0x8f1bbcdc, 0xca62c1d6][(t / 20) | 0]
+      ;[a, b, c, d, e] = [(rotate(a, 5) + f + e + k + w[t]) | 0, a, rotate(b, 30), c, d]
     }
-    h[0] += a
-    h[1] += b
-    h[2] += c
-    h[3] += d
-    h[4] += e
+    h = [a, b, c, d, e].map((word, i) => (word + h[i]) | 0)
   }
-  return new Uint8Array(h.flatMap((word) => [word >>> 24, word >>> 16, word >>> 8, word].map((byte) => byte & 0xff)))
+  return h
 }
 
 /** The namespace of session ids: `uuid5(NAMESPACE_URL, 'https://www.npmjs.com/package/honeyhive-edge#sessionId')`. */
 export const sessionNamespace = '9b39d488-1409-5c8b-8e46-8a298c53103b'
-const hex = (text: string): number[] => Array.from(text.replace(/-/g, '').match(/../g)!, (pair) => parseInt(pair, 16))
 
 /**
  * The session id HoneyHive gets for a conversation id: a UUID is kept as it is; any other string becomes
@@ -68,8 +59,12 @@ const hex = (text: string): number[] => Array.from(text.replace(/-/g, '').match(
  */
 export function sessionIdFor(id: string): string {
   if (isUuid(id)) return id
-  const hash = sha1(new Uint8Array([...hex(sessionNamespace), ...new TextEncoder().encode(id)]))
-  hash[6] = (hash[6] & 0x0f) | 0x50 // version 5
-  hash[8] = (hash[8] & 0x3f) | 0x80 // variant 10xx
-  return Array.from(hash.subarray(0, 16), (byte, i) => ([4, 6, 8, 10].includes(i) ? '-' : '') + (byte + 256).toString(16).slice(1)).join('')
+  const namespace = sessionNamespace.replace(/-/g, '').match(/../g)!.map((pair) => parseInt(pair, 16))
+  const hex = sha1(new Uint8Array([...namespace, ...new TextEncoder().encode(id)]))
+    .slice(0, 4)
+    .map((word) => (word >>> 0).toString(16).padStart(8, '0'))
+    .join('')
+  // Version 5 in the 13th digit, variant 10xx in the 17th.
+  const variant = ((parseInt(hex[16], 16) & 3) | 8).toString(16)
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }

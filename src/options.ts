@@ -155,15 +155,9 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   }
   // Conversation ids are often not UUIDs (the AI SDK's chat ids): one id, one session, in every runtime.
   if (resolved.sessionId !== undefined) resolved.sessionId = sessionIdFor(resolved.sessionId)
-  // A page's source is public: a key in it is anyone's. Workers have no document, so this is pages only.
-  const page = globalThis.document !== undefined && (globalThis as { window?: unknown }).window !== undefined
-  if (resolved.apiKey !== undefined && page && resolved.dangerouslyAllowBrowser !== true) {
-    fail(
-      'apiKey',
-      'a key in a web page can be read by anyone who opens it: remove apiKey and post through a relay ' +
-        '(createRelay from honeyhive-edge/relay holds the key at the edge; README, "Quick start: browser"), ' +
-        'or set dangerouslyAllowBrowser: true if the key is meant to be seen',
-    )
+  // A page's source is public: a key in it is anyone's. Workers, Deno, Bun and Node have no document.
+  if (resolved.apiKey && globalThis.document && !resolved.dangerouslyAllowBrowser) {
+    fail('apiKey', 'is readable by anyone in a web page: post through a relay (honeyhive-edge/relay), or set dangerouslyAllowBrowser: true')
   }
   let url: URL | undefined
   try {
