@@ -94,7 +94,8 @@ const deadline = (options?: FlushOptions): number | undefined => {
  * await hh.flush()
  */
 export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
-  const options = resolveOptions(clientOptions)
+  // Read-only from here on: the session, the engine and the transport keep their own state.
+  const options = Object.freeze(resolveOptions(clientOptions))
   const stamp = check(modelEventSchema, { session_id: options.sessionId, project: options.project, source: options.source }).issues?.[0]
   if (stamp) throw new ConfigError(stamp.path === 'session_id' ? 'sessionId' : stamp.path, stamp.message)
   const props = options.sessionProperties === undefined ? undefined : check(sessionPropertiesSchema, options.sessionProperties).issues?.[0]

@@ -1,6 +1,6 @@
 import { encodeEvent, replaceValue, type EncodedEvent } from './encode.js'
 import { DroppedError, ValidationError, type HoneyHiveError } from './errors.js'
-import { randomId, unitHash } from './ids.js'
+import { randomId, sessionIdFor, unitHash } from './ids.js'
 import type { ResolvedOptions } from './options.js'
 import type { Session } from './session.js'
 import { seedRoute, toV1Event, v1Route } from './routes.js'
@@ -37,6 +37,8 @@ export function prepareEvent(input: unknown, options: ResolvedOptions, session?:
   event.project ??= options.project
   event.source ??= options.source
   event.session_id ??= session ? session.id : options.sessionId
+  // A conversation id that is not a UUID (the AI SDK's chat ids) stands for the same UUID everywhere (ids.ts).
+  if (typeof event.session_id === 'string' && event.session_id) event.session_id = sessionIdFor(event.session_id)
   if (event.error instanceof Error) event.error = event.error.message
   const id = String(event.event_id)
   if (options.beforeSend) {
