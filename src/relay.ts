@@ -3,7 +3,8 @@ import { resolveOptions, type FetchLike } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema } from './schema.js'
 import { toJson } from './encode.js'
-import { createConsumer, enqueue, messageBytes, sessionBytes, type QueueBatch, type QueueProducer } from './relay-queue.js'
+import { createConsumer } from './relay-consumer.js'
+import { enqueue, messageBytes, sessionBytes, type QueueBatch, type QueueProducer } from './relay-queue.js'
 import { batchFrame, type Route } from './routes.js'
 
 export type { Route }

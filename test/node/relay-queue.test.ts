@@ -147,7 +147,7 @@ describe('the producer and consumer in Node', () => {
     const outcome = await consumeOnce(relay, [produced[0].body, { route: '/events/model/batch', events: [null] }])
     expect(honeyhive.events.map((event) => event.model)).toEqual(['good'])
     expect(outcome.sort()).toEqual(['m0 ack', 'm1 ack'])
-    expect(errors.map((error) => error.message)).toEqual(['Queue message m1 is not a relay batch; acked and dropped'])
+    expect(errors.map((error) => error.message)).toEqual([expect.stringMatching(/^Queue message m1 is not a relay batch .*; acked and dropped$/)])
   })
 
   test('a wrong or rotated key (HoneyHive answers 404) retries the backlog instead of acking it away', async () => {
