@@ -1,10 +1,11 @@
-import { HttpError, InvalidResponseError, type HoneyHiveError } from './errors.js'
-import { retryStatuses } from './transport.js'
+import { HttpError, type HoneyHiveError } from './errors.js'
+import { consumerPolicy, ruleFor, type Answer, type Rule } from './policy.js'
+import { answerOf } from './transport.js'
 
-// The Queues consumer's failure policy as data (issue 23): what an upstream answer means for the events of
-// one request. Only HoneyHive's own refusals settle a message: its JSON 400/422 for an event, a 413 for one
-// event. Every other answer says nothing about the events (a login page, a redirect, a wrong path) and is
-// retried within the queue's retry budget, reported with what to fix.
+// How the Queues consumer reads its table in policy.ts (issue 23) for the events of one request: only
+// HoneyHive's own refusals settle a message (its JSON 400/422 for an event, a 413 for one event); every
+// other answer says nothing about the events and is retried within the queue's budget, reported with the
+// rule's reason so that the operator can fix the misconfiguration.
 
 /** What the consumer does with the events an upstream request did not deliver. */
 export type ConsumerAction =
@@ -20,41 +21,35 @@ export type ConsumerAction =
 /** The consumer's decision, with what to tell the operator when the answer points at a misconfiguration. */
 export interface ConsumerVerdict {
   action: ConsumerAction
+  /** The rule applied (its `mayHaveStored` says whether the attempt counts toward the bound on copies). */
+  rule: Rule
   /** Appended to the reported error's message. */
   hint?: string
 }
 
-/** Sends of an event (that may have stored it) after which a merged request's 5xx is bisected. */
+/** Sends of an event (that may have stored it), or deliveries of its message, after which an `isolate` failure is bisected. */
 export const bisectAfterSends = 2
-// A 500, or a gateway's 502/504, may come from one event HoneyHive fails on; 503 says it is away.
-const eventFaults = [500, 502, 504]
-const checkBase = 'check `baseUrl` (HH_BASE_URL: HoneyHive\'s origin, with no path of its own) and `route`'
+const passingStatuses = [408, 429, 500, 502, 503, 504]
 const retried = 'the messages stay in the queue and are retried'
+// A 400/422 that is not JSON comes from a proxy or WAF, not HoneyHive (whose errors are
+// { statusCode, message, success, errorCode }): it says nothing about the events.
+const foreign: Rule = { action: 'retry', why: "a refusal that is not HoneyHive's JSON (a proxy's or WAF's page) says nothing about the events" }
 
 /**
  * Decides what an upstream failure means for `count` undelivered events that were sent `sends` times at
- * most (attempts that may have stored them). Pure: a table of answers, tested without a server.
+ * most (or whose messages were delivered that often). Pure: tested as a table, without a server.
  */
 export function judgeConsumerFailure(error: HoneyHiveError, count: number, sends: number): ConsumerVerdict {
-  if (error instanceof InvalidResponseError) {
-    return { action: 'retry', hint: `the upstream answered 2xx with a body that is not HoneyHive's (a login or maintenance page?): ${checkBase}; ${retried}` }
-  }
-  // Network errors and timeouts: nothing was refused.
-  if (!(error instanceof HttpError)) return { action: 'retry' }
-  const { status, body } = error
-  // HoneyHive's errors are JSON ({ statusCode, message, success, errorCode }); a proxy's or WAF's page is not.
-  const fromHoneyHive = typeof body === 'object' && body !== null
-  if (status === 413) return { action: count > 1 ? 'split' : 'refuse' }
-  if ((status === 400 || status === 422) && fromHoneyHive) return { action: count > 1 ? 'split' : 'refuse' }
-  if (eventFaults.includes(status) && count > 1 && sends >= bisectAfterSends) return { action: 'bisect' }
-  if (retryStatuses.includes(status)) return { action: 'retry' }
-  // HoneyHive answers a rejected key with 404 since 2026-09-22 (the error's message says so): a rotated key
-  // must never ack a backlog away.
-  if (status === 404) return { action: 'retry', hint: retried }
-  if (status === 401 || status === 403) return { action: 'retry', hint: `check the API key (HH_API_KEY); ${retried}` }
-  if (status >= 300 && status < 400) {
-    return { action: 'retry', hint: `a redirect, which the relay does not follow so that the key goes nowhere else: ${checkBase}; ${retried}` }
-  }
-  if (status === 405) return { action: 'retry', hint: `that URL takes no POST, so it is not HoneyHive's batch route: ${checkBase}; ${retried}` }
-  return { action: 'retry', hint: `not one of HoneyHive's answers to a batch: ${checkBase}; ${retried}` }
+  const answer: Answer = answerOf(error)
+  const json = error instanceof HttpError && typeof error.body === 'object' && error.body !== null
+  let rule = ruleFor(consumerPolicy, answer)
+  if (answer.kind === 'status' && rule.action === 'bisect' && !json) rule = foreign
+  const { action } = rule
+  if (action === 'split' || action === 'bisect') return { action: count > 1 ? 'split' : 'refuse', rule }
+  if (action === 'refuse') return { action, rule }
+  if (rule.isolate && count > 1 && sends >= bisectAfterSends) return { action: 'bisect', rule }
+  // Passing faults (no answer, 408, 429, 503, 5xx of ours) need no advice; any other answer points at the configuration.
+  const status = answer.kind === 'status' ? answer.status : 0
+  const passing = answer.kind === 'network' || answer.kind === 'timeout' || passingStatuses.includes(status)
+  return { action: 'retry', rule, hint: passing ? undefined : `${rule.why}: check \`baseUrl\` (HH_BASE_URL), \`route\` and the key; ${retried}` }
 }

@@ -1,5 +1,6 @@
 import { byteLength, toJson } from './encode.js'
 import { judgeConsumerFailure } from './consumer-policy.js'
+import { backoffMs, consumerPolicy } from './policy.js'
 import { DroppedError, HoneyHiveError, type HttpError } from './errors.js'
 import { pack, rememberedIds, type Body, type QueueBatch, type QueueMessage } from './relay-queue.js'
 import { batchFrame, seedRoute, v1Route, type Route, type SessionFields } from './routes.js'
@@ -92,6 +93,7 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
    * whether every event was settled. `probing` (inside a bisection) leaves a failing group to its caller.
    */
   async function deliver(events: Entry[], route: Route, fields: SessionFields, outcomes: Map<string, Outcome>, probing = false): Promise<boolean> {
+    const before = events.map((event) => event.sends)
     try {
       await sendBatch(events, batchFrame(route, fields), transportFor(route))
       settle(events, outcomes)
@@ -102,7 +104,9 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
       settle(events.filter((event) => !left.has(event.id)), outcomes)
       const pending = events.filter((event) => left.has(event.id))
       const repeated = Math.max(0, ...pending.map((event) => Math.max(event.sends ?? 0, event.attempts)))
-      const { action, hint } = judgeConsumerFailure(error, pending.length, repeated)
+      const { action, hint, rule } = judgeConsumerFailure(error, pending.length, repeated)
+      // The transport counts a 2xx page as a send; the consumer's table says it stored nothing.
+      if (!rule.mayHaveStored) for (const [i, event] of events.entries()) event.sends = before[i]
       if (action === 'split') {
         // One page's refused events must not take the others down with them.
         const half = Math.ceil(pending.length / 2)
@@ -186,7 +190,7 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
         continue
       }
       const asked = Math.max(0, ...waiting.map((outcome) => outcome.delayMs ?? 0))
-      const backoff = Math.min(retryDelaySeconds * 2 ** (message.attempts - 1), 3600)
+      const backoff = backoffMs({ ...consumerPolicy, backoff: { ...consumerPolicy.backoff, firstMs: retryDelaySeconds * 1000 } }, message.attempts) / 1000
       message.retry({ delaySeconds: asked > 0 ? Math.min(Math.ceil(asked / 1000), maxDelaySeconds) : backoff })
       retried++
     }

@@ -101,8 +101,8 @@ describe('only HoneyHive’s own refusals settle a message', () => {
     ['a 200 HTML page (a login or maintenance page)', () => new Response('<html>Sign in</html>', { headers: { 'content-type': 'text/html' } }), /2xx.*not HoneyHive's.*baseUrl/],
     ['a 301 redirect', () => new Response(null, { status: 301, headers: { location: 'https://elsewhere.example/' } }), /301.*redirect.*baseUrl/],
     ['a 302 redirect', () => new Response(null, { status: 302, headers: { location: '/login' } }), /302.*redirect.*baseUrl/],
-    ['a 405 (a wrong path in HH_BASE_URL)', () => new Response('Method Not Allowed', { status: 405 }), /405.*takes no POST.*baseUrl/],
-    ['a 400 HTML page from a proxy', () => new Response('<html>Bad Request</html>', { status: 400 }), /400.*not one of HoneyHive's answers/],
+    ['a 405 (a wrong path in HH_BASE_URL)', () => new Response('Method Not Allowed', { status: 405 }), /405.*not allowed.*baseUrl/],
+    ['a 400 HTML page from a proxy', () => new Response('<html>Bad Request</html>', { status: 400 }), /400.*not HoneyHive's JSON.*baseUrl/],
   ])('%s: retried and reported, then delivered once the upstream is fixed', async (_, misconfigured, said) => {
     const { errors, produced, post, consume } = setup()
     await post([{ model: 'a' }, { model: 'b' }])
@@ -114,6 +114,17 @@ describe('only HoneyHive’s own refusals settle a message', () => {
     answer = undefined
     expect(await consume(produced, 2)).toEqual(['m0 ack'])
     expect(honeyhive.events.map((event) => event.model)).toEqual(['a', 'b'])
+  })
+
+  test('a maintenance page answered for longer than the sends budget (12 redeliveries) gives nothing up', async () => {
+    const { errors, produced, post, consume } = setup()
+    await post([{ model: 'a' }])
+    answer = () => new Response('<html>Down for maintenance</html>')
+    for (let attempts = 1; attempts <= 12; attempts++) expect(await consume(produced, attempts)).toEqual(['m0 retry'])
+    expect(errors.filter((error) => error.name === 'DroppedError')).toEqual([])
+    answer = undefined
+    expect(await consume(produced, 13)).toEqual(['m0 ack'])
+    expect(honeyhive.events.map((event) => event.model)).toEqual(['a'])
   })
 
   test("HoneyHive's JSON 400 for one event acks it (reported), and the events merged with it are delivered", async () => {
@@ -183,5 +194,10 @@ describe('the consumer policy, as a table', () => {
     ['a 409', http(409), 5, 0, 'retry'],
   ])('%s', (_, error, count, sends, action) => {
     expect(judgeConsumerFailure(error, count as number, sends as number).action).toBe(action)
+  })
+
+  test('a misconfiguration is reported with what to check; a passing fault is not', () => {
+    expect(judgeConsumerFailure(http(405), 1, 0).hint).toMatch(/wrong path.*baseUrl/)
+    expect(judgeConsumerFailure(http(503), 1, 0).hint).toBeUndefined()
   })
 })
