@@ -5,7 +5,7 @@ import { batchRequestSchema, check, modelEventSchema } from './schema.js'
 import { toJson } from './encode.js'
 import { createConsumer } from './relay-consumer.js'
 import { enqueue, messageBytes, sessionBytes, type QueueBatch, type QueueProducer } from './relay-queue.js'
-import { batchFrame, type Route } from './routes.js'
+import { batchFrame, type Route, type SessionFields } from './routes.js'
 
 export type { Route }
 export type { QueueBatch, QueueMessage, QueueProducer } from './relay-queue.js'
@@ -111,6 +111,12 @@ async function readLimited(body: ReadableStream<Uint8Array> | null, limit: numbe
     clearTimeout(timer)
   }
   return new Blob(chunks as BlobPart[]).text()
+}
+
+/** The `session_id` every event carries, when they all carry the same one. */
+const sharedSession = (events: Array<{ session_id?: string }>): string | undefined => {
+  const ids = new Set(events.map((event) => event.session_id))
+  return ids.size === 1 ? [...ids][0] : undefined
 }
 
 const isOrigin = (origin: string): boolean => {
@@ -263,13 +269,18 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     }
     // Session fields go with every message of the batch: too big for a message, they get the failure answer.
     if (queue && !(own && failure && toJson(session).length > sessionBytes)) {
+      // A page's first batch queued during an outage stays in the page's own session (issue 23): the page is
+      // told that session, and the batch is queued without single_session, which would make another one.
+      const joined = own ? sharedSession(model_events) : undefined
+      const { single_session, is_single_session, ...properties } = session
+      const fields: SessionFields = joined ? properties : session
       try {
-        await enqueue(queue, options.route, events, session)
+        await enqueue(queue, options.route, events, fields)
       } catch (cause) {
         report(new HoneyHiveError('The queue refused the events; the page was told to retry (503)', eventIds, cause))
         return refuse(503, 'Could not queue the events; retry later', { 'retry-after': '5' })
       }
-      return answer(202, { event_ids: eventIds, success: true })
+      return answer(202, { event_ids: eventIds, success: true, ...(joined && { session_id: joined }) })
     }
     if (!failure) {
       host!.waitUntil!(sendBatch(events, batchFrame(options.route, session), transport).catch(report))
