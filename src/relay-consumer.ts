@@ -5,7 +5,8 @@ import { DroppedError, HoneyHiveError, type HttpError } from './errors.js'
 import { pack, rememberedIds, type Body, type QueueBatch, type QueueMessage } from './relay-queue.js'
 import { batchFrame, seedRoute, v1Route, type Route, type SessionFields } from './routes.js'
 import { isUuid } from './schema.js'
-import { sendBatch, type TransportOptions, type WireEvent } from './transport.js'
+import { forwardUpdate, type UpdateMessage } from './relay-update.js'
+import { sendBatch, type EventUpdate, type TransportOptions, type WireEvent } from './transport.js'
 
 // The durable relay's consumer (issue 13, hardened by issue 23): delivers queued events in merged requests,
 // acking or retrying each message by the consumer's failure policy (consumer-policy.ts).
@@ -39,7 +40,8 @@ export interface ConsumerContext {
 /** A message's route, when it is one the relay knows: anything else (another producer's, an edited replay) is never sent. */
 const knownRoute = (route: unknown): Route | undefined => (route === seedRoute || route === v1Route ? route : undefined)
 const isEvent = (event: unknown): boolean => typeof event === 'object' && event !== null && isUuid((event as { event_id?: unknown }).event_id)
-const isFields = (fields: unknown): boolean => fields === undefined || (typeof fields === 'object' && fields !== null && !Array.isArray(fields))
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isFields = (fields: unknown): boolean => fields === undefined || isObject(fields)
 
 /**
  * Returns the queue consumer: delivers a batch's events in as few requests as the size limits allow (one
@@ -152,12 +154,17 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
     const outcomes = new Map<string, Outcome>()
     const groups = new Map<string, { route: Route; fields: SessionFields; events: Map<string, Entry> }>()
     const readable: Array<{ message: QueueMessage; ids: string[] }> = []
+    const updates: Array<{ message: QueueMessage; route: Route; update: EventUpdate }> = []
     for (const message of batch.messages) {
-      const body = message.body as Partial<Body> | null
+      const body = message.body as Partial<Body & UpdateMessage> | null
       const route = knownRoute(body?.route)
+      if (route && isObject(body!.update) && isUuid(body!.update!.event_id)) {
+        updates.push({ message, route, update: body!.update! })
+        continue
+      }
       if (!route || !Array.isArray(body!.events) || !body!.events.every(isEvent) || !isFields(body!.fields)) {
         // Not from this relay's producer (another producer, a dashboard send, an edited replay): never sent.
-        report(new HoneyHiveError(`Queue message ${message.id} is not a relay batch (events with UUID ids, route '${seedRoute}' or '${v1Route}'); acked and dropped`))
+        report(new HoneyHiveError(`Queue message ${message.id} is not a relay batch or update (UUID event ids, route '${seedRoute}' or '${v1Route}'); acked and dropped`))
         message.ack()
         continue
       }
@@ -182,6 +189,28 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
       }
     }
     let [acked, retried] = [0, 0]
+    const retry = (message: QueueMessage, asked: number): void => {
+      const backoff = backoffMs({ ...consumerPolicy, backoff: { ...consumerPolicy.backoff, firstMs: retryDelaySeconds * 1000 } }, message.attempts) / 1000
+      message.retry({ delaySeconds: asked > 0 ? Math.min(Math.ceil(asked / 1000), maxDelaySeconds) : backoff })
+      retried++
+    }
+    for (const { message, route, update } of updates) {
+      requests++
+      try {
+        await forwardUpdate(update, route, base, transport)
+      } catch (caught) {
+        const error = caught as HoneyHiveError
+        const { action, hint } = judgeConsumerFailure(error, 1, 0)
+        if (hint) error.message += `; ${hint}`
+        report(error)
+        if (action === 'retry') {
+          retry(message, (error as HttpError).retryAfterMs ?? 0)
+          continue
+        }
+      }
+      message.ack()
+      acked++
+    }
     for (const { message, ids } of readable) {
       const waiting = ids.map((id) => outcomes.get(id)).filter((outcome) => outcome && !outcome.done) as Array<{ delayMs?: number }>
       if (waiting.length === 0) {
@@ -189,10 +218,7 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
         acked++
         continue
       }
-      const asked = Math.max(0, ...waiting.map((outcome) => outcome.delayMs ?? 0))
-      const backoff = backoffMs({ ...consumerPolicy, backoff: { ...consumerPolicy.backoff, firstMs: retryDelaySeconds * 1000 } }, message.attempts) / 1000
-      message.retry({ delaySeconds: asked > 0 ? Math.min(Math.ceil(asked / 1000), maxDelaySeconds) : backoff })
-      retried++
+      retry(message, Math.max(0, ...waiting.map((outcome) => outcome.delayMs ?? 0)))
     }
     debug(`consumed ${batch.messages.length} messages (${outcomes.size} events) in ${requests} requests: ${acked} acked, ${retried} retried, ${Date.now() - started} ms`)
   }

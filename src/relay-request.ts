@@ -1,0 +1,48 @@
+// Reading and checking what a page sends the relay: the body within limits, origins, session ids.
+
+/**
+ * Reads at most `limit` bytes of a body within `ms`: undefined when there were more, null when it came too
+ * slowly (the stream is cancelled, not drained, either way).
+ */
+export async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number, ms: number): Promise<string | undefined | null> {
+  if (!body) return ''
+  const reader = body.getReader()
+  const chunks: Uint8Array[] = []
+  let slow = false
+  const stop = (): void => void reader.cancel().catch(() => undefined)
+  const timer = setTimeout(() => {
+    slow = true
+    stop()
+  }, ms)
+  try {
+    for (let size = 0; ; ) {
+      const { done, value } = await reader.read()
+      if (slow) return null
+      if (done) break
+      size += value.byteLength
+      if (size > limit) {
+        stop()
+        return undefined
+      }
+      chunks.push(value)
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+  return new Blob(chunks as BlobPart[]).text()
+}
+
+/** The `session_id` every event carries, when they all carry the same one. */
+export const sharedSession = (events: Array<{ session_id?: string }>): string | undefined => {
+  const ids = new Set(events.map((event) => event.session_id))
+  return ids.size === 1 ? [...ids][0] : undefined
+}
+
+/** Whether `origin` is an exact origin (scheme://host[:port], nothing more). */
+export const isOrigin = (origin: string): boolean => {
+  try {
+    return new URL(origin).origin === origin
+  } catch {
+    return false
+  }
+}
