@@ -1,4 +1,9 @@
-// Reading and checking what a page sends the relay: the body within limits, origins, session ids.
+import { DroppedError, type HoneyHiveError } from './errors.js'
+import { treeMessage } from './prepare.js'
+import type { ModelEvent } from './schema.js'
+
+// Reading and checking what a page sends the relay: the body within limits, origins, session ids, events
+// its upstream route can carry.
 
 /**
  * Reads at most `limit` bytes of a body within `ms`: undefined when there were more, null when it came too
@@ -45,4 +50,22 @@ export const isOrigin = (origin: string): boolean => {
   } catch {
     return false
   }
+}
+
+/**
+ * A page's events for the seed's route, which carries model events only (issue 18): chain and tool events
+ * are left out with one report per request, and a model event whose parent was one of them goes under its
+ * session instead (its `parent_id` removed), never under a parent that will never arrive.
+ */
+export function modelEventsOnly(events: ModelEvent[], report: (error: HoneyHiveError) => void): ModelEvent[] {
+  const isModel = (event: ModelEvent): boolean => (event.event_type ?? 'model') === 'model'
+  const dropped = events.filter((event) => !isModel(event))
+  if (dropped.length === 0) return events
+  report(new DroppedError('route', treeMessage, dropped.flatMap((event) => event.event_id ?? [])))
+  const parents = new Set(dropped.map((event) => event.event_id))
+  return events.filter(isModel).map((event) => {
+    if (event.parent_id === undefined || !parents.has(event.parent_id)) return event
+    const { parent_id, ...unparented } = event
+    return unparented
+  })
 }

@@ -6,8 +6,8 @@ import { batchRequestSchema, check, modelEventSchema } from './schema.js'
 import { toJson } from './encode.js'
 import { createConsumer } from './relay-consumer.js'
 import { enqueue, messageBytes, sessionBytes, type QueueBatch, type QueueProducer } from './relay-queue.js'
-import { batchFrame, type Route, type SessionFields } from './routes.js'
-import { isOrigin, readLimited, sharedSession } from './relay-request.js'
+import { batchFrame, seedRoute, type Route, type SessionFields } from './routes.js'
+import { isOrigin, modelEventsOnly, readLimited, sharedSession } from './relay-request.js'
 import { createUpdateHandler, isUpdateBody } from './relay-update.js'
 import { checkFeedbackSecret } from './feedback-token.js'
 
@@ -178,8 +178,9 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     if (request.method === 'PUT') return refuse(405, 'PUT takes an event update ({ event_id, feedback, token }); send batches by POST', { allow: 'POST, OPTIONS' })
     const result = check(batchRequestSchema, body)
     if (!result.output) return refuse(400, result.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; '))
-    const { model_events, ...session } = result.output
-    if (model_events.length > maxEvents) return refuse(413, `More than ${maxEvents} events in one request; send fewer`)
+    const { model_events: posted, ...session } = result.output
+    if (posted.length > maxEvents) return refuse(413, `More than ${maxEvents} events in one request; send fewer`)
+    const model_events = options.route === seedRoute ? modelEventsOnly(posted, report) : posted
     const events = model_events.flatMap((event) => prepareEvent(event, options).encoded ?? [])
     if (events.length === 0) return answer(200, { event_ids: [], success: true })
     const eventIds = events.map((event) => event.id)
