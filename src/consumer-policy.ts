@@ -27,13 +27,16 @@ export interface ConsumerVerdict {
   hint?: string
 }
 
-/** Sends of an event (that may have stored it), or deliveries of its message, after which an `isolate` failure is bisected. */
+/** Sends of an event (that may have stored it), or deliveries of its message, from which an `isolate` failure is bisected. */
 export const bisectAfterSends = 2
 const passingStatuses = [408, 429, 500, 502, 503, 504]
 const retried = 'the messages stay in the queue and are retried'
 // A 400/422 that is not JSON comes from a proxy or WAF, not HoneyHive (whose errors are
 // { statusCode, message, success, errorCode }): it says nothing about the events.
-const foreign: Rule = { action: 'retry', why: "a refusal that is not HoneyHive's JSON (a proxy's or WAF's page) says nothing about the events" }
+const foreign: Rule = {
+  action: 'retry',
+  why: "a refusal that is not HoneyHive's JSON (a proxy's or WAF's page) says nothing about the events",
+}
 
 /**
  * Decides what an upstream failure means for `count` undelivered events that were sent `sends` times at
@@ -51,5 +54,6 @@ export function judgeConsumerFailure(error: HoneyHiveError, count: number, sends
   // Passing faults (no answer, 408, 429, 503, 5xx of ours) need no advice; any other answer points at the configuration.
   const status = answer.kind === 'status' ? answer.status : 0
   const passing = answer.kind === 'network' || answer.kind === 'timeout' || passingStatuses.includes(status)
-  return { action: 'retry', rule, hint: passing ? undefined : `${rule.why}: check \`baseUrl\` (HH_BASE_URL), \`route\` and the key; ${retried}` }
+  const hint = passing ? undefined : `${rule.why}: check \`baseUrl\` (HH_BASE_URL), \`route\` and the key; ${retried}`
+  return { action: 'retry', rule, hint }
 }

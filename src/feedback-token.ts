@@ -22,14 +22,19 @@ export const feedbackTokenDefaults = { ttlMs: 24 * 60 * 60 * 1000, maxTtlMs: 30 
 const encoder = new TextEncoder()
 // What is signed: a fixed label (a token means nothing elsewhere), the event id (lower case, as UUIDs
 // compare) and the expiry.
-const signed = (eventId: string, expiresAtMs: number): BufferSource => encoder.encode(`honeyhive-edge feedback v1\n${eventId.toLowerCase()}\n${expiresAtMs}`)
-const toBase64Url = (bytes: ArrayBuffer): string => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-const fromBase64Url = (text: string): Uint8Array => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (char) => char.charCodeAt(0))
+const signed = (eventId: string, expiresAtMs: number): BufferSource =>
+  encoder.encode(`honeyhive-edge feedback v1\n${eventId.toLowerCase()}\n${expiresAtMs}`)
+const toBase64Url = (bytes: ArrayBuffer): string =>
+  btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+const fromBase64Url = (text: string): BufferSource =>
+  Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (char) => char.charCodeAt(0))
 
 /** Checks a feedback secret; throws a `ConfigError` naming `option`, never quoting the secret. */
 export function checkFeedbackSecret(secret: unknown, option: string): asserts secret is string {
   if (typeof secret !== 'string' || secret.length < feedbackTokenDefaults.minSecretLength) {
-    throw new ConfigError(option, `must be a string of at least ${feedbackTokenDefaults.minSecretLength} random characters (e.g. \`openssl rand -base64 32\`), kept on the server`)
+    const length = feedbackTokenDefaults.minSecretLength
+    const example = '`openssl rand -base64 32`'
+    throw new ConfigError(option, `must be a string of at least ${length} random characters (e.g. ${example}), kept on the server`)
   }
 }
 
@@ -61,13 +66,13 @@ export async function createFeedbackToken(options: FeedbackTokenOptions): Promis
 }
 
 /** Why a token was not accepted, or `undefined` when it is valid for `eventId` at `now`. */
-export async function checkFeedbackToken(key: CryptoKey, eventId: string, token: unknown, now = Date.now()): Promise<string | undefined> {
+export async function checkFeedbackToken(key: CryptoKey, eventId: string, token: unknown, now = Date.now()) {
   // A SHA-256 MAC is 32 bytes: 43 base64url characters.
   const parts = typeof token === 'string' ? /^(\d{1,16})\.([\w-]{43})$/.exec(token) : null
   if (!parts) return 'no feedback token, or not one made by createFeedbackToken'
   const expiresAtMs = Number(parts[1])
   // Checked first so that an expired token never costs a MAC (it leaks nothing: the expiry is in the clear).
   if (expiresAtMs <= now) return 'the feedback token has expired; mint a new one with createFeedbackToken'
-  const valid = await crypto.subtle.verify('HMAC', key, fromBase64Url(parts[2]) as BufferSource, signed(eventId, expiresAtMs))
+  const valid = await crypto.subtle.verify('HMAC', key, fromBase64Url(parts[2]), signed(eventId, expiresAtMs))
   return valid ? undefined : 'the feedback token is not valid for this event'
 }

@@ -39,8 +39,9 @@ export interface ConsumerContext {
 
 /** A message's route, when it is one the relay knows: anything else (another producer's, an edited replay) is never sent. */
 const knownRoute = (route: unknown): Route | undefined => (route === seedRoute || route === v1Route ? route : undefined)
-const isEvent = (event: unknown): boolean => typeof event === 'object' && event !== null && isUuid((event as { event_id?: unknown }).event_id)
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+const isEvent = (event: unknown): boolean => isObject(event) && isUuid(event.event_id)
 const isFields = (fields: unknown): boolean => fields === undefined || isObject(fields)
 
 /**
@@ -58,12 +59,16 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
     if (store.size > rememberedIds) store.delete(store.keys().next().value!)
   }
   const origin = new URL(base).origin
+  // The queue's waits: the table's, from the relay's `retryDelaySeconds`.
+  const policy = { ...consumerPolicy, backoff: { ...consumerPolicy.backoff, firstMs: retryDelaySeconds * 1000 } }
   // One transport per route, kept: a timeout lengthens the next attempts for the isolate's life. The URL is
   // the configured base and a route of ours, checked to stay on the configured origin: the key goes nowhere else.
   const transports = new Map<Route, TransportOptions>()
   const transportFor = (route: Route): TransportOptions => {
     const url = new URL(base + route)
-    if (url.origin !== origin) throw new HoneyHiveError(`Refused to send to ${url.origin}: the relay sends only to ${origin}`)
+    if (url.origin !== origin) {
+      throw new HoneyHiveError(`Refused to send to ${url.origin}: the relay sends only to ${origin}`)
+    }
     if (!transports.has(route)) transports.set(route, { ...transport, url: url.href })
     return transports.get(route)!
   }
@@ -83,7 +88,8 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
       if ((event.sends ?? 0) < maxSends) outcomes.set(event.id, { done: false, delayMs })
       else {
         // Given up, so that HoneyHive stores no more copies.
-        report(new DroppedError('max_sends', `sent ${maxSends} times with no answer that they were stored; given up so that HoneyHive does not store more copies`, [event.id]))
+        const why = `sent ${maxSends} times with no answer that they were stored; given up so that HoneyHive stores no more copies`
+        report(new DroppedError('max_sends', why, [event.id]))
         settle([event], outcomes)
       }
     }
@@ -94,7 +100,13 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
    * on 413 and 400/422, bisecting repeated 5xx, retrying whatever is not HoneyHive's refusal. Resolves
    * whether every event was settled. `probing` (inside a bisection) leaves a failing group to its caller.
    */
-  async function deliver(events: Entry[], route: Route, fields: SessionFields, outcomes: Map<string, Outcome>, probing = false): Promise<boolean> {
+  async function deliver(
+    events: Entry[],
+    route: Route,
+    fields: SessionFields,
+    outcomes: Map<string, Outcome>,
+    probing = false,
+  ): Promise<boolean> {
     const before = events.map((event) => event.sends)
     try {
       await sendBatch(events, batchFrame(route, fields), transportFor(route))
@@ -137,7 +149,7 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
    * down): sends each half once; when one half goes through, the other holds the event and is bisected in
    * turn. Both failing is an outage: nothing more is sent, and both are kept.
    */
-  async function bisect(events: Entry[], route: Route, fields: SessionFields, outcomes: Map<string, Outcome>): Promise<boolean> {
+  async function bisect(events: Entry[], route: Route, fields: SessionFields, outcomes: Map<string, Outcome>) {
     const half = Math.ceil(events.length / 2)
     const failed: Entry[][] = []
     for (const part of [events.slice(0, half), events.slice(half)]) {
@@ -145,7 +157,9 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
     }
     if (failed.length === 1 && failed[0].length > 1) return bisect(failed[0], route, fields, outcomes)
     // Groups that failed in probing mode are kept here, under the sends budget.
-    for (const part of failed) if (part.length > 1) keep(part.filter((event) => outcomes.get(event.id)?.done === false), outcomes)
+    for (const part of failed) {
+      if (part.length > 1) keep(part.filter((event) => outcomes.get(event.id)?.done === false), outcomes)
+    }
     return failed.length === 0
   }
 
@@ -164,7 +178,8 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
       }
       if (!route || !Array.isArray(body!.events) || !body!.events.every(isEvent) || !isFields(body!.fields)) {
         // Not from this relay's producer (another producer, a dashboard send, an edited replay): never sent.
-        report(new HoneyHiveError(`Queue message ${message.id} is not a relay batch or update (UUID event ids, route '${seedRoute}' or '${v1Route}'); acked and dropped`))
+        const expected = `UUID event ids, route '${seedRoute}' or '${v1Route}'`
+        report(new HoneyHiveError(`Queue message ${message.id} is not a relay batch or update (${expected}); acked and dropped`))
         message.ack()
         continue
       }
@@ -190,7 +205,7 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
     }
     let [acked, retried] = [0, 0]
     const retry = (message: QueueMessage, asked: number): void => {
-      const backoff = backoffMs({ ...consumerPolicy, backoff: { ...consumerPolicy.backoff, firstMs: retryDelaySeconds * 1000 } }, message.attempts) / 1000
+      const backoff = backoffMs(policy, message.attempts) / 1000
       message.retry({ delaySeconds: asked > 0 ? Math.min(Math.ceil(asked / 1000), maxDelaySeconds) : backoff })
       retried++
     }
@@ -212,7 +227,8 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
       acked++
     }
     for (const { message, ids } of readable) {
-      const waiting = ids.map((id) => outcomes.get(id)).filter((outcome) => outcome && !outcome.done) as Array<{ delayMs?: number }>
+      const outcomesOf = ids.map((id) => outcomes.get(id))
+      const waiting = outcomesOf.filter((outcome) => outcome && !outcome.done) as Array<{ delayMs?: number }>
       if (waiting.length === 0) {
         message.ack()
         acked++
@@ -220,6 +236,7 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
       }
       retry(message, Math.max(0, ...waiting.map((outcome) => outcome.delayMs ?? 0)))
     }
-    debug(`consumed ${batch.messages.length} messages (${outcomes.size} events) in ${requests} requests: ${acked} acked, ${retried} retried, ${Date.now() - started} ms`)
+    const counts = `${acked} acked, ${retried} retried, ${Date.now() - started} ms`
+    debug(`consumed ${batch.messages.length} messages (${outcomes.size} events) in ${requests} requests: ${counts}`)
   }
 }

@@ -9,7 +9,7 @@ import type { ModelEvent } from './schema.js'
  * Reads at most `limit` bytes of a body within `ms`: undefined when there were more, null when it came too
  * slowly (the stream is cancelled, not drained, either way).
  */
-export async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number, ms: number): Promise<string | undefined | null> {
+export async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number, ms: number) {
   if (!body) return ''
   const reader = body.getReader()
   const chunks: Uint8Array[] = []

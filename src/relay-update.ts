@@ -13,9 +13,12 @@ import { sendUpdate, type EventUpdate, type TransportOptions } from './transport
 /** The fields a page may merge into an event: its reaction, never what the server logged (outputs, config, timings). */
 export const pageUpdateFields = ['feedback', 'metadata', 'metrics', 'user_properties']
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
 /** A body is an update, not a batch, when it names one event and carries no events. */
 export const isUpdateBody = (body: unknown): body is Record<string, unknown> =>
-  typeof body === 'object' && body !== null && !Array.isArray(body) && 'event_id' in body && !('model_events' in body) && !('events' in body)
+  isObject(body) && 'event_id' in body && !('model_events' in body) && !('events' in body)
 
 /** What the relay answers a page. */
 export interface Reply {
@@ -42,8 +45,6 @@ export interface UpdateMessage {
   update: EventUpdate
 }
 
-const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value)
-
 /** Sends one update upstream with the event-update policy (a 404 is retried: the event may not be stored yet). */
 export const forwardUpdate = (update: EventUpdate, route: Route, base: string, transport: TransportOptions): Promise<void> =>
   sendUpdate(update, route, { ...transport, base, keyless: false, policy: updatePolicy })
@@ -57,8 +58,12 @@ export function createUpdateHandler({ secret, route, base, transport, queue, rep
   // Imported on the first update only: nothing runs at module scope or in createRelay (Workers forbid it there).
   let key: Promise<CryptoKey> | undefined
   return async function update(body: Record<string, unknown>, waitUntil?: (promise: Promise<unknown>) => void): Promise<Reply> {
-    const refuse = (status: number, message: string, headers?: Record<string, string>): Reply => ({ status, body: { success: false, message }, headers })
-    if (secret === undefined) return refuse(403, 'This relay takes no event updates: set feedbackSecret on createRelay to accept feedback with tokens')
+    const refuse = (status: number, message: string, headers?: Record<string, string>): Reply => {
+      return { status, body: { success: false, message }, headers }
+    }
+    if (secret === undefined) {
+      return refuse(403, 'This relay takes no event updates: set feedbackSecret on createRelay to accept feedback with tokens')
+    }
     const { token, ...update } = body
     if (!isUuid(update.event_id)) return refuse(400, 'event_id: must be the UUID of the event to update')
     const extra = Object.keys(update).filter((name) => name !== 'event_id' && !pageUpdateFields.includes(name))
@@ -74,7 +79,8 @@ export function createUpdateHandler({ secret, route, base, transport, queue, rep
       try {
         await queue.sendBatch([{ body: message, contentType: 'json' }])
       } catch (cause) {
-        report(new HoneyHiveError('The queue refused an event update; the page was told to retry (503)', [verified.event_id], cause))
+        const ids = [verified.event_id]
+        report(new HoneyHiveError('The queue refused an event update; the page was told to retry (503)', ids, cause))
         return refuse(503, 'Could not queue the update; retry later', { 'retry-after': '5' })
       }
       return { status: 202, body: { success: true } }
@@ -90,10 +96,12 @@ export function createUpdateHandler({ secret, route, base, transport, queue, rep
       const failure = caught as HoneyHiveError
       report(failure)
       if (failure instanceof HttpError && failure.status === 429) {
-        const wait = failure.retryAfterMs === undefined ? undefined : { 'retry-after': String(Math.ceil(failure.retryAfterMs / 1000)) }
+        const after = failure.retryAfterMs
+        const wait = after === undefined ? undefined : { 'retry-after': String(Math.ceil(after / 1000)) }
         return refuse(429, 'HoneyHive is rate limiting; retry later', wait)
       }
-      return refuse(502, `HoneyHive did not take the update (${failure instanceof HttpError ? `status ${failure.status}` : failure.name})`)
+      const what = failure instanceof HttpError ? `status ${failure.status}` : failure.name
+      return refuse(502, `HoneyHive did not take the update (${what})`)
     }
   }
 }
