@@ -87,6 +87,14 @@ describe('the consumer never sends the key anywhere but the configured upstream'
     expect(JSON.stringify(messages(errors))).not.toContain(key)
   })
 
+  test('an update message whose event id is not a UUID (a path to another host) is acked and never sent', async () => {
+    const { errors, urls, consume } = setup()
+    const body = { route: '/v1/events/batch', update: { event_id: '@127.0.0.1:9/x', feedback: { rating: 1 } } }
+    expect(await consume([body])).toEqual(['m0 ack'])
+    expect(urls).toEqual([])
+    expect(messages(errors)).toEqual([expect.stringMatching(/^Queue message m0 is not a relay batch or update/)])
+  })
+
   test("a message of this relay's own producer is still sent to the configured upstream", async () => {
     const { produced, urls, post, consume } = setup()
     await post([{ model: 'a' }])
