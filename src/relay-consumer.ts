@@ -108,8 +108,10 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
     probing = false,
   ): Promise<boolean> {
     const before = events.map((event) => event.sends)
+    // Outside the try: a refusal to send is no answer about the events (the consumer rejects, the queue retries).
+    const target = transportFor(route)
     try {
-      await sendBatch(events, batchFrame(route, fields), transportFor(route))
+      await sendBatch(events, batchFrame(route, fields), target)
       settle(events, outcomes)
       return true
     } catch (caught) {
