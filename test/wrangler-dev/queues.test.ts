@@ -59,6 +59,11 @@ beforeAll(async () => {
       return new Response(null, { status: 200 })
     }
     const text = await request.clone().text()
+    // HoneyHive's answer to a NUL character in an event, in the review of issue 23: 500 for the whole request.
+    if (text.includes('\\u0000')) {
+      calls.push({ at: Date.now(), status: 500 })
+      return Response.json({ statusCode: 500, message: 'Internal error', success: false }, { status: 500 })
+    }
     const response = [...refused].some((id) => text.includes(id))
       ? Response.json({ statusCode: 400, message: 'refused by the test', success: false }, { status: 400 })
       : await honeyhive(request)
@@ -152,6 +157,46 @@ describe.skipIf(!available && !ci)('the durable relay under wrangler dev, with a
     await vi.waitFor(() => expect(updates).toHaveLength(1), { timeout: 30_000, interval: 100 })
     expect(updates).toEqual([{ path: '/events', authorization: `Bearer ${key}`, body: { event_id: eventId, feedback: { rating: 1 } } }])
     expect(relay!.output()).not.toContain(feedbackSecret)
+  }, 60_000)
+
+  test('one event HoneyHive answers 500 for is isolated: the events of the other pages merged with it arrive', async () => {
+    reset()
+    const batches = await Promise.all(Array.from({ length: 8 }, (_, i) => postBatch(relay!.url, 2, `nul-${i}`)))
+    const posted = await fetch(`${relay!.url}/`, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'text/plain' },
+      body: JSON.stringify({ model_events: [{ model: 'gpt-4o', inputs: { text: 'a NUL \u0000 here' } }] }),
+    })
+    expect(posted.status).toBe(202)
+    await posted.body?.cancel()
+    const good = batches.flatMap((batch) => batch.ids)
+    await vi.waitFor(() => expect(good.map(copies)).toEqual(Array(16).fill(1)), { timeout: 45_000, interval: 200 })
+    // Merged: the first request, which carried the good events too, was answered 500, and so was the second.
+    expect(calls.slice(0, 2).map((call) => call.status)).toEqual([500, 500])
+    // The bad event alone is given up (its message acked), so nothing of it is left for the next tests.
+    await vi.waitFor(() => expect(relay!.output()).toMatch(/sent 8 times with no answer that they were stored/), { timeout: 30_000, interval: 200 })
+    const settledAt = calls.length
+    await sleep(2500)
+    expect(calls.length).toBe(settledAt)
+  }, 60_000)
+
+  test("a page's first batch queued during an outage lands in the page's session with its later batches", async () => {
+    reset()
+    down = true
+    const session = crypto.randomUUID()
+    const send = async (body: object) => {
+      const response = await fetch(`${relay!.url}/`, { method: 'POST', headers: { origin, 'content-type': 'text/plain' }, body: JSON.stringify(body) })
+      return { status: response.status, body: await response.json() }
+    }
+    const first = { event_id: crypto.randomUUID(), session_id: session, model: 'gpt-4o' }
+    const answered = await send({ model_events: [first], single_session: true, session_properties: { session_name: 'support chat' } })
+    expect(answered).toMatchObject({ status: 202, body: { session_id: session } })
+    down = false
+    const later = { event_id: crypto.randomUUID(), session_id: session, model: 'gpt-4o' }
+    expect((await send({ model_events: [later] })).status).toBe(202)
+    await vi.waitFor(() => expect([first.event_id, later.event_id].map(copies)).toEqual([1, 1]), { timeout: 30_000, interval: 200 })
+    const sessions = honeyhive.sessions.filter((held) => held.events.some((event) => [first.event_id, later.event_id].includes(event.event_id!)))
+    expect(sessions.map((held) => held.session_id)).toEqual([session])
   }, 60_000)
 
   test('a 429 with Retry-After is honoured through the message retry delay, and nothing is sent twice', async () => {
