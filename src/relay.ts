@@ -87,6 +87,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   if (queue !== undefined && typeof (queue as QueueProducer)?.sendBatch !== 'function') throw new ConfigError('queue', 'must be a Queues producer binding (env.HH_EVENTS), with sendBatch()')
   if (!(retryDelaySeconds >= 1 && retryDelaySeconds <= 3600)) throw new ConfigError('retryDelaySeconds', 'must be a number of seconds from 1 to 3600')
   if (feedbackSecret !== undefined) checkFeedbackSecret(feedbackSecret, 'feedbackSecret')
+  // The secret is shared with the servers that mint tokens; the key must stay in the relay alone.
+  if (feedbackSecret === apiKey) throw new ConfigError('feedbackSecret', 'must be its own random secret, not the API key')
   const allowed = new Set(allowedOrigins)
   // PUT: an event update (feedback), as HoneyHive's own update routes take it; only with a feedbackSecret.
   const methods = feedbackSecret === undefined ? ['POST', 'OPTIONS'] : ['POST', 'PUT', 'OPTIONS']

@@ -71,6 +71,8 @@ describe('createFeedbackToken', () => {
     expect(failures.map((error) => [error instanceof ConfigError, error.option])).toEqual([[true, 'secret'], [true, 'eventId'], [true, 'ttlMs']])
     for (const error of failures) expect(error.message).not.toContain(weak)
     expect(() => createRelay({ apiKey: key, allowedOrigins: [app], feedbackSecret: weak })).toThrow(/feedbackSecret/)
+    const longKey = 'hh-a-long-project-key-0123456789-abcdef'
+    expect(() => createRelay({ apiKey: longKey, allowedOrigins: [app], feedbackSecret: longKey })).toThrow(/not the API key/)
   })
 })
 
