@@ -2,21 +2,16 @@ import { byteLength, toJson } from './encode.js'
 import { judgeConsumerFailure } from './consumer-policy.js'
 import { backoffMs, consumerPolicy } from './policy.js'
 import { DroppedError, HoneyHiveError, type HttpError } from './errors.js'
-import { pack, rememberedIds, type Body, type QueueBatch, type QueueMessage } from './relay-queue.js'
-import { batchFrame, seedRoute, v1Route, type Route, type SessionFields } from './routes.js'
-import { isUuid } from './schema.js'
-import { forwardUpdate, type UpdateMessage } from './relay-update.js'
-import { sendBatch, type EventUpdate, type TransportOptions, type WireEvent } from './transport.js'
+import { readMessages, type Entry } from './relay-messages.js'
+import { pack, rememberedIds, type QueueBatch, type QueueMessage } from './relay-queue.js'
+import { batchFrame, type Route, type SessionFields } from './routes.js'
+import { forwardUpdate } from './relay-update.js'
+import { sendBatch, type EventUpdate, type TransportOptions } from './transport.js'
 
 // The durable relay's consumer (issue 13, hardened by issue 23): delivers queued events in merged requests,
 // acking or retrying each message by the consumer's failure policy (consumer-policy.ts).
 
 type Outcome = { done: true } | { done: false; delayMs?: number }
-
-/** An event as the consumer sends it: its deliveries by the queue so far (the most of its messages'). */
-interface Entry extends WireEvent {
-  attempts: number
-}
 
 // Attempts that may have stored an event (timeouts, 500, 502, 504) before it is given up, as in the client.
 const maxSends = 8
@@ -37,12 +32,26 @@ export interface ConsumerContext {
   debug(message: string): void
 }
 
-/** A message's route, when it is one the relay knows: anything else (another producer's, an edited replay) is never sent. */
-const knownRoute = (route: unknown): Route | undefined => (route === seedRoute || route === v1Route ? route : undefined)
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-const isEvent = (event: unknown): boolean => isObject(event) && isUuid(event.event_id)
-const isFields = (fields: unknown): boolean => fields === undefined || isObject(fields)
+/**
+ * Sends a queued event update once; resolves undefined when it is settled (delivered, or refused by
+ * HoneyHive), else the wait the server asked for (0 when none) before the queue retries it.
+ */
+async function sendUpdateMessage(
+  update: EventUpdate,
+  route: Route,
+  context: Pick<ConsumerContext, 'base' | 'transport' | 'report'>,
+): Promise<number | undefined> {
+  try {
+    await forwardUpdate(update, route, context.base, context.transport)
+    return undefined
+  } catch (caught) {
+    const error = caught as HoneyHiveError
+    const { action, hint } = judgeConsumerFailure(error, 1, 0)
+    if (hint) error.message += `; ${hint}`
+    context.report(error)
+    return action === 'retry' ? ((error as HttpError).retryAfterMs ?? 0) : undefined
+  }
+}
 
 /**
  * Returns the queue consumer: delivers a batch's events in as few requests as the size limits allow (one
@@ -168,36 +177,7 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
   return async function consume(batch: QueueBatch): Promise<void> {
     const started = Date.now()
     const outcomes = new Map<string, Outcome>()
-    const groups = new Map<string, { route: Route; fields: SessionFields; events: Map<string, Entry> }>()
-    const readable: Array<{ message: QueueMessage; ids: string[] }> = []
-    const updates: Array<{ message: QueueMessage; route: Route; update: EventUpdate }> = []
-    for (const message of batch.messages) {
-      const body = message.body as Partial<Body & UpdateMessage> | null
-      const route = knownRoute(body?.route)
-      if (route && isObject(body!.update) && isUuid(body!.update!.event_id)) {
-        updates.push({ message, route, update: body!.update! })
-        continue
-      }
-      if (!route || !Array.isArray(body!.events) || !body!.events.every(isEvent) || !isFields(body!.fields)) {
-        // Not from this relay's producer (another producer, a dashboard send, an edited replay): never sent.
-        const expected = `UUID event ids, route '${seedRoute}' or '${v1Route}'`
-        report(new HoneyHiveError(`Queue message ${message.id} is not a relay batch or update (${expected}); acked and dropped`))
-        message.ack()
-        continue
-      }
-      const ids = body!.events.map((event) => String(event.event_id))
-      readable.push({ message, ids })
-      // Messages with session fields of their own go alone: those fields apply to a whole request.
-      const key = body!.fields ? message.id : route
-      const group = groups.get(key) ?? { route, fields: body!.fields ?? {}, events: new Map() }
-      groups.set(key, group)
-      // An event delivered already (a redelivered message, or a page's retry after a partial enqueue) is not sent again.
-      for (const event of body!.events) {
-        const id = String(event.event_id)
-        const attempts = Math.max(message.attempts, group.events.get(id)?.attempts ?? 0)
-        if (!settled.has(id)) group.events.set(id, { id, json: toJson(event), sends: sends.get(id), attempts })
-      }
-    }
+    const { groups, readable, updates } = readMessages(batch, settled, sends, report)
     let requests = 0
     for (const { route, fields, events } of groups.values()) {
       for (const chunk of pack([...events.values()], (event) => byteLength(event.json) + 1, batchBytes)) {
@@ -213,20 +193,11 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
     }
     for (const { message, route, update } of updates) {
       requests++
-      try {
-        await forwardUpdate(update, route, base, transport)
-      } catch (caught) {
-        const error = caught as HoneyHiveError
-        const { action, hint } = judgeConsumerFailure(error, 1, 0)
-        if (hint) error.message += `; ${hint}`
-        report(error)
-        if (action === 'retry') {
-          retry(message, (error as HttpError).retryAfterMs ?? 0)
-          continue
-        }
-      }
-      message.ack()
-      acked++
+      const asked = await sendUpdateMessage(update, route, { base, transport, report })
+      if (asked === undefined) {
+        message.ack()
+        acked++
+      } else retry(message, asked)
     }
     for (const { message, ids } of readable) {
       const outcomesOf = ids.map((id) => outcomes.get(id))

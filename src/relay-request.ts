@@ -1,4 +1,4 @@
-import { DroppedError, type HoneyHiveError } from './errors.js'
+import { DroppedError, redactSecret, type HoneyHiveError } from './errors.js'
 import { treeMessage } from './prepare.js'
 import type { ModelEvent } from './schema.js'
 
@@ -68,4 +68,22 @@ export function modelEventsOnly(events: ModelEvent[], report: (error: HoneyHiveE
     const { parent_id, ...unparented } = event
     return unparented
   })
+}
+
+/**
+ * The relay's `onError` path: errors lose their `cause` (ky's holds the upstream request, Authorization
+ * included) and every secret in them (an upstream may quote the key: a proxy, a WAF); the caller's
+ * `onError` never breaks a request. @default console.error of the message
+ */
+export function createReporter(secrets: string[], onError?: (error: HoneyHiveError) => void) {
+  return (error: HoneyHiveError): void => {
+    delete (error as { cause?: unknown }).cause
+    for (const secret of secrets) redactSecret(error, secret)
+    try {
+      if (onError) onError(error)
+      else console.error(`[honeyhive-edge/relay] ${error.message}`)
+    } catch {
+      // onError is the caller's code: its failure must not turn into a failed request or waitUntil.
+    }
+  }
 }

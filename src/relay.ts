@@ -1,15 +1,14 @@
-import { ConfigError, HoneyHiveError, HttpError, redactSecret } from './errors.js'
+import { ConfigError, HoneyHiveError, HttpError } from './errors.js'
 import { resolveOptions } from './options.js'
-import { relayDefaults, type RelayOptions } from './relay-options.js'
+import { checkRelayOptions, relayDefaults, type RelayOptions } from './relay-options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema } from './schema.js'
 import { toJson } from './encode.js'
 import { createConsumer } from './relay-consumer.js'
 import { enqueue, messageBytes, sessionBytes, type QueueBatch, type QueueProducer } from './relay-queue.js'
 import { batchFrame, seedRoute, type Route, type SessionFields } from './routes.js'
-import { isOrigin, modelEventsOnly, readLimited, sharedSession } from './relay-request.js'
+import { createReporter, modelEventsOnly, readLimited, sharedSession } from './relay-request.js'
 import { createUpdateHandler, isUpdateBody } from './relay-update.js'
-import { checkFeedbackSecret } from './feedback-token.js'
 
 export type { Route }
 export type { QueueBatch, QueueMessage, QueueProducer } from './relay-queue.js'
@@ -78,17 +77,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const options = { ...resolved, sampleRate: 1, maxEventBytes: queue ? Math.min(resolved.maxEventBytes, messageBytes - sessionBytes) : resolved.maxEventBytes }
   const stamps = check(modelEventSchema, { project: options.project, source: options.source })
   if (stamps.issues) throw new ConfigError(stamps.issues[0].path, stamps.issues[0].message)
-  if (!Array.isArray(allowedOrigins) || allowedOrigins.length === 0) throw new ConfigError('allowedOrigins', "list the exact origins allowed, e.g. ['https://app.example.com']")
-  const bad = allowedOrigins.find((origin) => !isOrigin(origin))
-  if (bad !== undefined) throw new ConfigError('allowedOrigins', `${JSON.stringify(bad)} is not an exact origin (scheme://host[:port], no path, no wildcard)`)
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new ConfigError('maxBodyBytes', 'must be a whole number of bytes, at least 1024')
-  if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new ConfigError('maxEvents', 'must be a whole number above 0')
-  if (!Number.isInteger(bodyTimeoutMs) || bodyTimeoutMs < 1 || bodyTimeoutMs > 2 ** 31 - 1) throw new ConfigError('bodyTimeoutMs', 'must be a whole number of ms from 1 to 2147483647')
-  if (queue !== undefined && typeof (queue as QueueProducer)?.sendBatch !== 'function') throw new ConfigError('queue', 'must be a Queues producer binding (env.HH_EVENTS), with sendBatch()')
-  if (!(retryDelaySeconds >= 1 && retryDelaySeconds <= 3600)) throw new ConfigError('retryDelaySeconds', 'must be a number of seconds from 1 to 3600')
-  if (feedbackSecret !== undefined) checkFeedbackSecret(feedbackSecret, 'feedbackSecret')
-  // The secret is shared with the servers that mint tokens; the key must stay in the relay alone.
-  if (feedbackSecret === apiKey) throw new ConfigError('feedbackSecret', 'must be its own random secret, not the API key')
+  checkRelayOptions({ ...relayOptions, maxBodyBytes, maxEvents, bodyTimeoutMs, retryDelaySeconds })
   const allowed = new Set(allowedOrigins)
   // PUT: an event update (feedback), as HoneyHive's own update routes take it; only with a feedbackSecret.
   const methods = feedbackSecret === undefined ? ['POST', 'OPTIONS'] : ['POST', 'PUT', 'OPTIONS']
@@ -96,18 +85,7 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   const refused = new Set<string>()
   const secrets = feedbackSecret === undefined ? [apiKey] : [apiKey, feedbackSecret]
   const redact = (text: string): string => secrets.reduce((clean, secret) => clean.split(secret).join('[redacted]'), text)
-  const report = (error: HoneyHiveError): void => {
-    // ky's errors in `cause` carry the upstream request, Authorization header included; an upstream may
-    // quote the key in its body (a proxy, a WAF).
-    delete (error as { cause?: unknown }).cause
-    for (const secret of secrets) redactSecret(error, secret)
-    try {
-      if (onError) onError(error)
-      else console.error(`[honeyhive-edge/relay] ${error.message}`)
-    } catch {
-      // onError is the caller's code: its failure must not turn into a failed request or waitUntil.
-    }
-  }
+  const report = createReporter(secrets, onError)
   const transport: TransportOptions = {
     ...options,
     url: options.batchUrl,
