@@ -4,15 +4,7 @@ import { DroppedError, HttpError, type HoneyHiveError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { randomId } from './ids.js'
 import type { Entry } from './queue.js'
-import { batchBody } from './transport.js'
-
-/** What the page-hide module needs from the client. */
-export interface PageContext {
-  options: ResolvedOptions
-  delivery: Delivery
-  report: (error: HoneyHiveError) => void
-  debug: (message: string) => void
-}
+import { batchBody, updateTarget } from './transport.js'
 
 /** The page-hide hooks of one client, in browsers only. */
 export interface PageHooks {
@@ -22,6 +14,8 @@ export interface PageHooks {
   logged(): void
   /** Removes listeners (called by `shutdown()`). */
   stop(): void
+  /** Connects the client's delivery engine, and resends what earlier pages left in storage. */
+  attach(delivery: Delivery): void
 }
 
 // Every sendBeacon and keepalive fetch of a page shares one 64 KiB in-flight quota (field notes §2), and
@@ -36,15 +30,24 @@ const storeChars = 1024 * 1024
  * In browsers (where `document` and `addEventListener` exist): drains the queue when the page is hidden
  * and resends what a previous page left in storage. Elsewhere returns undefined and does nothing.
  */
-export function watchPageHide({ options, delivery, report, debug }: PageContext): PageHooks | undefined {
+export function watchPageHide(
+  options: ResolvedOptions,
+  report: (error: HoneyHiveError) => void,
+  debug: (message: string) => void,
+): PageHooks | undefined {
   const doc = globalThis.document
   if (!doc?.addEventListener || !globalThis.addEventListener) return undefined
+  let delivery!: Delivery
   // Leftovers are stored under one key per target and page, so that tabs storing at once never overwrite
   // each other; a new page claims every key of its target. Never holds the API key.
   const prefix = `honeyhive-edge:${options.batchUrl}`
   const key = `${prefix}:${randomId()}`
-  // The frame's size while it still carries the session fields: the largest it gets.
-  const envelope = byteLength(batchBody([], delivery.frame))
+  // The frame's size while it still carries the session fields: the largest it gets (set by attach()).
+  let envelope = 0
+  // A batch in flight that carries the session fields keeps them to itself: a beacon with them too would make
+  // a second session of one conversation (issue 22).
+  const frame = () => (delivery.sessionInFlight ? delivery.session.plainFrame : delivery.session.frame)
+  const base = options.batchUrl.slice(0, -options.route.length)
   const ids = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
   const lost = (entries: Entry[], cause?: unknown): void =>
     delivery.reject(new DroppedError('storage', 'Page hidden: events neither sent nor stored', ids(entries), cause))
@@ -55,7 +58,8 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
   /** Posts `chunk` without waiting, halving it while the browser refuses (or throws: a bad beaconUrl); returns what could not go. */
   function send(chunk: Entry[]): Entry[] {
     if (chunk.length === 0) return chunk
-    const body = batchBody(chunk, delivery.frame)
+    // An event update (feedback) goes alone, as its own body.
+    const body = chunk[0].update ? chunk[0].json : batchBody(chunk, frame())
     try {
       // text/plain: an application/json beacon needs a preflight and is dropped cross-origin while
       // sendBeacon still returns true (field notes §2). The receiver parses the body as JSON.
@@ -69,7 +73,9 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
 
   function keepaliveFetch(chunk: Entry[], body: string): true {
     const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' }
-    void (options.fetch ?? fetch)(options.batchUrl, { method: 'POST', keepalive: true, headers, body })
+    const target = chunk[0].update ? updateTarget(base, options.route, JSON.parse(body), false) : undefined
+    if (target) body = JSON.stringify(target.body)
+    void (options.fetch ?? fetch)(target?.url ?? options.batchUrl, { method: target?.method.toUpperCase() ?? 'POST', keepalive: true, headers, body })
       .then((response) => {
         void response.body?.cancel()
         if (!response.ok) delivery.reject(new HttpError(response.status, undefined, ids(chunk)), 'failed')
@@ -85,7 +91,10 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
     let kept = 0
     try {
       let text = localStorage.getItem(key)?.slice(1, -1) || ''
-      for (; kept < entries.length && text.length + entries[kept].json.length + 3 <= storeChars; kept++) text += (text && ',') + entries[kept].json
+      for (; kept < entries.length && text.length + entries[kept].json.length + 16 <= storeChars; kept++) {
+        const { update, json } = entries[kept]
+        text += (text && ',') + (update ? `{"$update":${json}}` : json)
+      }
       if (kept > 0) localStorage.setItem(key, `[${text}]`)
     } catch (cause) {
       return lost(entries, cause)
@@ -104,15 +113,22 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
     hidden = true
     const entries = delivery.takeAll()
     if (entries.length === 0) return
-    // Chunks of at most batchCount events (a relay's maxEvents, learned from a 413, holds for beacons too,
-    // which cannot see a 413), each with its envelope, while the quota lasts.
+    // Chunks within the limits a 413 taught (a relay's maxEvents, a proxy's body size: beacons cannot see a
+    // 413), each with its envelope, while the quota lasts; an update is a chunk of its own.
     let fit = 0
     const chunks: Entry[][] = []
+    let chunkBytes = Infinity
     for (let budget = hideBytes - inFlight; fit < entries.length; fit++) {
-      const fresh = fit % delivery.batchCount === 0
-      if ((budget -= entries[fit].bytes + 1 + (fresh ? envelope : 0)) < 0) break
-      if (fresh) chunks.push([])
+      const { update, bytes } = entries[fit]
+      const last = chunks[chunks.length - 1]
+      const fresh = !last || update || last[0].update || last.length >= delivery.batchCount || chunkBytes + bytes + 1 > delivery.batchBytes
+      if ((budget -= bytes + 1 + (fresh ? envelope : 0)) < 0) break
+      if (fresh) {
+        chunks.push([])
+        chunkBytes = 0
+      }
       chunks[chunks.length - 1].push(entries[fit])
+      chunkBytes += bytes + 1
     }
     const unsent = chunks.flatMap(send).concat(entries.slice(fit))
     if (unsent.length > 0) store(unsent)
@@ -135,7 +151,14 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
         if (name === key || (name !== prefix && !name.startsWith(`${prefix}:`))) continue
         text = localStorage.getItem(name)
         localStorage.removeItem(name)
-        delivery.requeue((JSON.parse(text!) as Array<{ event_id: string }>).map((event) => ({ ...encodeEvent(event, Infinity), seq: 0 })))
+        const stored = JSON.parse(text!) as Array<{ event_id: string; $update?: { event_id: string } }>
+        delivery.requeue(
+          stored.map((item) => {
+            if (!item.$update) return { ...encodeEvent(item, Infinity), seq: 0 }
+            const json = JSON.stringify(item.$update)
+            return { id: item.$update.event_id, json, bytes: byteLength(json), truncated: false, seq: 0, update: true }
+          }),
+        )
         setTimeout(delivery.flush)
       }
     } catch (cause) {
@@ -143,10 +166,6 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
       if (text) report(new DroppedError('storage', 'Unreadable events in localStorage', [], cause))
     }
   }
-  const locks = (navigator as { locks?: { request(name: string, callback: () => void): Promise<unknown> } }).locks
-  if (locks) void locks.request(prefix, claim).catch(claim)
-  else claim()
-
   doc.addEventListener('visibilitychange', onVisibility)
   addEventListener('pagehide', onHide)
   addEventListener('pageshow', onShow)
@@ -168,6 +187,13 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
         soon = false
         onHide()
       })
+    },
+    attach(engine) {
+      delivery = engine
+      envelope = byteLength(batchBody([], delivery.session.frame))
+      const locks = (navigator as { locks?: { request(name: string, callback: () => void): Promise<unknown> } }).locks
+      if (locks) void locks.request(prefix, claim).catch(claim)
+      else claim()
     },
     stop() {
       stopped = true
