@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { ConfigError, type HoneyHiveError } from '../../src/index.js'
+import { ConfigError, createClient, type HoneyHiveError } from '../../src/index.js'
 import { serve } from '../../src/node.js'
 import { createFeedbackToken, createRelay, type QueueMessage, type RelayOptions } from '../../src/relay.js'
 
@@ -158,6 +158,28 @@ describe('the relay forwards an update only with a valid token for that very eve
     await relay.consume({ messages: [message] })
     expect(outcome).toEqual(['ack'])
     expect(received).toEqual([{ method: 'PUT', path: '/events', authorization: `Bearer ${key}`, body: { event_id: eventId, feedback: { rating: 1 } } }])
+    expect(errors).toEqual([])
+  })
+
+  test("a keyless page's hh.feedback(eventId, feedback, { token }) reaches HoneyHive through the relay, with its key", async () => {
+    const { relay, errors } = setup({ route: '/v1/events/batch' })
+    const statuses: number[] = []
+    const page = createClient({
+      baseUrl: 'https://relay.example.com',
+      onError: (error) => errors.push(error),
+      fetch: async (input, init) => {
+        const request = new Request(input, init)
+        const response = await relay(new Request(request, { headers: { ...Object.fromEntries(request.headers), origin: app } }))
+        statuses.push(response.status)
+        return response
+      },
+    })
+    // The reply was logged by the server, which handed the page its id and a token.
+    const token = await createFeedbackToken({ secret, eventId })
+    page.feedback(eventId, { rating: 1, comment: 'spot on' }, { token })
+    await page.flush()
+    expect(statuses).toEqual([200])
+    expect(received).toEqual([{ method: 'PUT', path: `/v1/events/${eventId}`, authorization: `Bearer ${key}`, body: { feedback: { rating: 1, comment: 'spot on' } } }])
     expect(errors).toEqual([])
   })
 
