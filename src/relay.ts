@@ -72,7 +72,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   // Never echo the key's value: it may be a real key with a typo.
   if (typeof apiKey !== 'string' || apiKey.trim() === '') throw new ConfigError('apiKey', 'must be a non-empty string (e.g. the HH_API_KEY secret)')
   // Only undefined takes the relay's default: null is refused by resolveOptions, as for the client.
-  const resolved = resolveOptions({ ...rest, apiKey, timeoutMs: rest.timeoutMs === undefined ? relayDefaults.timeoutMs : rest.timeoutMs, onError })
+  // Server code: a relay built in a test's DOM or a server-rendered page is not a key in a browser.
+  const resolved = resolveOptions({ ...rest, apiKey, dangerouslyAllowBrowser: true, timeoutMs: rest.timeoutMs === undefined ? relayDefaults.timeoutMs : rest.timeoutMs, onError })
   // With a queue, an event must fit one message: it is truncated by the client's rules to fit.
   const options = { ...resolved, sampleRate: 1, maxEventBytes: queue ? Math.min(resolved.maxEventBytes, messageBytes - sessionBytes) : resolved.maxEventBytes }
   const stamps = check(modelEventSchema, { project: options.project, source: options.source })

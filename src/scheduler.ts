@@ -8,14 +8,10 @@ export interface Clock {
   clearTimeout(handle: unknown): void
 }
 
-/** Timers that never keep a Node, Bun or Deno process alive (exit.ts delivers before the end). */
+/** The runtime's clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout(run, ms) {
-    const handle = setTimeout(run, ms)
-    ;(handle as { unref?: () => void }).unref?.()
-    return handle
-  },
+  setTimeout: (run, ms) => setTimeout(run, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 }
 
@@ -68,6 +64,9 @@ export function createScheduler(clock: Clock, fire: () => void): Scheduler {
         dueAt = Infinity
         fire()
       }, due - clock.now())
+      // Node, Bun and Deno: a pending background send never keeps a process alive (exit.ts delivers before
+      // the end); the waits of a flush or shutdown in progress do.
+      ;(handle as { unref?: () => void }).unref?.()
     },
     sleep: (ms, signal) =>
       new Promise((resolve) => {
