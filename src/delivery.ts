@@ -180,7 +180,11 @@ export function createDelivery({ options, session, report, debug, keepalive, clo
       draining = undefined
       if (waiting() === 0) releaseExit(atExit)
       // Never restarted at once after a deadline aborted it: that would spin (issue 22).
-      else if (!stopper.signal.aborted) scheduler.schedule(queue.size >= sendAt || updates.size > 0 ? 0 : options.flushIntervalMs)
+      // After a failed round the next try comes when the backoff or Retry-After ends, not a flush interval later.
+      else if (!stopper.signal.aborted) {
+        const now = queue.size >= sendAt || updates.size > 0 || scheduler.waitMs(false) > 0
+        scheduler.schedule(now ? 0 : options.flushIntervalMs)
+      }
     })
     return draining
   }
