@@ -1,6 +1,7 @@
+import * as v from 'valibot'
 import { v1Route, seedRoute } from './routes.js'
 import { batchRequestSchema, check, modelEventSchema, type ModelEvent, type SessionProperties } from './schema.js'
-import { v1BatchRequestSchema } from './schema-v1.js'
+import { v1BatchRequestSchema, v1EventSchema } from './schema-v1.js'
 
 /** One scripted answer of the fake, used by the next valid POST to the batch route (not by preflights or refused requests). */
 export interface Fault {
@@ -78,29 +79,38 @@ function json(status: number, body: unknown, headers: Record<string, string>): R
 const refuse = (status: number, message: string, headers: Record<string, string>, errorCode = 'BAD_REQUEST') =>
   json(status, { statusCode: status, message, success: false, errorCode }, headers)
 
-/** Finds keys the seed's route does not know: the fake is strict, so a client that sends extra keys is caught. */
-function unknownKeys(body: Record<string, unknown>, events: ModelEvent[]): string[] {
-  const extra = Object.keys(body).filter((key) => !batchKeys.has(key))
-  events.forEach((event, index) => {
-    for (const key of Object.keys(event)) if (!eventKeys.has(key)) extra.push(`model_events.${index}.${key}`)
-  })
-  return extra
+// A refusal names at most this many problems: a large body of bad events is refused as fast as a small one
+// (collecting every issue of 2 MiB of events blocked the event loop for seconds).
+const maxIssues = 10
+
+type Checked = { events: ModelEvent[]; single?: boolean; properties?: SessionProperties } | string
+
+/** Checks a batch body's frame, then its events one by one, stopping after `maxIssues` problems. */
+function checkBatch(body: unknown, listKey: string, frame: v.GenericSchema, event: v.GenericSchema, extraKeys?: (value: Record<string, unknown>) => string[]): Checked {
+  const issues: string[] = []
+  const framed = check(frame, body)
+  if (framed.issues) return framed.issues.slice(0, maxIssues).map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; ')
+  const list = (body as Record<string, unknown[]>)[listKey]
+  const extra = extraKeys?.(body as Record<string, unknown>) ?? []
+  for (let index = 0; index < list.length && issues.length < maxIssues; index++) {
+    const result = v.safeParse(event, list[index], { abortEarly: true })
+    if (!result.success) issues.push(`${listKey}.${index}${result.issues[0].path?.map((item) => `.${item.key}`).join('') ?? ''}: ${result.issues[0].message}`)
+    else for (const key of extraKeys ? Object.keys(list[index] as object) : []) if (!eventKeys.has(key) && extra.length < maxIssues) extra.push(`${listKey}.${index}.${key}`)
+  }
+  if (issues.length > 0) return issues.join('; ')
+  if (extra.length > 0) return `Unknown keys: ${extra.join(', ')}`
+  const output = framed.output as { single_session?: boolean; is_single_session?: boolean; session_properties?: SessionProperties; session?: SessionProperties }
+  return { events: list as ModelEvent[], single: output.single_session ?? output.is_single_session, properties: output.session_properties ?? output.session }
 }
 
+const seedFrame = v.object({ ...batchRequestSchema.entries, model_events: v.array(v.unknown()) })
+const v1Frame = v.strictObject({ ...v1BatchRequestSchema.entries, events: v.array(v.unknown()) })
+
 /** A request's events and session fields, or why the route refuses it (400). */
-function parse(route: string, body: unknown): { events: ModelEvent[]; single?: boolean; properties?: SessionProperties } | string {
-  if (route === v1Route) {
-    const result = check(v1BatchRequestSchema, body)
-    if (!result.output) return result.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; ')
-    return { events: (body as { events: ModelEvent[] }).events, single: result.output.single_session, properties: result.output.session_properties }
-  }
-  const result = check(batchRequestSchema, body)
-  if (!result.output) return result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')
-  const events = (body as { model_events: ModelEvent[] }).model_events
-  const extra = unknownKeys(body as Record<string, unknown>, events)
-  if (extra.length > 0) return `Unknown keys: ${extra.join(', ')}`
-  const { single_session, is_single_session, session_properties, session } = result.output
-  return { events, single: single_session ?? is_single_session, properties: session_properties ?? session }
+function parse(route: string, body: unknown): Checked {
+  if (route === v1Route) return checkBatch(body, 'events', v1Frame, v1EventSchema)
+  // The fake is strict: a client that sends keys the seed does not know is caught.
+  return checkBatch(body, 'model_events', seedFrame, modelEventSchema, (value) => Object.keys(value).filter((key) => !batchKeys.has(key)))
 }
 
 /**

@@ -187,7 +187,7 @@ function renderRequests() {
         h('td', { class: 'num' }, request.method === 'OPTIONS' ? '' : `${request.stored}/${request.events}`),
         h('td', {}, h('span', { class: `status ${kind}` }, request.status || 'dropped'), h('span', { class: 'muted' }, ` ${duration(request.ms)}`)),
         h('td', {}, request.fault ? h('span', { class: 'chip pending' }, request.fault) : ''),
-        h('td', {}, request.duplicates.length ? h('span', { class: 'bad', title: request.duplicates.join('\n') }, `${request.duplicates.length} (${short(request.duplicates[0])}${request.duplicates.length > 1 ? ', …' : ''})`) : ''),
+        h('td', {}, request.duplicateCount ? h('span', { class: 'bad', title: request.duplicates.join('\n') }, `${request.duplicateCount} (${short(request.duplicates[0])}${request.duplicateCount > 1 ? ', …' : ''})`) : ''),
         h('td', { class: 'note', title: request.note ?? '' }, request.note ?? ''),
       )
     }),

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { seedRoute, v1Route, type Route } from '../routes.js'
 import type { ModelEvent } from '../schema.js'
 import { createFakeHoneyHive } from '../testing.js'
+import { createAccess } from './access.js'
 import { checkFault, createFaults, faultLabel, faultLimits, playFault, type FaultState, type InspectorFault } from './faults.js'
 import { createLive } from './live.js'
 import { createRecord, type EventDetail, type RequestEntry } from './record.js'
@@ -17,10 +18,24 @@ export interface InspectorOptions {
   /** Most events kept; past it the least recently active sessions are dropped whole. @default 10000 */
   maxEvents?: number
   /**
-   * `Host` header values the page and its API answer (anything else gets 403), against DNS rebinding:
-   * `startInspector` sets the loopback names when it binds to loopback. @default any
+   * Most memory the kept events take, in bytes, estimated as V8 stores them (an object or a list costs
+   * more than its JSON: `{}` is 2 characters and 56 bytes), with what the record holds of each event.
+   * Past it the least recently active sessions are dropped whole. @default 67108864 (64 MiB)
+   */
+  maxBytes?: number
+  /**
+   * Host names the page, its API and the batch routes answer (anything else gets 403), against DNS rebinding:
+   * a page on another site whose name is made to point at this machine sends its own name as `Host`. Any port.
+   * `startInspector` adds the addresses it listens on. @default `['localhost', '127.0.0.1', '[::1]']`
    */
   allowedHosts?: string[]
+  /**
+   * Origins whose pages may post to the batch routes, besides loopback origins (`http://localhost:*`,
+   * `http://127.0.0.1:*`, `http://[::1]:*`) and the page's own; `'*'` lets any page. Other origins get 403 and
+   * no CORS answer, so a site you visit cannot write sessions into the inspector or spend its faults.
+   * @default []
+   */
+  cors?: string[] | '*'
 }
 
 /** The inspector: the fake HoneyHive's two routes behind scripted faults, and the live page, as one fetch handler. */
@@ -106,19 +121,29 @@ function carriedEvents(text: string, route: Route): ModelEvent[] {
  * `startInspector`, or any server that streams answers.
  */
 export function createInspector(options: InspectorOptions = {}): Inspector {
-  const limits = { ...inspectorLimits, maxEvents: options.maxEvents ?? inspectorLimits.maxEvents }
+  const limits = { ...inspectorLimits, maxEvents: options.maxEvents ?? inspectorLimits.maxEvents, maxBytes: options.maxBytes ?? inspectorLimits.maxBytes }
   if (!Number.isInteger(limits.maxEvents) || limits.maxEvents < 1) throw new RangeError(`maxEvents must be a whole number from 1 (got ${options.maxEvents})`)
+  if (!(limits.maxBytes > 0)) throw new RangeError(`maxBytes must be a number of bytes above 0 (got ${options.maxBytes})`)
+  const access = createAccess(options.allowedHosts, options.cors)
   const record = createRecord(limits)
   const live = createLive()
   const faults = createFaults((state) => live.send('faults', state))
   const files = new Map<string, Promise<string>>()
   const asset = (name: string) => files.get(name) ?? (files.set(name, readFile(new URL(`./${name}`, import.meta.url), 'utf8')), files.get(name)!)
-  const snapshot = () => ({ sessions: record.sessions(), events: record.events(), requests: record.requests(), faults: faults.state(), kept: record.size(), limits: { maxEvents: limits.maxEvents, maxRequests: limits.maxRequests } })
+  const snapshot = () => ({ sessions: record.sessions(), events: record.events(), requests: record.requests(), faults: faults.state(), kept: record.size(), limits: { maxEvents: limits.maxEvents, maxBytes: limits.maxBytes, maxRequests: limits.maxRequests } })
 
   async function ingest(request: Request, route: Route): Promise<Response> {
     const at = Date.now()
     const headers = corsHeaders(request)
     const beacon = request.method === 'POST' && (request.headers.get('content-type') ?? '').startsWith('text/plain')
+    const origin = request.headers.get('origin')
+    if (!access.originAllowed(request)) {
+      // Logged without its events: another site's page must not be able to write a session, even unstored.
+      const message = `Origin ${origin} may not post here: start honeyhive-edge dev with --cors ${origin} to let it`
+      const change = record.add({ at, ms: 0, method: request.method, path: route, route, beacon, status: 403, carried: [], stored: [], note: message })
+      live.send('change', { ...change, kept: record.size() })
+      return refusal(403, message, 'FORBIDDEN', {})
+    }
     const text = await readBody(request, limits.maxBodyBytes)
     const carried = text ? carriedEvents(text, route) : []
     const done = async (response: Response, extra: { fault?: string; note?: string; stored?: ModelEvent[] } = {}) => {
@@ -164,17 +189,25 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
 
   async function fetch(request: Request): Promise<Response> {
     const { pathname } = new URL(request.url)
-    if (pathname === seedRoute || pathname === v1Route) return ingest(request, pathname)
-    if (options.allowedHosts && !options.allowedHosts.includes(request.headers.get('host') ?? '')) {
-      return new Response('Host not allowed: open the page at the address honeyhive-edge dev printed', { status: 403 })
+    // Every route: the batch routes too, or a rebound name could still write sessions and spend faults.
+    if (!access.hostAllowed(request)) {
+      return new Response(`Host not allowed: use the address honeyhive-edge dev printed (or add this name with --allow-host)`, { status: 403 })
     }
+    if (pathname === seedRoute || pathname === v1Route) return ingest(request, pathname)
     const name = assets[pathname]
     if (name && request.method === 'GET') return new Response(await asset(name), { headers: { ...pageHeaders, 'content-type': types[name.split('.').pop()!] } })
     if (pathname === '/api/state' && request.method === 'GET') return json(200, snapshot(), { 'cache-control': 'no-store' })
     if (pathname === '/api/stream' && request.method === 'GET') return live.open(snapshot)
-    if (pathname === '/api/faults' && request.method === 'POST') return control(request)
+    if (pathname === '/api/faults' && request.method === 'POST') {
+      if (!access.originAllowed(request)) return json(403, { message: 'Fault controls answer the page and loopback origins only' })
+      return control(request)
+    }
     if (pathname.startsWith('/api/events/') && request.method === 'GET') {
-      const detail = record.event(decodeURIComponent(pathname.slice('/api/events/'.length)))
+      let id: string | undefined
+      try {
+        id = decodeURIComponent(pathname.slice('/api/events/'.length))
+      } catch {}
+      const detail = id === undefined ? undefined : record.event(id)
       return detail ? json(200, detail, { 'cache-control': 'no-store' }) : json(404, { message: 'No such event (never received, or dropped to stay within the memory bound)' })
     }
     if (pathname === '/favicon.ico') return new Response(null, { status: 204 })

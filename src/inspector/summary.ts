@@ -1,4 +1,4 @@
-import { toV1Event, v1Route, type Route } from '../routes.js'
+import { v1Route, type Route } from '../routes.js'
 import type { ModelEvent } from '../schema.js'
 
 /** How a model call ended: `metadata.status` when the event says so (the provider integrations do), else `error` decides. */
@@ -75,27 +75,38 @@ type Fields = Record<string, unknown>
 const number = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined)
 const statuses = new Set(['success', 'error', 'cancelled'])
 
-/** Reads an event's timeline fields, on either route: a seed event is read through the one mapping to v1. */
+const text = (value: unknown, max = 200): string | undefined => (typeof value === 'string' ? value.slice(0, max) : undefined)
+const fields = (value: unknown): Fields => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : {})
+
+/**
+ * Reads an event's timeline fields, on either route: a seed event's fields are read where the one mapping to
+ * v1 (`toV1Event`) puts them (the model in `config.model`, token counts from `usage` under `metadata`), without
+ * mapping the whole event, so that a body of many events is read in linear, small time.
+ */
 export function readEvent(event: ModelEvent, route: Route): Pick<EventSummary, 'event_name' | 'model' | 'start' | 'end' | 'ttft' | 'finish_reason' | 'status' | 'error' | 'tokens'> {
-  const view = (route === v1Route ? event : toV1Event(event)) as Fields
-  const metadata = (view.metadata ?? {}) as Fields
-  const config = (view.config ?? {}) as Fields
+  const view = event as Fields
+  const seed = route !== v1Route
+  const metadata = fields(view.metadata)
+  const usage = seed ? fields(view.usage) : {}
+  // The user's metadata wins over the counts the mapping adds from usage.
+  const count = (key: string) => number(metadata[key] !== undefined ? metadata[key] : usage[key])
+  const config = fields(view.config)
   const start = number(view.start_time)
   const duration = number(view.duration)
-  const error = view.error === undefined || view.error === null ? undefined : String(typeof view.error === 'string' ? view.error : JSON.stringify(view.error)).slice(0, 300)
-  const sum = (a: unknown, b: unknown) => (number(a) === undefined && number(b) === undefined ? undefined : (number(a) ?? 0) + (number(b) ?? 0))
+  const error = view.error === undefined || view.error === null ? undefined : String(typeof view.error === 'string' ? view.error.slice(0, 300) : JSON.stringify(view.error)).slice(0, 300)
+  const sum = (a: string, b: string) => (count(a) === undefined && count(b) === undefined ? undefined : (count(a) ?? 0) + (count(b) ?? 0))
   const said = metadata.status
   return {
-    event_name: typeof view.event_name === 'string' ? view.event_name : undefined,
-    model: typeof config.model === 'string' ? config.model : undefined,
+    event_name: text(view.event_name),
+    model: text(config.model !== undefined ? config.model : seed ? (view.model_name ?? view.model) : undefined),
     start,
     // start + duration where both are given: the span's own monotonic measure, finer than end_time's ms.
     end: start !== undefined && duration !== undefined ? start + duration : number(view.end_time),
-    ttft: number(metadata.time_to_first_token_ms),
-    finish_reason: typeof metadata.finish_reason === 'string' ? metadata.finish_reason : undefined,
+    ttft: count('time_to_first_token_ms'),
+    finish_reason: text(metadata.finish_reason),
     status: typeof said === 'string' && statuses.has(said) ? (said as EventStatus) : error ? 'error' : 'success',
     error,
-    tokens: number(metadata.total_tokens) ?? sum(metadata.prompt_tokens, metadata.completion_tokens) ?? sum(metadata.input_tokens, metadata.output_tokens),
+    tokens: count('total_tokens') ?? sum('prompt_tokens', 'completion_tokens') ?? sum('input_tokens', 'output_tokens'),
   }
 }
 
