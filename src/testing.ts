@@ -1,7 +1,14 @@
 import * as v from 'valibot'
 import { v1Route, seedRoute } from './routes.js'
-import { batchRequestSchema, check, modelEventSchema, type ModelEvent, type SessionProperties } from './schema.js'
-import { v1BatchRequestSchema, v1EventSchema } from './schema-v1.js'
+import {
+  serverModelEventSchema,
+  serverSeedBatchSchema,
+  serverV1BatchSchema,
+  serverV1EventSchema,
+  type StoredEvent,
+  type StoredSessionProperties,
+} from './schema-server.js'
+import type { ModelEvent, SessionProperties } from './schema.js'
 
 /** One scripted answer of the fake, used by the next valid POST to the batch route (not by preflights or refused requests). */
 export interface Fault {
@@ -37,8 +44,8 @@ export interface ReceivedRequest {
 /** One session as the fake stored it: its id, the properties it was created with, its events in arrival order. */
 export interface FakeSession {
   session_id: string
-  /** The `session_properties` of the `single_session` request that created it, if one did. */
-  properties?: SessionProperties
+  /** The `session_properties` of the `single_session` request that created it, if one did, every key kept (`source`...). */
+  properties?: SessionProperties & Record<string, unknown>
   events: ModelEvent[]
 }
 
@@ -54,7 +61,11 @@ export interface FakeHoneyHive {
   (request: Request): Promise<Response>
   /** The same handler, for `{ fetch }`-style servers (Workers, Deno, Bun). */
   fetch(request: Request): Promise<Response>
-  /** Every event stored, as received on its route (seed fields, or v1's), in arrival order (duplicates included, so tests can find them). */
+  /**
+   * Every event stored, as received on its route (seed fields, or v1's), in arrival order (duplicates included,
+   * so tests can find them). Typed with the fields the client sends; an event may also hold what HoneyHive
+   * takes and the client never sends (unknown keys on the seed route, `error: null`, `event_type: 'session'`).
+   */
   readonly events: ModelEvent[]
   /** The stored events by `session_id`, in order of each session's first event. */
   readonly sessions: FakeSession[]
@@ -66,8 +77,6 @@ export interface FakeHoneyHive {
   reset(): void
 }
 
-const eventKeys = new Set(Object.keys(modelEventSchema.entries))
-const batchKeys = new Set(Object.keys(batchRequestSchema.entries))
 
 function json(status: number, body: unknown, headers: Record<string, string>): Response {
   return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
@@ -83,34 +92,33 @@ const refuse = (status: number, message: string, headers: Record<string, string>
 // (collecting every issue of 2 MiB of events blocked the event loop for seconds).
 const maxIssues = 10
 
-type Checked = { events: ModelEvent[]; single?: boolean; properties?: SessionProperties } | string
+type Checked = { events: StoredEvent[]; single?: boolean; properties?: StoredSessionProperties } | string
+
+const where = (prefix: string, issue: v.BaseIssue<unknown>) => `${[prefix, ...(issue.path?.map((item) => String(item.key)) ?? [])].filter(Boolean).join('.') || 'body'}: ${issue.message}`
 
 /** Checks a batch body's frame, then its events one by one, stopping after `maxIssues` problems. */
-function checkBatch(body: unknown, listKey: string, frame: v.GenericSchema, event: v.GenericSchema, extraKeys?: (value: Record<string, unknown>) => string[]): Checked {
-  const issues: string[] = []
-  const framed = check(frame, body)
-  if (framed.issues) return framed.issues.slice(0, maxIssues).map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; ')
+function checkBatch(body: unknown, listKey: 'events' | 'model_events', frame: v.GenericSchema, event: v.GenericSchema): Checked {
+  const framed = v.safeParse(frame, body)
+  if (!framed.success) return framed.issues.slice(0, maxIssues).map((issue) => where('', issue)).join('; ')
   const list = (body as Record<string, unknown[]>)[listKey]
-  const extra = extraKeys?.(body as Record<string, unknown>) ?? []
+  const issues: string[] = []
   for (let index = 0; index < list.length && issues.length < maxIssues; index++) {
     const result = v.safeParse(event, list[index], { abortEarly: true })
-    if (!result.success) issues.push(`${listKey}.${index}${result.issues[0].path?.map((item) => `.${item.key}`).join('') ?? ''}: ${result.issues[0].message}`)
-    else for (const key of extraKeys ? Object.keys(list[index] as object) : []) if (!eventKeys.has(key) && extra.length < maxIssues) extra.push(`${listKey}.${index}.${key}`)
+    if (!result.success) issues.push(where(`${listKey}.${index}`, result.issues[0]))
   }
   if (issues.length > 0) return issues.join('; ')
-  if (extra.length > 0) return `Unknown keys: ${extra.join(', ')}`
-  const output = framed.output as { single_session?: boolean; is_single_session?: boolean; session_properties?: SessionProperties; session?: SessionProperties }
-  return { events: list as ModelEvent[], single: output.single_session ?? output.is_single_session, properties: output.session_properties ?? output.session }
+  const output = framed.output as { single_session?: boolean; is_single_session?: boolean; session_properties?: StoredSessionProperties; session?: StoredSessionProperties }
+  return { events: list as StoredEvent[], single: output.single_session ?? output.is_single_session, properties: output.session_properties ?? output.session }
 }
 
-const seedFrame = v.object({ ...batchRequestSchema.entries, model_events: v.array(v.unknown()) })
-const v1Frame = v.strictObject({ ...v1BatchRequestSchema.entries, events: v.array(v.unknown()) })
+// The frames: each schema with its list of events taken as it is, so that the events are checked one by one.
+const seedFrame = v.looseObject({ ...serverSeedBatchSchema.entries, model_events: v.array(v.unknown()) })
+const v1Frame = v.strictObject({ ...serverV1BatchSchema.entries, events: v.array(v.unknown()) })
 
-/** A request's events and session fields, or why the route refuses it (400). */
+/** A request's events and session fields, or why the route refuses it (400), as HoneyHive's spec decides. */
 function parse(route: string, body: unknown): Checked {
-  if (route === v1Route) return checkBatch(body, 'events', v1Frame, v1EventSchema)
-  // The fake is strict: a client that sends keys the seed does not know is caught.
-  return checkBatch(body, 'model_events', seedFrame, modelEventSchema, (value) => Object.keys(value).filter((key) => !batchKeys.has(key)))
+  if (route === v1Route) return checkBatch(body, 'events', v1Frame, serverV1EventSchema)
+  return checkBatch(body, 'model_events', seedFrame, serverModelEventSchema)
 }
 
 /**
@@ -173,9 +181,9 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
       if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
       // single_session: true makes a session for this request and puts every event of it there.
       const made = batch.single ? crypto.randomUUID() : undefined
-      const store = (list: ModelEvent[]) =>
+      const store = (list: StoredEvent[]) =>
         list.map((event) => {
-          const stored = { ...event, event_id: event.event_id ?? crypto.randomUUID(), ...(made && { session_id: made }) }
+          const stored = { ...event, event_id: event.event_id ?? crypto.randomUUID(), ...(made && { session_id: made }) } as ModelEvent
           events.push(stored)
           const id = stored.session_id ?? ''
           if (!sessions.has(id)) sessions.set(id, { session_id: id, ...(made === id && batch.properties && { properties: batch.properties }), events: [] })

@@ -101,9 +101,9 @@ describe('what the inspector keeps of a session', () => {
 
   test('a refused body is logged with the reason, and its events are shown as not stored', async () => {
     const { baseUrl, inspector } = await start()
-    const event = { event_id: crypto.randomUUID(), session_id: crypto.randomUUID(), model: 'gpt-4o', colour: 'blue' }
+    const event = { event_id: crypto.randomUUID(), session_id: crypto.randomUUID(), model: 'gpt-4o', start_time: '2026-12-07T12:00:00Z' }
     expect((await post(`${baseUrl}/events/model/batch`, { model_events: [event] })).status).toBe(400)
-    expect(inspector.requests()[0]).toMatchObject({ status: 400, events: 1, stored: 0, note: 'Unknown keys: model_events.0.colour' })
+    expect(inspector.requests()[0]).toMatchObject({ status: 400, events: 1, stored: 0, note: expect.stringContaining('model_events.0.start_time: Invalid type: Expected number') })
     expect(inspector.events()[0]).toMatchObject({ event_id: event.event_id, stored: 0, attempts: [{ status: 400, stored: false }] })
     expect(inspector.sessions()[0]).toMatchObject({ session_id: event.session_id, events: 1, unstored: 1 })
   })
