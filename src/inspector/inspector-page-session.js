@@ -1,5 +1,8 @@
-// One session: its roll-up, its timeline (a bar per model event) and the details of the event clicked.
-import { duration, h, plural } from './inspector-page-dom.js'
+// One session: its roll-up, its timeline (its tree of chain, model and tool events, a bar each) and the
+// details of the event clicked.
+import { conversation } from './inspector-page-chat.js'
+import { duration, h, plural, thumbIcon } from './inspector-page-dom.js'
+import { treeRows } from './inspector-page-tree.js'
 
 /**
  * Where each moment goes on the timeline. Calls take milliseconds and the pauses between them (a person
@@ -64,11 +67,18 @@ function axis(scale) {
   return labels
 }
 
-function bar(event, scale, selected, onOpen) {
-  const start = event.start ?? event.received
-  const end = Math.max(event.end ?? start, start)
-  const failed = event.attempts.filter((attempt) => !attempt.stored)
-  const badges = [
+const kinds = { model: 'model', tool: 'tool', chain: 'chain', session: 'session' }
+const kindOf = (event) => kinds[event.event_type] ?? 'model'
+
+function badgesOf(event, failed) {
+  const kind = kindOf(event)
+  return [
+    kind === 'tool' && event.status === 'error' ? h('span', { class: 'badge tool-failed', title: event.error ?? 'The tool failed' }, '✕ tool failed') : undefined,
+    event.feedback?.thumb
+      ? h('span', { class: `badge thumb ${event.feedback.thumb}`, title: [`feedback.rating: ${event.feedback.rating}`, event.feedback.comment].filter(Boolean).join('\n') }, thumbIcon(event.feedback.thumb), event.feedback.thumb)
+      : event.feedback
+        ? h('span', { class: 'badge thumb', title: event.feedback.comment ?? '' }, 'feedback')
+        : undefined,
     event.stored === 0 ? h('span', { class: 'badge lost', title: 'No request stored it (yet)' }, 'not stored') : undefined,
     failed.length > 0 && event.stored > 0
       ? h('span', { class: 'badge retry', title: failed.map((attempt) => `#${attempt.request} ${attempt.status || 'dropped'}${attempt.fault ? ` (${attempt.fault})` : ''}`).join(', ') }, `↻ ${failed.length}`)
@@ -76,31 +86,55 @@ function bar(event, scale, selected, onOpen) {
     event.beacon ? h('span', { class: 'badge beacon', title: 'Stored from a text/plain beacon' }, 'beacon') : undefined,
     event.stored > 1 ? h('span', { class: 'badge dup', title: `Stored ${event.stored} times` }, `dup ×${event.stored}`) : undefined,
   ]
+}
+
+function bar({ event, depth, span, orphan }, scale, selected, onOpen) {
+  const kind = kindOf(event)
+  const start = event.start ?? event.received
+  const end = Math.max(event.end ?? start, start)
+  // A chain is drawn over everything under it; its own times are in the tooltip.
+  const [from, to] = kind === 'chain' ? span : [start, end]
+  const failed = event.attempts.filter((attempt) => !attempt.stored)
   const title = [
-    `${event.event_name ?? 'event'} · ${event.model ?? 'no model'} · ${event.status}${event.finish_reason ? ` (${event.finish_reason})` : ''}`,
+    `${kind} · ${event.event_name ?? 'event'}${event.model ? ` · ${event.model}` : ''} · ${event.status}${event.finish_reason ? ` (${event.finish_reason})` : ''}`,
     `${duration(end - start)}${event.ttft !== undefined ? `, first token at ${duration(event.ttft)}` : ''}${event.tokens !== undefined ? `, ${event.tokens} tokens` : ''}`,
+    event.preview && `“${event.preview}”`,
+    orphan && `parent ${event.parent_id} not received: shown under the session`,
     event.error && `error: ${event.error}`,
   ]
-  const left = scale.at(start)
+  const left = scale.at(from)
   return h(
     'div',
-    { class: `row${selected ? ' selected' : ''}`, 'data-event': event.event_id, 'data-retries': failed.length, onclick: () => onOpen(event.event_id) },
-    h('div', { class: 'label', title: event.event_id }, h('b', {}, event.event_name ?? 'event'), h('span', { class: 'muted' }, event.model ?? '')),
+    { class: `row kind-${kind}${selected ? ' selected' : ''}${event.status === 'error' ? ' failed' : ''}`, 'data-event': event.event_id, 'data-kind': kind, 'data-depth': depth, 'data-retries': failed.length, onclick: () => onOpen(event.event_id) },
+    h(
+      'div',
+      { class: 'label', title: `${event.event_name ?? 'event'}${event.preview ? `: ${event.preview}` : ''}\n${event.event_id}`, style: { paddingLeft: `${10 + depth * 16}px` } },
+      depth > 0 ? h('span', { class: 'guide', 'aria-hidden': 'true' }, '└') : undefined,
+      h('span', { class: `kind ${kind}` }, kind),
+      h('b', {}, event.event_name ?? (kind === 'model' ? (event.model ?? 'model call') : kind)),
+      event.preview ? h('span', { class: 'preview' }, event.preview) : h('span', { class: 'preview muted' }, event.model ?? ''),
+    ),
     h(
       'div',
       { class: 'track' },
       h(
         'div',
-        { class: `bar ${event.status}${event.stored === 0 ? ' unstored' : ''}${event.start === undefined ? ' untimed' : ''}`, 'data-status': event.status, title: title.filter(Boolean).join('\n'), style: { left: `${left}%`, width: `${scale.at(end) - left}%` } },
+        { class: `bar ${kind} ${event.status}${event.stored === 0 ? ' unstored' : ''}${event.start === undefined ? ' untimed' : ''}`, 'data-status': event.status, title: title.filter(Boolean).join('\n'), style: { left: `${left}%`, width: `${scale.at(to) - left}%` } },
         event.ttft !== undefined && end > start ? h('i', { class: 'ttft', style: { left: `${Math.min(100, (event.ttft / (end - start)) * 100)}%` } }) : undefined,
       ),
     ),
-    h('div', { class: 'meta' }, h('span', { class: 'dur' }, event.start === undefined ? 'no times' : duration(end - start)), ...badges, event.error ? h('span', { class: 'err', title: event.error }, event.error) : undefined),
+    h(
+      'div',
+      { class: 'meta' },
+      h('span', { class: 'dur' }, event.start === undefined ? 'no times' : duration(end - start)),
+      ...badgesOf(event, failed),
+      event.error ? h('span', { class: 'err', title: event.error }, event.error) : event.model && event.preview ? h('span', { class: 'muted model' }, event.model) : undefined,
+    ),
   )
 }
 
-/** The timeline of `events`: an axis, one row per event, and the idle stretches left out, if any. */
-export function timeline(events, { compress, selected, onOpen }) {
+/** The timeline of a session's `events`: an axis, one row per event in tree order, and the idle stretches left out. */
+export function timeline(events, { sessionId, compress, selected, onOpen }) {
   const scale = timeScale(events, compress)
   const cuts = scale.cuts.map((cut) =>
     h('div', { class: 'cut', style: { left: `${(cut.from / scale.total) * 100}%`, width: `${(cut.drawn / scale.total) * 100}%` }, title: `${duration(cut.gap)} without a call, drawn shorter` }, h('span', { class: 'cut-label' }, `⋯ ${duration(cut.gap)}`)),
@@ -113,7 +147,7 @@ export function timeline(events, { compress, selected, onOpen }) {
       { class: 'timeline-inner' },
       h('div', { class: 'cuts' }, ...cuts),
       h('div', { class: 'row axis' }, h('div', { class: 'label muted' }, compress && cuts.length ? 'idle time shortened' : 'time'), h('div', { class: 'track' }, ...axis(scale)), h('div', { class: 'meta muted' }, 'duration')),
-      ...events.map((event) => bar(event, scale, event.event_id === selected, onOpen)),
+      ...treeRows(events, sessionId).map((row) => bar(row, scale, row.event.event_id === selected, onOpen)),
     ),
   )
 }
@@ -135,17 +169,20 @@ export function facts(session) {
     .map((fact) => h('span', { class: 'fact' }, fact))
 }
 
-/** What the colours, the tick and the badges mean. */
+/** What the shapes, colours, the tick and the badges mean. */
 export function legend() {
   return h(
     'div',
     { class: 'legend' },
-    h('span', {}, h('i', { class: 'swatch success' }), 'success'),
+    h('span', {}, h('i', { class: 'swatch chain' }), 'chain (spans its children)'),
+    h('span', {}, h('i', { class: 'swatch model' }), 'model call'),
+    h('span', {}, h('i', { class: 'swatch tool' }), 'tool'),
     h('span', {}, h('i', { class: 'swatch error' }), 'error'),
     h('span', {}, h('i', { class: 'swatch cancelled' }), 'cancelled'),
-    h('span', {}, h('i', { class: 'swatch success' }, h('i', { class: 'ttft' })), 'first token'),
+    h('span', {}, h('i', { class: 'swatch model' }, h('i', { class: 'ttft' })), 'first token'),
     h('span', {}, h('span', { class: 'badge retry' }, '↻ n'), 'failed attempts before it was stored'),
     h('span', {}, h('span', { class: 'badge beacon' }, 'beacon'), 'sent as the page went away'),
+    h('span', {}, h('span', { class: 'badge thumb up' }, thumbIcon('up')), h('span', { class: 'badge thumb down' }, thumbIcon('down')), 'feedback'),
   )
 }
 
@@ -169,11 +206,22 @@ export function detail({ summary, received, v1 }, onClose) {
   const attempts = summary.attempts.map((attempt) =>
     h('li', { class: attempt.stored ? 'ok' : 'bad' }, `#${attempt.request} → ${attempt.status || 'connection dropped'}${attempt.fault ? ` (fault: ${attempt.fault})` : ''}${attempt.beacon ? ' · beacon' : ''} · ${attempt.stored ? 'stored' : 'not stored'}`),
   )
+  const feedback = summary.feedback
   return h(
     'div',
     { class: 'detail', id: 'detail' },
-    h('div', { class: 'detail-head' }, h('h3', {}, summary.event_name ?? 'event', ' ', h('code', {}, summary.event_id)), h('button', { type: 'button', class: 'clear', onclick: onClose }, 'close')),
+    h('div', { class: 'detail-head' }, h('h3', {}, h('span', { class: `kind ${summary.event_type}` }, summary.event_type), ' ', summary.event_name ?? 'event', ' ', h('code', {}, summary.event_id)), h('button', { type: 'button', class: 'clear', onclick: onClose }, 'close')),
     h('ol', { class: 'attempts' }, ...attempts),
+    feedback
+      ? h(
+          'div',
+          { class: 'feedback', id: 'feedback' },
+          feedback.thumb ? h('span', { class: `badge thumb ${feedback.thumb}` }, thumbIcon(feedback.thumb), feedback.thumb === 'up' ? 'thumbs up' : 'thumbs down') : undefined,
+          h('span', { class: 'muted' }, `feedback.rating: ${feedback.rating ?? '–'}`),
+          feedback.comment ? h('q', { class: 'comment' }, feedback.comment) : undefined,
+        )
+      : undefined,
+    conversation(v1 ?? received),
     h(
       'div',
       { class: 'columns' },

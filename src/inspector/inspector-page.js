@@ -158,7 +158,7 @@ function renderSession() {
       h('div', { class: 'facts' }, ...facts(session)),
       toggle,
     ),
-    timeline(eventsOf(session.session_id), { compress: state.compress, selected: state.detail?.summary.event_id, onOpen: open }),
+    timeline(eventsOf(session.session_id), { sessionId: session.session_id, compress: state.compress, selected: state.detail?.summary.event_id, onOpen: open }),
     legend(),
     state.detail ? detail(state.detail, () => ((state.detail = undefined), render())) : h('p', { class: 'hint muted' }, 'Click a bar to see the event as received and where the v1 route stores it.'),
   )

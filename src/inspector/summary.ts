@@ -1,5 +1,6 @@
 import { v1Route, type Route } from '../routes.js'
 import type { ModelEvent } from '../schema.js'
+import { feedbackOf, previewOf } from './preview.js'
 
 /** How a model call ended: `metadata.status` when the event says so (the provider integrations do), else `error` decides. */
 export type EventStatus = 'success' | 'error' | 'cancelled'
@@ -18,14 +19,24 @@ export interface Attempt {
   fault?: string
 }
 
-/** One model event as a timeline shows it. Times are Unix ms. */
+/** One event as a timeline shows it. Times are Unix ms. */
 export interface EventSummary {
   event_id: string
   /** The session it is stored in ('' for an event without one). */
   session_id: string
   /** The route it arrived on. */
   route: Route
+  /** `model` (the default), `tool`, `chain` or `session`. */
+  event_type: string
+  /** `project` (the seed's field) or `project_id`, as the event names it. */
+  project?: string
+  /** Its parent in the session's tree; absent (or the session's id) for an event directly under the session. */
+  parent_id?: string
   event_name?: string
+  /** One line to show beside its name: the last user message (a model call, a chain) or the arguments (a tool). */
+  preview?: string
+  /** `feedback` as the page shows it: the thumbs of `feedback.rating`, the rating as given, the comment. */
+  feedback?: { thumb?: 'up' | 'down'; rating?: string; comment?: string }
   model?: string
   start?: number
   end?: number
@@ -59,6 +70,10 @@ export interface SessionSummary {
   cancelled: number
   /** Sum of the tokens its events reported; absent when none did. */
   tokens?: number
+  /** The project its events name, if any does. */
+  project?: string
+  /** The first thing the user said in it: the preview of its earliest event that has one. */
+  first_message?: string
   /** Its first `start_time` and last end, and the span between them in ms (the session's total duration). */
   start?: number
   end?: number
@@ -83,7 +98,10 @@ const fields = (value: unknown): Fields => (typeof value === 'object' && value !
  * v1 (`toV1Event`) puts them (the model in `config.model`, token counts from `usage` under `metadata`), without
  * mapping the whole event, so that a body of many events is read in linear, small time.
  */
-export function readEvent(event: ModelEvent, route: Route): Pick<EventSummary, 'event_name' | 'model' | 'start' | 'end' | 'ttft' | 'finish_reason' | 'status' | 'error' | 'tokens'> {
+export function readEvent(
+  event: ModelEvent,
+  route: Route,
+): Pick<EventSummary, 'event_type' | 'project' | 'parent_id' | 'event_name' | 'preview' | 'feedback' | 'model' | 'start' | 'end' | 'ttft' | 'finish_reason' | 'status' | 'error' | 'tokens'> {
   const view = event as Fields
   const seed = route !== v1Route
   const metadata = fields(view.metadata)
@@ -96,8 +114,14 @@ export function readEvent(event: ModelEvent, route: Route): Pick<EventSummary, '
   const error = view.error === undefined || view.error === null ? undefined : String(typeof view.error === 'string' ? view.error.slice(0, 300) : JSON.stringify(view.error)).slice(0, 300)
   const sum = (a: string, b: string) => (count(a) === undefined && count(b) === undefined ? undefined : (count(a) ?? 0) + (count(b) ?? 0))
   const said = metadata.status
+  const type = text(view.event_type, 20) ?? 'model'
   return {
+    event_type: type,
+    project: text(view.project ?? view.project_id),
+    parent_id: text(view.parent_id),
     event_name: text(view.event_name),
+    preview: previewOf(view, type),
+    feedback: feedbackOf(view.feedback),
     model: text(config.model !== undefined ? config.model : seed ? (view.model_name ?? view.model) : undefined),
     start,
     // start + duration where both are given: the span's own monotonic measure, finer than end_time's ms.
@@ -113,7 +137,14 @@ export function readEvent(event: ModelEvent, route: Route): Pick<EventSummary, '
 /** Rolls a session's events up. */
 export function summarizeSession(session_id: string, events: EventSummary[]): SessionSummary {
   const summary: SessionSummary = { session_id, first: Infinity, last: 0, events: events.length, errors: 0, cancelled: 0, unstored: 0, retried: 0, beacons: 0, duplicates: 0 }
+  let opening = Infinity
   for (const event of events) {
+    summary.project ??= event.project
+    const at = event.start ?? event.received
+    if (event.preview !== undefined && event.event_type !== 'tool' && at < opening) {
+      opening = at
+      summary.first_message = event.preview
+    }
     summary.first = Math.min(summary.first, event.received)
     summary.last = Math.max(summary.last, event.received)
     if (event.status === 'error') summary.errors++
