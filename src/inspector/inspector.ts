@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
-import { seedRoute, v1Route, type Route } from '../routes.js'
-import type { ModelEvent } from '../schema.js'
-import { createFakeHoneyHive } from '../testing.js'
+import { seedRoute, v1Route } from '../routes.js'
+import { isUpdatePath } from '../fake-update.js'
 import { createAccess } from './access.js'
-import { checkFault, createFaults, faultLabel, faultLimits, playFault, type FaultState, type InspectorFault } from './faults.js'
+import { createIngest } from './ingest.js'
+import { checkFault, createFaults, faultLimits, type FaultState, type InspectorFault } from './faults.js'
 import { createLive } from './live.js'
 import { createRecord, type EventDetail, type RequestEntry } from './record.js'
 import type { EventSummary, SessionSummary } from './summary.js'
@@ -76,48 +76,12 @@ const pageHeaders = {
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { ...headers, 'content-type': 'application/json' } })
-const refusal = (status: number, message: string, errorCode: string, headers: Record<string, string>) => json(status, { statusCode: status, message, success: false, errorCode }, headers)
-
-// The fake's CORS answer, also on what the inspector answers itself (401, faults, stalls): a browser that
-// cannot read an answer sees a network error instead of the status the button meant.
-const corsHeaders = (request: Request): Record<string, string> => ({
-  'access-control-allow-origin': request.headers.get('origin') ?? '*',
-  'access-control-allow-credentials': 'true',
-  'access-control-allow-methods': 'POST, OPTIONS',
-  'access-control-allow-headers': 'authorization, content-type',
-  'access-control-max-age': '600',
-})
-
-/** The body as text, or undefined past `limit` bytes. */
-async function readBody(request: Request, limit: number): Promise<string | undefined> {
-  if (!request.body) return ''
-  const reader = request.body.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  let bytes = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) return text + decoder.decode()
-    bytes += value.byteLength
-    if (bytes > limit) return void (await reader.cancel())
-    text += decoder.decode(value, { stream: true })
-  }
-}
-
-/** The events of a batch body on `route` (objects only), whatever else is wrong with it. */
-function carriedEvents(text: string, route: Route): ModelEvent[] {
-  try {
-    const list = (JSON.parse(text) as Record<string, unknown>)?.[route === v1Route ? 'events' : 'model_events']
-    return Array.isArray(list) ? list.filter((event) => typeof event === 'object' && event !== null && !Array.isArray(event)) : []
-  } catch {
-    return []
-  }
-}
 
 /**
- * Creates the inspector behind `honeyhive-edge dev`: a fake HoneyHive (both routes, strict, CORS for any
- * page, beacons accepted) whose requests, events and sessions are kept (bounded) and shown live on a page at
- * `/`, with faults to play on the next requests. Node only (the page is read from disk). Serve it with
+ * Creates the inspector behind `honeyhive-edge dev`: a fake HoneyHive (both batch routes and both
+ * event-update routes, as HoneyHive's spec takes them; CORS for loopback pages and those `cors` names; beacons
+ * accepted) whose requests, events and sessions are kept (bounded) and shown live on a page at `/`, with
+ * faults to play on the next requests. Node only (the page is read from disk). Serve it with
  * `startInspector`, or any server that streams answers.
  */
 export function createInspector(options: InspectorOptions = {}): Inspector {
@@ -132,43 +96,7 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
   const asset = (name: string) => files.get(name) ?? (files.set(name, readFile(new URL(`./${name}`, import.meta.url), 'utf8')), files.get(name)!)
   const snapshot = () => ({ sessions: record.sessions(), events: record.events(), requests: record.requests(), faults: faults.state(), kept: record.size(), limits: { maxEvents: limits.maxEvents, maxBytes: limits.maxBytes, maxRequests: limits.maxRequests } })
 
-  async function ingest(request: Request, route: Route): Promise<Response> {
-    const at = Date.now()
-    const headers = corsHeaders(request)
-    const beacon = request.method === 'POST' && (request.headers.get('content-type') ?? '').startsWith('text/plain')
-    const origin = request.headers.get('origin')
-    if (!access.originAllowed(request)) {
-      // Logged without its events: another site's page must not be able to write a session, even unstored.
-      const message = `Origin ${origin} may not post here: start honeyhive-edge dev with --cors ${origin} to let it`
-      const change = record.add({ at, ms: 0, method: request.method, path: route, route, beacon, status: 403, carried: [], stored: [], note: message })
-      live.send('change', { ...change, kept: record.size() })
-      return refusal(403, message, 'FORBIDDEN', {})
-    }
-    const text = await readBody(request, limits.maxBodyBytes)
-    const carried = text ? carriedEvents(text, route) : []
-    const done = async (response: Response, extra: { fault?: string; note?: string; stored?: ModelEvent[] } = {}) => {
-      let note = extra.note
-      if (!note && response.status >= 400) note = ((await response.clone().json().catch(() => ({}))) as { message?: string }).message
-      const change = record.add({ at, ms: Date.now() - at, method: request.method, path: route, route, beacon, status: response.status, carried, stored: extra.stored ?? [], ...(extra.fault && { fault: extra.fault }), ...(note && { note }) })
-      live.send('change', { ...change, kept: record.size() })
-      return response
-    }
-    // Down: the connection is dropped once the request has arrived, so the timeline knows what it carried.
-    if (faults.isDown()) return done(Response.error(), { fault: 'down', note: 'connection dropped (down)' })
-    if (text === undefined) return done(refusal(413, `Body over ${limits.maxBodyBytes} bytes, the inspector's limit`, 'PAYLOAD_TOO_LARGE', headers))
-    const authorization = request.headers.get('authorization')
-    if (options.apiKey && request.method !== 'OPTIONS' && authorization === null) {
-      return done(refusal(401, 'Missing Authorization: Bearer <key>: this inspector was started with --key', 'UNAUTHORIZED', headers))
-    }
-    const keyed = !options.apiKey || authorization === `Bearer ${options.apiKey}`
-    const fault = request.method === 'POST' && keyed ? faults.take() : undefined
-    if (fault) return done(playFault(fault, headers), { fault: faultLabel(fault), ...(fault.kind === 'stall' && { note: 'stalled: 200 headers sent, no body' }) })
-    // A fake per request: it keeps nothing between requests (faults and the record are the inspector's), so
-    // what it stored is what this request stored.
-    const fake = createFakeHoneyHive({ apiKey: options.apiKey })
-    const forwarded = new Request(request.url, { method: request.method, headers: request.headers, ...(text && { body: text }) })
-    return done(await fake(forwarded), { stored: fake.events })
-  }
+  const ingest = createIngest({ apiKey: options.apiKey, maxBodyBytes: limits.maxBodyBytes, access, record, live, faults })
 
   async function control(request: Request): Promise<Response> {
     // JSON only: a cross-origin page must preflight it, and gets no CORS answer here.
@@ -193,7 +121,8 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
     if (!access.hostAllowed(request)) {
       return new Response(`Host not allowed: use the address honeyhive-edge dev printed (or add this name with --allow-host)`, { status: 403 })
     }
-    if (pathname === seedRoute || pathname === v1Route) return ingest(request, pathname)
+    if (pathname === seedRoute || pathname === v1Route) return ingest(request, pathname, 'batch')
+    if (isUpdatePath(pathname)) return ingest(request, pathname, 'update')
     const name = assets[pathname]
     if (name && request.method === 'GET') return new Response(await asset(name), { headers: { ...pageHeaders, 'content-type': types[name.split('.').pop()!] } })
     if (pathname === '/api/state' && request.method === 'GET') return json(200, snapshot(), { 'cache-control': 'no-store' })

@@ -1,5 +1,6 @@
 import { toV1Event, v1Route, type Route } from '../routes.js'
 import type { ModelEvent } from '../schema.js'
+import { applyUpdate, type ReadUpdate } from '../fake-update.js'
 import { ownText, retainedBytes } from './retained.js'
 import { readEvent, summarizeSession, type EventSummary, type SessionSummary } from './summary.js'
 
@@ -153,7 +154,7 @@ export function createRecord(limits: RecordLimits) {
       const id = typeof event.event_id === 'string' ? event.event_id : (stored[index]?.event_id ?? `request-${request.id}-${index}`)
       let kept = events.get(id)
       if (!kept) {
-        const summary = { event_id: id, session_id: String(event.session_id ?? ''), route, received: request.at, stored: 0, beacon: false, attempts: [], ...readEvent(event, route) }
+        const summary = { event_id: id, session_id: String(event.session_id ?? ''), route, received: request.at, stored: 0, updates: 0, beacon: false, attempts: [], ...readEvent(event, route) }
         kept = { summary, event, bytes: cost(event) }
         events.set(id, kept)
         fresh.add(id)
@@ -196,10 +197,38 @@ export function createRecord(limits: RecordLimits) {
     return { request, events: live, sessions: [...changed].map((session) => summarizeSession(session, summaries(session))), dropped }
   }
 
+  /**
+   * Logs an event-update request; `applied` (an update answered 200) is merged into the kept event as
+   * HoneyHive merges it (fake-update.ts), and the event's summary (feedback, outputs, times) read again.
+   */
+  function update(arrival: Omit<Arrival, 'route' | 'carried' | 'stored'>, applied?: ReadUpdate): Change {
+    const { note, ...rest } = arrival
+    const request: RequestEntry = { id: ++seq, ...rest, ...(note && { note: ownText(note, 1000) }), events: applied ? 1 : 0, stored: applied ? 1 : 0, duplicates: [], duplicateCount: 0 }
+    log.push(request)
+    if (log.length > limits.maxRequests) log.shift()
+    const kept = applied && events.get(applied.event_id)
+    const change: Change = { request, events: [], sessions: [], dropped: { sessions: [], events: [] } }
+    if (!kept) return change
+    applyUpdate(kept.event as Record<string, unknown>, applied.update)
+    Object.assign(kept.summary, readEvent(kept.event, kept.summary.route), { updates: kept.summary.updates + 1 })
+    const size = cost(kept.event) + kept.summary.attempts.length * attemptBytes
+    bytes += size - kept.bytes
+    kept.bytes = size
+    place(applied.event_id, kept.summary.session_id)
+    shrink(change.dropped, new Set())
+    if (!events.has(applied.event_id)) return change
+    change.events.push(kept.summary)
+    change.sessions.push(summarizeSession(kept.summary.session_id, summaries(kept.summary.session_id)))
+    return change
+  }
+
   const listSessions = () => [...sessions.keys()].map((session) => summarizeSession(session, summaries(session))).sort((a, b) => b.first - a.first)
 
   return {
     add,
+    update,
+    /** Whether an event with this id is kept and was stored (what an update may change). */
+    isStored: (id: string) => (events.get(id)?.summary.stored ?? 0) > 0,
     /** Sessions, newest (by first arrival) first. */
     sessions: listSessions,
     /** A session's events (every event without one), in order of start. */

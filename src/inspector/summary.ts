@@ -55,6 +55,8 @@ export interface EventSummary {
   stored: number
   /** Stored by a beacon. */
   beacon: boolean
+  /** Event updates applied to it (`PUT /v1/events/{id}`, `PUT /events`): feedback, metadata, outputs... */
+  updates: number
   /** Each request that carried it, in order (the first 50): more than one is a retry. */
   attempts: Attempt[]
 }

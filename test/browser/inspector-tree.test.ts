@@ -11,7 +11,8 @@ import { hasChromium, launchChromium } from '../helpers/chromium.js'
 // that works and one that fails) on the v1 route, seen on the inspector's page in headless Chromium: rows in
 // tree order and indented by depth, the chain's bar over its children, tools apart from model calls, the
 // failed tool at a glance, and a model call's details as a conversation above the raw JSON (issue 18, item 5).
-// Screenshots go to test-results/inspector-tree*.png (git-ignored) for a person to look at.
+// Feedback sent later by HoneyHive's update routes shows as a thumb on its event and a comment in its details
+// (issue 19, item 3). Screenshots go to test-results/inspector-tree*.png (git-ignored) for a person to look at.
 const available = hasChromium
 const ci = process.env.CI === 'true'
 const bundle = readFileSync(new URL('../../dist/honeyhive-edge.min.js', import.meta.url))
@@ -147,11 +148,20 @@ describe.skipIf(!available && !ci)('the inspector shows a session as its tree, i
       const indents = await view.locator('#timeline .row:not(.axis) .label .kind').evaluateAll((elements) => elements.map((element) => element.getBoundingClientRect().left))
       expect(indents[1]).toBeGreaterThan(indents[0] + 8)
 
+      // Feedback on two replies, minutes later, by HoneyHive's update routes: a thumb on each event.
+      const byName = (name: string) => inspector.inspector.events(sessionId).find((event) => event.event_name === name)!.event_id
+      const feedback = (path: string, body: object) => fetch(`${inspector.baseUrl}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      expect((await feedback(`/v1/events/${byName('answer')}`, { feedback: { rating: 1, comment: 'Spot on, thanks!' } })).status).toBe(200)
+      expect((await feedback('/events', { event_id: byName('plan'), feedback: { rating: 'negative' } })).status).toBe(200)
+      await view.waitForSelector('#timeline .row[data-kind="model"]:has-text("answer") .badge.thumb.up')
+      await view.waitForSelector('#timeline .row[data-kind="model"]:has-text("plan") .badge.thumb.down')
+
       // The answer's details: the conversation (system, user, the plan's tool calls, both results, the reply) above the JSON.
       await view.click('#timeline .row[data-kind="model"]:has-text("answer")')
       await view.waitForSelector('#detail #conversation')
       const roles = await view.locator('#conversation .message').evaluateAll((elements) => elements.map((element) => (element as HTMLElement).dataset.role))
       expect(roles).toEqual(['system', 'user', 'assistant', 'tool', 'tool', 'assistant'])
+      expect(await view.locator('#detail #feedback').innerText()).toMatch(/thumbs up[\s\S]*Spot on, thanks!/)
       const chat = await view.locator('#conversation').innerText()
       expect(chat).toContain('get_weather')
       expect(chat).toContain('{"order":"A-1042"}')
