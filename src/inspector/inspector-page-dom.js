@@ -7,7 +7,13 @@ export function h(tag, attributes = {}, ...children) {
     if (value === undefined || value === false || value === null) continue
     if (name === 'class') element.className = value
     else if (name.startsWith('on')) element.addEventListener(name.slice(2), value)
-    else if (name === 'style') Object.assign(element.style, value)
+    else if (name === 'style') {
+      // Custom properties (`--zoom`) need setProperty; the others are plain assignments.
+      for (const [key, style] of Object.entries(value)) {
+        if (key.startsWith('--')) element.style.setProperty(key, style)
+        else element.style[key] = style
+      }
+    }
     else element.setAttribute(name, value === true ? '' : String(value))
   }
   for (const child of children.flat()) if (child !== undefined && child !== null && child !== false) element.append(child instanceof Node ? child : String(child))
@@ -20,12 +26,19 @@ export const short = (id) => (id ? (id.length > 14 ? `${id.slice(0, 8)}…${id.s
 /** A time of day with milliseconds. */
 export const clock = (ms) => `${new Date(ms).toLocaleTimeString('en-GB', { hour12: false })}.${String(ms % 1000).padStart(3, '0')}`
 
-/** A duration: 840 ms, 1.24 s, 12.5 s, 2 m 03 s. */
+/** A duration, rounded for reading: 0.4 ms, 840 ms, 1.24 s, 12.5 s, 2 m 03 s, 1 h 05 m. */
 export function duration(ms) {
   if (ms === undefined || !Number.isFinite(ms)) return '–'
-  if (ms < 1000) return `${Math.round(ms)} ms`
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
-  return `${Math.floor(ms / 60_000)} m ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')} s`
+  if (ms < 0) return `-${duration(-ms)}`
+  if (ms < 1) return `${ms.toFixed(1)} ms`
+  if (ms < 999.5) return `${Math.round(ms)} ms`
+  if (ms < 9995) return `${(ms / 1000).toFixed(2)} s`
+  if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`
+  // Whole seconds first, so that 59.6 s of a minute is never "60 s".
+  const seconds = Math.round(ms / 1000)
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} m ${String(seconds % 60).padStart(2, '0')} s`
+  const minutes = Math.round(seconds / 60)
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} m`
 }
 
 /** A count with its noun, plural unless 1: `1 event`, `3 errors`. */

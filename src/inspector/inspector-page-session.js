@@ -47,19 +47,30 @@ export function timeScale(events, compress) {
   }
 }
 
-function axis(scale) {
+// The widest axis label ("+12 m 05 s") and the room it needs, in px: labels are placed at least this far
+// apart and never run past the end of the track, so they cannot overlap each other or the next column.
+const labelPx = 76
+
+/** The axis of a track `trackPx` wide: round steps on a linear axis, the start of each burst on a shortened one. */
+function axis(scale, trackPx) {
   const labels = []
+  const fits = (at) => (at / 100) * trackPx <= trackPx - labelPx
   if (scale.cuts.length === 0) {
+    const room = Math.max(1, Math.floor(trackPx / labelPx) - 1)
     const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000]
-    const step = steps.find((candidate) => scale.total / candidate <= 6) ?? 3_600_000 * Math.ceil(scale.total / 3_600_000 / 6)
-    for (let ms = 0; ms <= scale.total; ms += step) labels.push(h('span', { class: 'tick', style: { left: `${(ms / scale.total) * 100}%` } }, ms === 0 ? '0' : duration(ms)))
+    const step = steps.find((candidate) => scale.total / candidate <= room) ?? 3_600_000 * Math.ceil(scale.total / 3_600_000 / room)
+    for (let ms = 0; ms <= scale.total; ms += step) {
+      const at = (ms / scale.total) * 100
+      if (ms > 0 && !fits(at)) break
+      labels.push(h('span', { class: 'tick', style: { left: `${at}%` } }, ms === 0 ? '0' : duration(ms)))
+    }
   } else {
     // A shortened axis: each burst of calls after a cut is labelled with when it began (the cuts say what
     // they leave out); a label too close to the one before it is left out.
     const marks = [{ at: 0, text: '0' }, ...scale.cuts.map((cut) => ({ at: ((cut.from + cut.drawn) / scale.total) * 100, text: `+${duration(cut.until - scale.first)}` }))]
     let last = -Infinity
     for (const mark of marks) {
-      if (mark.at - last < 8) continue
+      if (((mark.at - last) / 100) * trackPx < labelPx || (mark.at > 0 && !fits(mark.at))) continue
       last = mark.at
       labels.push(h('span', { class: 'tick burst', style: { left: `${mark.at}%` } }, mark.text))
     }
@@ -133,20 +144,31 @@ function bar({ event, depth, span, orphan }, scale, selected, onOpen) {
   )
 }
 
-/** The timeline of a session's `events`: an axis, one row per event in tree order, and the idle stretches left out. */
-export function timeline(events, { sessionId, compress, selected, onOpen }) {
+/**
+ * The timeline of a session's `events`: an axis, one row per event in tree order, and the idle stretches left
+ * out. `trackPx` is the width of the bars' column at zoom 1; `zoom` widens it (the page scrolls sideways, the
+ * names and durations stay in view), so that 50 calls in a long session stay apart.
+ */
+export function timeline(events, { sessionId, compress, selected, onOpen, trackPx = 500, zoom = 1 }) {
   const scale = timeScale(events, compress)
-  const cuts = scale.cuts.map((cut) =>
-    h('div', { class: 'cut', style: { left: `${(cut.from / scale.total) * 100}%`, width: `${(cut.drawn / scale.total) * 100}%` }, title: `${duration(cut.gap)} without a call, drawn shorter` }, h('span', { class: 'cut-label' }, `⋯ ${duration(cut.gap)}`)),
-  )
+  const width = trackPx * zoom
+  const cuts = scale.cuts.map((cut) => {
+    // A cut too narrow for its label says it in its tooltip only.
+    const wide = (cut.drawn / scale.total) * width >= 64
+    return h(
+      'div',
+      { class: 'cut', style: { left: `${(cut.from / scale.total) * 100}%`, width: `${(cut.drawn / scale.total) * 100}%` }, title: `${duration(cut.gap)} without a call, drawn shorter` },
+      wide ? h('span', { class: 'cut-label' }, `⋯ ${duration(cut.gap)}`) : undefined,
+    )
+  })
   return h(
     'div',
     { class: 'timeline', id: 'timeline' },
     h(
       'div',
-      { class: 'timeline-inner' },
+      { class: 'timeline-inner', style: { '--zoom': String(zoom) } },
       h('div', { class: 'cuts' }, ...cuts),
-      h('div', { class: 'row axis' }, h('div', { class: 'label muted' }, compress && cuts.length ? 'idle time shortened' : 'time'), h('div', { class: 'track' }, ...axis(scale)), h('div', { class: 'meta muted' }, 'duration')),
+      h('div', { class: 'row axis' }, h('div', { class: 'label muted' }, compress && cuts.length ? 'idle time shortened' : 'time'), h('div', { class: 'track' }, ...axis(scale, width)), h('div', { class: 'meta muted' }, 'duration')),
       ...treeRows(events, sessionId).map((row) => bar(row, scale, row.event.event_id === selected, onOpen)),
     ),
   )
