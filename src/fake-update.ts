@@ -6,8 +6,9 @@ import { serverLegacyUpdateSchema, serverUpdateSchema, type EventUpdateBody } fr
 // the inspector: `PUT /v1/events/{event_id}` (`UpdateEventRequest`) and the seed-era `PUT /events`
 // (`LegacyUpdateEventRequest`, the id in the body).
 
-/** The current update route's prefix, and the seed-era route. */
+/** The current update route's prefix: `PUT /v1/events/{event_id}`. */
 export const v1UpdatePrefix = '/v1/events/'
+/** The seed-era update route: `PUT /events` with `event_id` in the body. */
 export const legacyUpdateRoute = '/events'
 
 /** Whether `pathname` is one of the update routes (any method; the caller answers 405 to all but PUT). */

@@ -44,12 +44,16 @@ export function timeScale(events, compress) {
     },
     /** The idle stretches drawn shorter: `{ gap, from, drawn, until }` (real length, drawn place and length, when it ended). */
     cuts: pieces.filter((piece) => piece.cut),
+    /** The busy stretches, drawn at their true lengths: `{ start, end, from }`. */
+    segments,
   }
 }
 
 // The widest axis label ("+12 m 05 s") and the room it needs, in px: labels are placed at least this far
 // apart and never run past the end of the track, so they cannot overlap each other or the next column.
 const labelPx = 76
+// Round steps for the axis, in ms.
+const ticks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000]
 
 /** The axis of a track `trackPx` wide: round steps on a linear axis, the start of each burst on a shortened one. */
 function axis(scale, trackPx) {
@@ -57,8 +61,7 @@ function axis(scale, trackPx) {
   const fits = (at) => (at / 100) * trackPx <= trackPx - labelPx
   if (scale.cuts.length === 0) {
     const room = Math.max(1, Math.floor(trackPx / labelPx) - 1)
-    const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000]
-    const step = steps.find((candidate) => scale.total / candidate <= room) ?? 3_600_000 * Math.ceil(scale.total / 3_600_000 / room)
+    const step = ticks.find((candidate) => scale.total / candidate <= room) ?? 3_600_000 * Math.ceil(scale.total / 3_600_000 / room)
     for (let ms = 0; ms <= scale.total; ms += step) {
       const at = (ms / scale.total) * 100
       if (ms > 0 && !fits(at)) break
@@ -66,8 +69,18 @@ function axis(scale, trackPx) {
     }
   } else {
     // A shortened axis: each burst of calls after a cut is labelled with when it began (the cuts say what
-    // they leave out); a label too close to the one before it is left out.
+    // they leave out), and a long burst has round times inside it; a label too close to the one before it is
+    // left out.
     const marks = [{ at: 0, text: '0' }, ...scale.cuts.map((cut) => ({ at: ((cut.from + cut.drawn) / scale.total) * 100, text: `+${duration(cut.until - scale.first)}` }))]
+    const msPerPx = scale.total / trackPx
+    const step = ticks.find((candidate) => candidate / msPerPx >= labelPx * 1.5) ?? ticks.at(-1)
+    for (const segment of scale.segments) {
+      for (let ms = Math.ceil((segment.start - scale.first) / step) * step; ms < segment.end - scale.first; ms += step) {
+        const at = ((segment.from + ms - (segment.start - scale.first)) / scale.total) * 100
+        if (ms > segment.start - scale.first) marks.push({ at, text: `+${duration(ms)}` })
+      }
+    }
+    marks.sort((a, b) => a.at - b.at)
     let last = -Infinity
     for (const mark of marks) {
       if (((mark.at - last) / 100) * trackPx < labelPx || (mark.at > 0 && !fits(mark.at))) continue
