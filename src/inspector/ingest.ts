@@ -1,4 +1,4 @@
-import { readUpdate, type ReadUpdate } from '../fake-update.js'
+import { legacyUpdateRoute, readUpdate, type ReadUpdate } from '../fake-update.js'
 import { v1Route, type Route } from '../routes.js'
 import type { ModelEvent } from '../schema.js'
 import { createFakeHoneyHive } from '../testing.js'
@@ -51,6 +51,16 @@ function carriedEvents(text: string, route: Route): ModelEvent[] {
   }
 }
 
+/** Whether a batch route's body is an event update (an `event_id`, no list of events), as keyless clients send one. */
+function keylessUpdate(text: string): boolean {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>
+    return typeof body?.event_id === 'string' && !('model_events' in body) && !('events' in body)
+  } catch {
+    return false
+  }
+}
+
 /** What the routes need of the inspector. */
 export interface IngestParts {
   apiKey?: string
@@ -80,7 +90,8 @@ export function createIngest({ apiKey, maxBodyBytes, access, record, live, fault
     return { response: json(200, { success: true }, headers), applied: read }
   }
 
-  return async function ingest(request: Request, path: string, kind: 'batch' | 'update'): Promise<Response> {
+  return async function ingest(request: Request, path: string, given: 'batch' | 'update'): Promise<Response> {
+    let kind = given
     const at = Date.now()
     const route = path as Route
     const headers = corsHeaders(request)
@@ -116,6 +127,13 @@ export function createIngest({ apiKey, maxBodyBytes, access, record, live, fault
     if (kind === 'update') {
       const { response, applied } = update(text, path, headers)
       return done(response, { applied })
+    }
+    // A keyless client (a page) posts an event update to its batch route for its relay to forward (README,
+    // "Feedback"); pointed at the inspector, the inspector forwards it to itself.
+    if (keylessUpdate(text)) {
+      const { response, applied } = update(text, legacyUpdateRoute, headers)
+      kind = 'update'
+      return done(response, { applied, note: `a keyless event update, applied as a relay forwards it${response.ok ? '' : ` (${response.status})`}` })
     }
     // A fake per request: it keeps nothing between requests (faults and the record are the inspector's), so
     // what it stored is what this request stored.

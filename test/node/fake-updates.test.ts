@@ -116,6 +116,18 @@ describe('the inspector applies updates and shows feedback on its event', () => 
     ])
   })
 
+  test('a keyless update posted to a batch route (what a page sends its relay) is applied, as the relay would forward it', async () => {
+    const { baseUrl, inspector, close } = await startInspector({ port: 0 })
+    running.push(close)
+    const event = { event_type: 'model', inputs: {}, event_id: uuid(), session_id: uuid() }
+    await fetch(`${baseUrl}/v1/events/batch`, { method: 'POST', body: JSON.stringify({ events: [event] }) })
+    const post = (body: object) => fetch(`${baseUrl}/v1/events/batch`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(body) })
+    expect((await post({ event_id: event.event_id, feedback: { rating: 1, comment: 'nice' }, token: 'opaque' })).status).toBe(200)
+    expect(inspector.events(event.session_id)[0].feedback).toMatchObject({ thumb: 'up', comment: 'nice' })
+    expect((await post({ event_id: uuid(), feedback: { rating: 1 } })).status).toBe(404)
+    expect(inspector.requests().at(-1)?.note).toContain('keyless event update')
+  })
+
   test('a scheduled fault is played on an update too', async () => {
     const { baseUrl, inspector, close } = await startInspector({ port: 0 })
     running.push(close)
