@@ -22,7 +22,8 @@ const hostOf = (request: Request) => request.headers.get('host') ?? new URL(requ
 export function createAccess(allowedHosts: string[] = loopbackHosts, cors: string[] | '*' = []) {
   // As browsers send them: `https://app.example:3000`, lower case, no path, no default port.
   const origins = cors === '*' ? '*' : new Set(cors.map((origin) => (URL.canParse(origin) ? new URL(origin).origin : origin)))
-  const hosts = new Set(allowedHosts.map((name) => hostName(name) ?? name))
+  // `::1` and `[::1]` alike: an IPv6 address is named in brackets in a Host header.
+  const hosts = new Set(allowedHosts.map((name) => hostName(/^[\da-f:]+$/i.test(name) && name.includes(':') ? `[${name}]` : name) ?? name))
   return {
     /** Whether the request names a host this server answers as. */
     hostAllowed(request: Request): boolean {

@@ -59,7 +59,8 @@ describe('DNS rebinding: every route checks Host, whatever the address it is bou
   })
 
   test('allowedHosts adds a name (a container reaching the host)', async () => {
-    const { port } = await start({ allowedHosts: ['host.docker.internal'] })
+    const { port } = await start({ allowedHosts: ['host.docker.internal', 'fd00::2'] })
+    expect((await raw(port, '/api/state', { host: `[fd00::2]:${port}` })).status).toBe(200)
     expect((await raw(port, '/events/model/batch', { host: `host.docker.internal:${port}`, method: 'POST', body: JSON.stringify({ model_events: [event()] }) })).status).toBe(200)
     expect((await raw(port, '/api/state', { host: `other.internal:${port}` })).status).toBe(403)
   })
