@@ -4,6 +4,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { afterEach, describe, expect, test } from 'vitest'
 import { startInspector, type StartInspectorOptions } from '../../src/inspector/index.js'
+import { createLive } from '../../src/inspector/live.js'
 import { createRecord } from '../../src/inspector/record.js'
 
 // The inspector against a hostile web page and a hostile or careless sender (issue 23, 5-7): DNS rebinding,
@@ -151,6 +152,22 @@ describe('memory: what is kept is bounded by what it costs, and the snapshot kee
     const snapshot = (await state.json()) as { kept: { bytes: number; events: number } }
     expect(snapshot.kept.bytes).toBeLessThanOrEqual(1024 * 1024)
     expect(snapshot.kept.events).toBeGreaterThan(0)
+  })
+})
+
+describe('a page that stops reading its live stream', () => {
+  test('is let go once its queue holds more than 16 MiB past its snapshot, whatever the number of messages', () => {
+    const live = createLive()
+    // Opened and never read, like a frozen tab.
+    const response = live.open(() => ({ sessions: [] }))
+    expect(response.headers.get('content-type')).toContain('text/event-stream')
+    const large = { events: Array.from({ length: 2000 }, (_, index) => ({ event_id: `${index}`, preview: 'x'.repeat(500) })) }
+    for (let i = 0; i < 12; i++) live.send('change', large)
+    expect(live.count()).toBe(1)
+    // About 1 MB a message: 40 of them queue past the bound (counting messages let 1,000 of them queue).
+    for (let i = 0; i < 40; i++) live.send('change', large)
+    expect(live.count()).toBe(0)
+    live.close()
   })
 })
 
