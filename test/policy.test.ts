@@ -14,18 +14,18 @@ const rows: Row[] = [
   [status(404), 'refuse', 'retry notYet', 'retry'],
   [status(405), 'refuse', 'refuse', 'retry'],
   [status(408), 'retry', 'retry', 'retry'],
-  [status(409), 'refuse', 'refuse', 'refuse'],
+  [status(409), 'refuse', 'refuse', 'retry'],
   [status(413), 'split', 'split', 'split'],
   [status(422), 'refuse', 'refuse', 'bisect'],
   [status(429), 'retry', 'retry', 'retry'],
   [status(500), 'retry* isolate', 'retry* isolate', 'retry* isolate'],
-  [status(501), 'refuse', 'refuse', 'refuse'],
+  [status(501), 'refuse', 'refuse', 'retry'],
   [status(502), 'retry* isolate', 'retry* isolate', 'retry* isolate'],
   [status(503), 'retry', 'retry', 'retry'],
   [status(504), 'retry* isolate', 'retry* isolate', 'retry* isolate'],
   [{ kind: 'timeout' }, 'retry*', 'retry*', 'retry*'],
   [{ kind: 'network' }, 'retry', 'retry', 'retry'],
-  [{ kind: 'invalid' }, 'retry*', 'retry*', 'retry*'],
+  [{ kind: 'invalid' }, 'retry*', 'retry*', 'retry'],
 ]
 
 const describeRule = (policy: Policy, answer: Answer): string => {
