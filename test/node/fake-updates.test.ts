@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest'
+import { createClient } from '../../src/index.js'
 import { startInspector } from '../../src/inspector/index.js'
 import { updatePolicy } from '../../src/policy.js'
 import { createFakeHoneyHive } from '../../src/testing.js'
@@ -81,6 +82,27 @@ describe('the fake applies updates as HoneyHive does', () => {
     expect(fake.updates).toHaveLength(1)
     expect(fake.events[0].feedback).toEqual({ source: 'app', rating: 1 })
   })
+})
+
+describe("the client's feedback against the fake", () => {
+  test.each(['/v1/events/batch', '/events/model/batch'] as const)('on %s: an update answered 404 (not stored yet) is retried and lands', async (route) => {
+    const fake = createFakeHoneyHive({ apiKey: 'key' })
+    const errors: unknown[] = []
+    const hh = createClient({ apiKey: 'key', baseUrl: base, route, fetch: (input, init) => fake(new Request(input, init)), flushIntervalMs: 60_000, onError: (error) => errors.push(error) })
+    const eventId = hh.log({ event_name: 'answer', model: 'gpt-4o' })
+    await hh.flush()
+    fake.fail({ on: 'update', status: 404, body: { statusCode: 404, message: 'Event not found', success: false } })
+    hh.feedback(eventId, { rating: 1, comment: 'Spot on' })
+    await hh.flush({ timeoutMs: 10_000 })
+    expect(errors).toEqual([])
+    const puts = fake.requests.filter((request) => request.method === 'PUT')
+    expect(puts.map((request) => [request.path, request.status])).toEqual([
+      [route === '/v1/events/batch' ? `/v1/events/${eventId}` : '/events', 404],
+      [route === '/v1/events/batch' ? `/v1/events/${eventId}` : '/events', 200],
+    ])
+    expect(fake.events[0].feedback).toEqual({ rating: 1, comment: 'Spot on' })
+    await hh.shutdown({ timeoutMs: 100 })
+  }, 20_000)
 })
 
 describe('the inspector applies updates and shows feedback on its event', () => {
