@@ -150,6 +150,18 @@ describe('the inspector applies updates and shows feedback on its event', () => 
     expect(inspector.requests().at(-1)?.note).toContain('keyless event update')
   })
 
+  test("a keyless client's hh.feedback, pointed at the inspector as at its relay, shows on the event", async () => {
+    const { baseUrl, inspector, close } = await startInspector({ port: 0 })
+    running.push(close)
+    const hh = createClient({ baseUrl, flushIntervalMs: 60_000 })
+    const eventId = hh.log({ event_name: 'answer', model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+    await hh.flush()
+    hh.feedback(eventId, { rating: 0, comment: 'Wrong order number' }, { token: 'minted-by-the-server' })
+    await hh.flush({ timeoutMs: 5000 })
+    await hh.shutdown({ timeoutMs: 100 })
+    expect(inspector.events(hh.sessionId)[0]).toMatchObject({ event_id: eventId, feedback: { thumb: 'down', comment: 'Wrong order number' } })
+  })
+
   test('a scheduled fault is played on an update too', async () => {
     const { baseUrl, inspector, close } = await startInspector({ port: 0 })
     running.push(close)
