@@ -1,9 +1,15 @@
+import { parseBatch, type Checked } from './fake-batch.js'
+import { applyUpdate, isUpdatePath, readUpdate } from './fake-update.js'
 import { v1Route, seedRoute } from './routes.js'
-import { batchRequestSchema, check, modelEventSchema, type ModelEvent, type SessionProperties } from './schema.js'
-import { v1BatchRequestSchema } from './schema-v1.js'
+import type { ModelEvent, SessionProperties } from './schema.js'
 
-/** One scripted answer of the fake, used by the next valid POST to the batch route (not by preflights or refused requests). */
+/**
+ * One scripted answer of the fake, used by the next valid request (a batch POST or an event update; not by
+ * preflights or refused requests), or by the next of one kind with `on`.
+ */
 export interface Fault {
+  /** Keep this fault for the next batch (`'batch'`) or the next event update (`'update'`) only. @default either */
+  on?: 'batch' | 'update'
   /** HTTP status to answer; a 2xx stores the events and answers 200 normally (unless `body` is set). @default 500, or 200 for a fault that only has `delayMs` */
   status?: number
   /** `Retry-After` header value: seconds, or an HTTP date. */
@@ -33,11 +39,22 @@ export interface ReceivedRequest {
   at: number
 }
 
+/** One event update the fake applied. */
+export interface FakeUpdate {
+  event_id: string
+  /** `/v1/events/{event_id}` or the seed-era `/events`. */
+  path: string
+  /** The fields as sent (`feedback`, `metadata`, `outputs` ...; `event_id` too on `/events`). */
+  update: Record<string, unknown>
+  /** `Date.now()` when it was applied. */
+  at: number
+}
+
 /** One session as the fake stored it: its id, the properties it was created with, its events in arrival order. */
 export interface FakeSession {
   session_id: string
-  /** The `session_properties` of the `single_session` request that created it, if one did. */
-  properties?: SessionProperties
+  /** The `session_properties` of the `single_session` request that created it, if one did, every key kept (`source`...). */
+  properties?: SessionProperties & Record<string, unknown>
   events: ModelEvent[]
 }
 
@@ -53,20 +70,24 @@ export interface FakeHoneyHive {
   (request: Request): Promise<Response>
   /** The same handler, for `{ fetch }`-style servers (Workers, Deno, Bun). */
   fetch(request: Request): Promise<Response>
-  /** Every event stored, as received on its route (seed fields, or v1's), in arrival order (duplicates included, so tests can find them). */
+  /**
+   * Every event stored, as received on its route (seed fields, or v1's), in arrival order (duplicates included,
+   * so tests can find them). Typed with the fields the client sends; an event may also hold what HoneyHive
+   * takes and the client never sends (unknown keys on the seed route, `error: null`, `event_type: 'session'`).
+   */
   readonly events: ModelEvent[]
   /** The stored events by `session_id`, in order of each session's first event. */
   readonly sessions: FakeSession[]
   /** Every request received, with the status answered. */
   readonly requests: ReceivedRequest[]
+  /** Every event update applied (404s and refusals are in `requests` only), in order. */
+  readonly updates: FakeUpdate[]
   /** Scripts the next answers, one fault per request, in order. */
   fail(...faults: Fault[]): void
   /** Forgets events, requests and pending faults. */
   reset(): void
 }
 
-const eventKeys = new Set(Object.keys(modelEventSchema.entries))
-const batchKeys = new Set(Object.keys(batchRequestSchema.entries))
 
 function json(status: number, body: unknown, headers: Record<string, string>): Response {
   return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
@@ -78,38 +99,14 @@ function json(status: number, body: unknown, headers: Record<string, string>): R
 const refuse = (status: number, message: string, headers: Record<string, string>, errorCode = 'BAD_REQUEST') =>
   json(status, { statusCode: status, message, success: false, errorCode }, headers)
 
-/** Finds keys the seed's route does not know: the fake is strict, so a client that sends extra keys is caught. */
-function unknownKeys(body: Record<string, unknown>, events: ModelEvent[]): string[] {
-  const extra = Object.keys(body).filter((key) => !batchKeys.has(key))
-  events.forEach((event, index) => {
-    for (const key of Object.keys(event)) if (!eventKeys.has(key)) extra.push(`model_events.${index}.${key}`)
-  })
-  return extra
-}
-
-/** A request's events and session fields, or why the route refuses it (400). */
-function parse(route: string, body: unknown): { events: ModelEvent[]; single?: boolean; properties?: SessionProperties } | string {
-  if (route === v1Route) {
-    const result = check(v1BatchRequestSchema, body)
-    if (!result.output) return result.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; ')
-    return { events: (body as { events: ModelEvent[] }).events, single: result.output.single_session, properties: result.output.session_properties }
-  }
-  const result = check(batchRequestSchema, body)
-  if (!result.output) return result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')
-  const events = (body as { model_events: ModelEvent[] }).model_events
-  const extra = unknownKeys(body as Record<string, unknown>, events)
-  if (extra.length > 0) return `Unknown keys: ${extra.join(', ')}`
-  const { single_session, is_single_session, session_properties, session } = result.output
-  return { events, single: single_session ?? is_single_session, properties: session_properties ?? session }
-}
-
 /**
- * Creates an in-process HoneyHive for tests and demos, serving both routes: `POST /events/model/batch` (the
- * seed's contract) and `POST /v1/events/batch` (strict: unknown keys, a missing `event_type` or `inputs`,
- * `project` and the deprecated aliases are refused). It answers like HoneyHive (`{ event_ids, success,
- * session_id? }`; 404 for a wrong key), makes a session for a `single_session: true` request and puts
- * every event of it there, records what it received, and plays scripted faults. Bodies are parsed as JSON
- * whatever their content type, as beacons need.
+ * Creates an in-process HoneyHive for tests and demos. It takes exactly what HoneyHive's Data Plane OpenAPI
+ * 1.9.0 takes (schema-server.ts) on `POST /events/model/batch` (unknown keys kept) and `POST /v1/events/batch`
+ * (strict), and on the event-update routes `PUT /v1/events/{event_id}` and the seed-era `PUT /events` (the
+ * update merged into every stored copy of the event, 404 for an event it has not stored). It answers like
+ * HoneyHive (`{ event_ids, success, session_id? }`; 404 for a wrong key), makes a session for a
+ * `single_session: true` request and puts every event of it there, records what it received, and plays
+ * scripted faults. Bodies are parsed as JSON whatever their content type, as beacons need.
  *
  * @example
  * const honeyhive = createFakeHoneyHive({ apiKey: 'test-key' })
@@ -121,6 +118,34 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
   const requests: ReceivedRequest[] = []
   const sessions = new Map<string, FakeSession>()
   let faults: Fault[] = []
+  const updates: FakeUpdate[] = []
+  // Every stored copy of an event by its id (duplicates included), for updates.
+  const byId = new Map<string, ModelEvent[]>()
+
+  /** The next scripted fault for this kind of request: the first one not kept for the other kind. */
+  function takeFault(kind: 'batch' | 'update'): Fault | undefined {
+    const index = faults.findIndex((fault) => fault.on === undefined || fault.on === kind)
+    return index === -1 ? undefined : faults.splice(index, 1)[0]
+  }
+
+  /** `PUT /v1/events/{event_id}` and `PUT /events`: checked, faults played, applied to every stored copy. */
+  async function answerUpdate(pathname: string, body: unknown, cors: Record<string, string>): Promise<Response> {
+    const read = readUpdate(pathname, body)
+    if (typeof read === 'string') return refuse(400, read, cors)
+    const fault = takeFault('update')
+    if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
+    const status = fault?.status ?? (fault?.delayMs ? 200 : 500)
+    if (fault && status >= 300) {
+      const headers = fault.retryAfter === undefined ? cors : { ...cors, 'retry-after': String(fault.retryAfter) }
+      return json(status, fault.body ?? { statusCode: status, message: `Scripted fault ${status}`, success: false }, headers)
+    }
+    const stored = byId.get(read.event_id)
+    // HoneyHive stores events asynchronously: an update that comes first is answered 404 (field notes §12).
+    if (!stored) return refuse(404, `No event ${read.event_id}: never stored (or not yet)`, cors, 'NOT_FOUND')
+    for (const event of stored) applyUpdate(event, read.update)
+    updates.push({ event_id: read.event_id, path: pathname, update: read.update, at: Date.now() })
+    return json(200, fault?.body ?? { success: true }, cors)
+  }
 
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url)
@@ -130,7 +155,7 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
         : {
             'access-control-allow-origin': request.headers.get('origin') ?? '*',
             'access-control-allow-credentials': 'true',
-            'access-control-allow-methods': 'POST, OPTIONS',
+            'access-control-allow-methods': 'POST, PUT, OPTIONS',
             'access-control-allow-headers': 'authorization, content-type',
             'access-control-max-age': '600',
           }
@@ -150,23 +175,26 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
     requests.push(record)
     const answer = async (): Promise<Response> => {
       if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: cors })
-      if (url.pathname !== seedRoute && url.pathname !== v1Route) return refuse(404, `No route ${url.pathname}`, cors, 'NOT_FOUND')
-      if (request.method !== 'POST') return refuse(405, 'Use POST', cors, 'METHOD_NOT_ALLOWED')
+      const update = isUpdatePath(url.pathname)
+      if (url.pathname !== seedRoute && url.pathname !== v1Route && !update) return refuse(404, `No route ${url.pathname}`, cors, 'NOT_FOUND')
+      if (request.method !== (update ? 'PUT' : 'POST')) return refuse(405, `Use ${update ? 'PUT' : 'POST'}`, cors, 'METHOD_NOT_ALLOWED')
       // HoneyHive answers a rejected key (or a permission failure) with 404 since 2026-09-22 (field notes §10).
       if (options.apiKey && request.headers.get('authorization') !== `Bearer ${options.apiKey}`) {
         return refuse(404, 'Not found: invalid API key or no access to this project', cors, 'NOT_FOUND')
       }
       if (typeof body === 'string') return refuse(400, 'Body is not JSON', cors)
-      const batch = parse(url.pathname, body)
+      if (update) return answerUpdate(url.pathname, body, cors)
+      const batch = parseBatch(url.pathname, body)
       if (typeof batch === 'string') return refuse(400, batch, cors)
-      const fault = faults.shift()
+      const fault = takeFault('batch')
       if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
       // single_session: true makes a session for this request and puts every event of it there.
       const made = batch.single ? crypto.randomUUID() : undefined
-      const store = (list: ModelEvent[]) =>
+      const store = (list: Exclude<Checked, string>['events']) =>
         list.map((event) => {
-          const stored = { ...event, event_id: event.event_id ?? crypto.randomUUID(), ...(made && { session_id: made }) }
+          const stored = { ...event, event_id: event.event_id ?? crypto.randomUUID(), ...(made && { session_id: made }) } as ModelEvent
           events.push(stored)
+          byId.set(stored.event_id!, [...(byId.get(stored.event_id!) ?? []), stored])
           const id = stored.session_id ?? ''
           if (!sessions.has(id)) sessions.set(id, { session_id: id, ...(made === id && batch.properties && { properties: batch.properties }), events: [] })
           sessions.get(id)!.events.push(stored)
@@ -201,12 +229,15 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
     fetch: handle,
     events,
     requests,
+    updates,
     fail: (...more: Fault[]) => {
       faults.push(...more)
     },
     reset: () => {
       events.length = 0
       requests.length = 0
+      updates.length = 0
+      byId.clear()
       sessions.clear()
       faults = []
     },

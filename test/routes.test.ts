@@ -126,7 +126,6 @@ describe('the fake HoneyHive is as strict as HoneyHive on v1', () => {
     ['project', { events: [{ ...event, project: 'chat' }] }],
     ['a seed-only field (model)', { events: [{ ...event, model: 'gpt-4o' }] }],
     ['outputs that are not an object', { events: [{ ...event, outputs: 'hello' }] }],
-    ['an unknown session property', { events: [event], session_properties: { name: 'x' } }],
   ])('refuses %s with a 400 and stores nothing', async (_name, body) => {
     const { status, honeyhive } = await send(body)
     expect(status).toBe(400)

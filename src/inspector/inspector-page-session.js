@@ -1,5 +1,8 @@
-// One session: its roll-up, its timeline (a bar per model event) and the details of the event clicked.
-import { duration, h, plural } from './inspector-page-dom.js'
+// One session: its roll-up, its timeline (its tree of chain, model and tool events, a bar each) and the
+// details of the event clicked.
+import { conversation } from './inspector-page-chat.js'
+import { duration, h, plural, thumbIcon } from './inspector-page-dom.js'
+import { treeRows } from './inspector-page-tree.js'
 
 /**
  * Where each moment goes on the timeline. Calls take milliseconds and the pauses between them (a person
@@ -41,22 +44,46 @@ export function timeScale(events, compress) {
     },
     /** The idle stretches drawn shorter: `{ gap, from, drawn, until }` (real length, drawn place and length, when it ended). */
     cuts: pieces.filter((piece) => piece.cut),
+    /** The busy stretches, drawn at their true lengths: `{ start, end, from }`. */
+    segments,
   }
 }
 
-function axis(scale) {
+// The widest axis label ("+12 m 05 s") and the room it needs, in px: labels are placed at least this far
+// apart and never run past the end of the track, so they cannot overlap each other or the next column.
+const labelPx = 76
+// Round steps for the axis, in ms.
+const ticks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000]
+
+/** The axis of a track `trackPx` wide: round steps on a linear axis, the start of each burst on a shortened one. */
+function axis(scale, trackPx) {
   const labels = []
+  const fits = (at) => (at / 100) * trackPx <= trackPx - labelPx
   if (scale.cuts.length === 0) {
-    const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000]
-    const step = steps.find((candidate) => scale.total / candidate <= 6) ?? 3_600_000 * Math.ceil(scale.total / 3_600_000 / 6)
-    for (let ms = 0; ms <= scale.total; ms += step) labels.push(h('span', { class: 'tick', style: { left: `${(ms / scale.total) * 100}%` } }, ms === 0 ? '0' : duration(ms)))
+    const room = Math.max(1, Math.floor(trackPx / labelPx) - 1)
+    const step = ticks.find((candidate) => scale.total / candidate <= room) ?? 3_600_000 * Math.ceil(scale.total / 3_600_000 / room)
+    for (let ms = 0; ms <= scale.total; ms += step) {
+      const at = (ms / scale.total) * 100
+      if (ms > 0 && !fits(at)) break
+      labels.push(h('span', { class: 'tick', style: { left: `${at}%` } }, ms === 0 ? '0' : duration(ms)))
+    }
   } else {
     // A shortened axis: each burst of calls after a cut is labelled with when it began (the cuts say what
-    // they leave out); a label too close to the one before it is left out.
+    // they leave out), and a long burst has round times inside it; a label too close to the one before it is
+    // left out.
     const marks = [{ at: 0, text: '0' }, ...scale.cuts.map((cut) => ({ at: ((cut.from + cut.drawn) / scale.total) * 100, text: `+${duration(cut.until - scale.first)}` }))]
+    const msPerPx = scale.total / trackPx
+    const step = ticks.find((candidate) => candidate / msPerPx >= labelPx * 1.5) ?? ticks.at(-1)
+    for (const segment of scale.segments) {
+      for (let ms = Math.ceil((segment.start - scale.first) / step) * step; ms < segment.end - scale.first; ms += step) {
+        const at = ((segment.from + ms - (segment.start - scale.first)) / scale.total) * 100
+        if (ms > segment.start - scale.first) marks.push({ at, text: `+${duration(ms)}` })
+      }
+    }
+    marks.sort((a, b) => a.at - b.at)
     let last = -Infinity
     for (const mark of marks) {
-      if (mark.at - last < 8) continue
+      if (((mark.at - last) / 100) * trackPx < labelPx || (mark.at > 0 && !fits(mark.at))) continue
       last = mark.at
       labels.push(h('span', { class: 'tick burst', style: { left: `${mark.at}%` } }, mark.text))
     }
@@ -64,11 +91,18 @@ function axis(scale) {
   return labels
 }
 
-function bar(event, scale, selected, onOpen) {
-  const start = event.start ?? event.received
-  const end = Math.max(event.end ?? start, start)
-  const failed = event.attempts.filter((attempt) => !attempt.stored)
-  const badges = [
+const kinds = { model: 'model', tool: 'tool', chain: 'chain', session: 'session' }
+const kindOf = (event) => kinds[event.event_type] ?? 'model'
+
+function badgesOf(event, failed) {
+  const kind = kindOf(event)
+  return [
+    kind === 'tool' && event.status === 'error' ? h('span', { class: 'badge tool-failed', title: event.error ?? 'The tool failed' }, '✕ tool failed') : undefined,
+    event.feedback?.thumb
+      ? h('span', { class: `badge thumb ${event.feedback.thumb}`, title: [`feedback.rating: ${event.feedback.rating}`, event.feedback.comment].filter(Boolean).join('\n') }, thumbIcon(event.feedback.thumb), event.feedback.thumb)
+      : event.feedback
+        ? h('span', { class: 'badge thumb', title: event.feedback.comment ?? '' }, 'feedback')
+        : undefined,
     event.stored === 0 ? h('span', { class: 'badge lost', title: 'No request stored it (yet)' }, 'not stored') : undefined,
     failed.length > 0 && event.stored > 0
       ? h('span', { class: 'badge retry', title: failed.map((attempt) => `#${attempt.request} ${attempt.status || 'dropped'}${attempt.fault ? ` (${attempt.fault})` : ''}`).join(', ') }, `↻ ${failed.length}`)
@@ -76,44 +110,79 @@ function bar(event, scale, selected, onOpen) {
     event.beacon ? h('span', { class: 'badge beacon', title: 'Stored from a text/plain beacon' }, 'beacon') : undefined,
     event.stored > 1 ? h('span', { class: 'badge dup', title: `Stored ${event.stored} times` }, `dup ×${event.stored}`) : undefined,
   ]
+}
+
+function bar({ event, depth, span, orphan }, scale, selected, onOpen) {
+  const kind = kindOf(event)
+  const start = event.start ?? event.received
+  const end = Math.max(event.end ?? start, start)
+  // A chain is drawn over everything under it; its own times are in the tooltip.
+  const [from, to] = kind === 'chain' ? span : [start, end]
+  const failed = event.attempts.filter((attempt) => !attempt.stored)
   const title = [
-    `${event.event_name ?? 'event'} · ${event.model ?? 'no model'} · ${event.status}${event.finish_reason ? ` (${event.finish_reason})` : ''}`,
+    `${kind} · ${event.event_name ?? 'event'}${event.model ? ` · ${event.model}` : ''} · ${event.status}${event.finish_reason ? ` (${event.finish_reason})` : ''}`,
     `${duration(end - start)}${event.ttft !== undefined ? `, first token at ${duration(event.ttft)}` : ''}${event.tokens !== undefined ? `, ${event.tokens} tokens` : ''}`,
+    event.preview && `“${event.preview}”`,
+    orphan && `parent ${event.parent_id} not received: shown under the session`,
     event.error && `error: ${event.error}`,
   ]
-  const left = scale.at(start)
+  const left = scale.at(from)
   return h(
     'div',
-    { class: `row${selected ? ' selected' : ''}`, 'data-event': event.event_id, 'data-retries': failed.length, onclick: () => onOpen(event.event_id) },
-    h('div', { class: 'label', title: event.event_id }, h('b', {}, event.event_name ?? 'event'), h('span', { class: 'muted' }, event.model ?? '')),
+    { class: `row kind-${kind}${selected ? ' selected' : ''}${event.status === 'error' ? ' failed' : ''}`, 'data-event': event.event_id, 'data-kind': kind, 'data-depth': depth, 'data-retries': failed.length, onclick: () => onOpen(event.event_id) },
+    h(
+      'div',
+      { class: 'label', title: `${event.event_name ?? 'event'}${event.preview ? `: ${event.preview}` : ''}\n${event.event_id}`, style: { paddingLeft: `${10 + depth * 16}px` } },
+      depth > 0 ? h('span', { class: 'guide', 'aria-hidden': 'true' }, '└') : undefined,
+      h('span', { class: `kind ${kind}` }, kind),
+      h('b', {}, event.event_name ?? (kind === 'model' ? (event.model ?? 'model call') : kind)),
+      event.preview ? h('span', { class: 'preview' }, event.preview) : h('span', { class: 'preview muted' }, event.model ?? ''),
+    ),
     h(
       'div',
       { class: 'track' },
       h(
         'div',
-        { class: `bar ${event.status}${event.stored === 0 ? ' unstored' : ''}${event.start === undefined ? ' untimed' : ''}`, 'data-status': event.status, title: title.filter(Boolean).join('\n'), style: { left: `${left}%`, width: `${scale.at(end) - left}%` } },
+        { class: `bar ${kind} ${event.status}${event.stored === 0 ? ' unstored' : ''}${event.start === undefined ? ' untimed' : ''}`, 'data-status': event.status, title: title.filter(Boolean).join('\n'), style: { left: `${left}%`, width: `${scale.at(to) - left}%` } },
         event.ttft !== undefined && end > start ? h('i', { class: 'ttft', style: { left: `${Math.min(100, (event.ttft / (end - start)) * 100)}%` } }) : undefined,
       ),
     ),
-    h('div', { class: 'meta' }, h('span', { class: 'dur' }, event.start === undefined ? 'no times' : duration(end - start)), ...badges, event.error ? h('span', { class: 'err', title: event.error }, event.error) : undefined),
+    h(
+      'div',
+      { class: 'meta' },
+      h('span', { class: 'dur' }, event.start === undefined ? 'no times' : duration(end - start)),
+      ...badgesOf(event, failed),
+      event.error ? h('span', { class: 'err', title: event.error }, event.error) : event.model && event.preview ? h('span', { class: 'muted model' }, event.model) : undefined,
+    ),
   )
 }
 
-/** The timeline of `events`: an axis, one row per event, and the idle stretches left out, if any. */
-export function timeline(events, { compress, selected, onOpen }) {
+/**
+ * The timeline of a session's `events`: an axis, one row per event in tree order, and the idle stretches left
+ * out. `trackPx` is the width of the bars' column at zoom 1; `zoom` widens it (the page scrolls sideways, the
+ * names and durations stay in view), so that 50 calls in a long session stay apart.
+ */
+export function timeline(events, { sessionId, compress, selected, onOpen, trackPx = 500, zoom = 1 }) {
   const scale = timeScale(events, compress)
-  const cuts = scale.cuts.map((cut) =>
-    h('div', { class: 'cut', style: { left: `${(cut.from / scale.total) * 100}%`, width: `${(cut.drawn / scale.total) * 100}%` }, title: `${duration(cut.gap)} without a call, drawn shorter` }, h('span', { class: 'cut-label' }, `⋯ ${duration(cut.gap)}`)),
-  )
+  const width = trackPx * zoom
+  const cuts = scale.cuts.map((cut) => {
+    // A cut too narrow for its label says it in its tooltip only.
+    const wide = (cut.drawn / scale.total) * width >= 64
+    return h(
+      'div',
+      { class: 'cut', style: { left: `${(cut.from / scale.total) * 100}%`, width: `${(cut.drawn / scale.total) * 100}%` }, title: `${duration(cut.gap)} without a call, drawn shorter` },
+      wide ? h('span', { class: 'cut-label' }, `⋯ ${duration(cut.gap)}`) : undefined,
+    )
+  })
   return h(
     'div',
     { class: 'timeline', id: 'timeline' },
     h(
       'div',
-      { class: 'timeline-inner' },
+      { class: 'timeline-inner', style: { '--zoom': String(zoom) } },
       h('div', { class: 'cuts' }, ...cuts),
-      h('div', { class: 'row axis' }, h('div', { class: 'label muted' }, compress && cuts.length ? 'idle time shortened' : 'time'), h('div', { class: 'track' }, ...axis(scale)), h('div', { class: 'meta muted' }, 'duration')),
-      ...events.map((event) => bar(event, scale, event.event_id === selected, onOpen)),
+      h('div', { class: 'row axis' }, h('div', { class: 'label muted' }, compress && cuts.length ? 'idle time shortened' : 'time'), h('div', { class: 'track' }, ...axis(scale, width)), h('div', { class: 'meta muted' }, 'duration')),
+      ...treeRows(events, sessionId).map((row) => bar(row, scale, row.event.event_id === selected, onOpen)),
     ),
   )
 }
@@ -135,17 +204,20 @@ export function facts(session) {
     .map((fact) => h('span', { class: 'fact' }, fact))
 }
 
-/** What the colours, the tick and the badges mean. */
+/** What the shapes, colours, the tick and the badges mean. */
 export function legend() {
   return h(
     'div',
     { class: 'legend' },
-    h('span', {}, h('i', { class: 'swatch success' }), 'success'),
+    h('span', {}, h('i', { class: 'swatch chain' }), 'chain (spans its children)'),
+    h('span', {}, h('i', { class: 'swatch model' }), 'model call'),
+    h('span', {}, h('i', { class: 'swatch tool' }), 'tool'),
     h('span', {}, h('i', { class: 'swatch error' }), 'error'),
     h('span', {}, h('i', { class: 'swatch cancelled' }), 'cancelled'),
-    h('span', {}, h('i', { class: 'swatch success' }, h('i', { class: 'ttft' })), 'first token'),
+    h('span', {}, h('i', { class: 'swatch model' }, h('i', { class: 'ttft' })), 'first token'),
     h('span', {}, h('span', { class: 'badge retry' }, '↻ n'), 'failed attempts before it was stored'),
     h('span', {}, h('span', { class: 'badge beacon' }, 'beacon'), 'sent as the page went away'),
+    h('span', {}, h('span', { class: 'badge thumb up' }, thumbIcon('up')), h('span', { class: 'badge thumb down' }, thumbIcon('down')), 'feedback'),
   )
 }
 
@@ -169,11 +241,22 @@ export function detail({ summary, received, v1 }, onClose) {
   const attempts = summary.attempts.map((attempt) =>
     h('li', { class: attempt.stored ? 'ok' : 'bad' }, `#${attempt.request} → ${attempt.status || 'connection dropped'}${attempt.fault ? ` (fault: ${attempt.fault})` : ''}${attempt.beacon ? ' · beacon' : ''} · ${attempt.stored ? 'stored' : 'not stored'}`),
   )
+  const feedback = summary.feedback
   return h(
     'div',
     { class: 'detail', id: 'detail' },
-    h('div', { class: 'detail-head' }, h('h3', {}, summary.event_name ?? 'event', ' ', h('code', {}, summary.event_id)), h('button', { type: 'button', class: 'clear', onclick: onClose }, 'close')),
+    h('div', { class: 'detail-head' }, h('h3', {}, h('span', { class: `kind ${summary.event_type}` }, summary.event_type), ' ', summary.event_name ?? 'event', ' ', h('code', {}, summary.event_id)), h('button', { type: 'button', class: 'clear', onclick: onClose }, 'close')),
     h('ol', { class: 'attempts' }, ...attempts),
+    feedback
+      ? h(
+          'div',
+          { class: 'feedback', id: 'feedback' },
+          feedback.thumb ? h('span', { class: `badge thumb ${feedback.thumb}` }, thumbIcon(feedback.thumb), feedback.thumb === 'up' ? 'thumbs up' : 'thumbs down') : undefined,
+          h('span', { class: 'muted' }, `feedback.rating: ${feedback.rating ?? '–'}`),
+          feedback.comment ? h('q', { class: 'comment' }, feedback.comment) : undefined,
+        )
+      : undefined,
+    conversation(v1 ?? received),
     h(
       'div',
       { class: 'columns' },

@@ -18,7 +18,14 @@ const state = {
   detail: undefined,
   // Idle stretches between calls drawn short (see timeScale).
   compress: true,
+  // How many times wider than the panel the timeline's bars are drawn (1 fits the panel).
+  zoom: 1,
+  // The width of the timeline's bars column at zoom 1, in px, as measured after the last render.
+  trackPx: undefined,
+  // Why the last fault button did nothing (a count or Retry-After the API refused), shown in the fault bar.
+  faultError: undefined,
 }
+const zooms = [1, 2, 4, 8, 16]
 
 const $ = (id) => document.getElementById(id)
 
@@ -91,7 +98,9 @@ function renderFaults() {
     parts.push(h('span', { class: 'muted' }, 'next:'), ...shown, pending.length > 6 ? h('span', { class: 'muted' }, `+${pending.length - 6} more`) : undefined)
   }
   if (parts.length === 0) parts.push(h('span', { class: 'muted' }, 'none scheduled: requests are answered normally'))
-  $('fault-state').replaceChildren(...parts)
+  if (state.faultError) parts.push(h('span', { class: 'fault-error', role: 'alert' }, state.faultError))
+  // replaceChildren writes undefined as the text "undefined": only elements go in.
+  $('fault-state').replaceChildren(...parts.filter(Boolean))
   document.body.classList.toggle('is-down', left > 0)
 }
 
@@ -111,9 +120,11 @@ function renderSessions(sessions) {
           onclick: () => select(session.session_id),
         },
         h('div', { class: 'session-line' }, h('code', {}, short(session.session_id)), h('span', { class: 'muted' }, clock(session.first))),
+        session.first_message ? h('div', { class: 'session-first', title: session.first_message }, session.first_message) : undefined,
         h(
           'div',
           { class: 'session-stats' },
+          session.project ? h('span', { class: 'project', title: 'project' }, session.project) : undefined,
           h('span', {}, plural(session.events, 'event')),
           session.errors ? h('span', { class: 'bad' }, plural(session.errors, 'error')) : undefined,
           session.unstored ? h('span', { class: 'bad' }, `${session.unstored} not stored`) : undefined,
@@ -148,20 +159,55 @@ function emptyState() {
 function renderSession() {
   const session = state.sessions.get(state.selected)
   if (!session) return $('session').replaceChildren(emptyState())
-  const toggle = h('label', { class: 'toggle' }, h('input', { type: 'checkbox', id: 'compress', checked: state.compress, onchange: (event) => ((state.compress = event.target.checked), render()) }), 'shorten idle time')
+  // The timeline is drawn anew on each change: where the user had scrolled it stays.
+  const before = $('timeline')
+  const scrolled = before && before.dataset.session === session.session_id && { left: before.scrollLeft, top: before.scrollTop }
+  const toggle = h('label', { class: 'toggle' }, h('input', { type: 'checkbox', id: 'compress', checked: state.compress, onchange: (event) => setView({ compress: event.target.checked }) }), 'shorten idle time')
+  const step = (by) => zooms[Math.min(zooms.length - 1, Math.max(0, zooms.indexOf(state.zoom) + by))]
+  const zoom = h(
+    'div',
+    { class: 'zoom', role: 'group', 'aria-label': 'Zoom the timeline' },
+    h('button', { type: 'button', id: 'zoom-out', title: 'Zoom out', disabled: state.zoom === zooms[0], onclick: () => setView({ zoom: step(-1) }) }, '−'),
+    h('span', { class: 'zoom-level', id: 'zoom-level' }, `${state.zoom}×`),
+    h('button', { type: 'button', id: 'zoom-in', title: 'Zoom in: wider bars, scroll sideways', disabled: state.zoom === zooms.at(-1), onclick: () => setView({ zoom: step(1) }) }, '+'),
+  )
+  // The bars' column at zoom 1, as last measured (a first guess: the panel less the other columns).
+  const trackPx = state.trackPx ?? Math.max(160, ($('session').clientWidth || 900) - 660)
   $('session').replaceChildren(
     h(
       'div',
       { class: 'session-head' },
       h('h2', {}, 'Session ', h('code', { title: session.session_id }, session.session_id || '(no session_id)')),
+      session.project ? h('span', { class: 'project', title: 'project' }, session.project) : undefined,
       h('span', { class: 'muted' }, `started ${clock(session.first)}`),
       h('div', { class: 'facts' }, ...facts(session)),
       toggle,
+      zoom,
     ),
-    timeline(eventsOf(session.session_id), { compress: state.compress, selected: state.detail?.summary.event_id, onOpen: open }),
+    timeline(eventsOf(session.session_id), { sessionId: session.session_id, trackPx, zoom: state.zoom, compress: state.compress, selected: state.detail?.summary.event_id, onOpen: open }),
     legend(),
     state.detail ? detail(state.detail, () => ((state.detail = undefined), render())) : h('p', { class: 'hint muted' }, 'Click a bar to see the event as received and where the v1 route stores it.'),
   )
+  $('timeline').dataset.session = session.session_id
+  if (scrolled) Object.assign($('timeline'), { scrollLeft: scrolled.left, scrollTop: scrolled.top })
+  // The axis places its labels by this width: drawn again once if the guess (or the window) was off.
+  const measured = document.querySelector('#timeline .row.axis .track')?.clientWidth
+  if (measured && Math.abs(measured / state.zoom - trackPx) > 4) {
+    state.trackPx = measured / state.zoom
+    render()
+  }
+}
+
+/** Changes how the timeline is drawn, keeping its scroll position in proportion. */
+function setView(change) {
+  const box = $('timeline')
+  const ratio = box && box.scrollWidth > box.clientWidth ? box.scrollLeft / (box.scrollWidth - box.clientWidth) : 0
+  Object.assign(state, change)
+  render()
+  setTimeout(() => {
+    const next = $('timeline')
+    if (next) next.scrollLeft = ratio * (next.scrollWidth - next.clientWidth)
+  }, 40)
 }
 
 async function open(eventId) {
@@ -187,7 +233,7 @@ function renderRequests() {
         h('td', { class: 'num' }, request.method === 'OPTIONS' ? '' : `${request.stored}/${request.events}`),
         h('td', {}, h('span', { class: `status ${kind}` }, request.status || 'dropped'), h('span', { class: 'muted' }, ` ${duration(request.ms)}`)),
         h('td', {}, request.fault ? h('span', { class: 'chip pending' }, request.fault) : ''),
-        h('td', {}, request.duplicates.length ? h('span', { class: 'bad', title: request.duplicates.join('\n') }, `${request.duplicates.length} (${short(request.duplicates[0])}${request.duplicates.length > 1 ? ', …' : ''})`) : ''),
+        h('td', {}, request.duplicateCount ? h('span', { class: 'bad', title: request.duplicates.join('\n') }, `${request.duplicateCount} (${short(request.duplicates[0])}${request.duplicateCount > 1 ? ', …' : ''})`) : ''),
         h('td', { class: 'note', title: request.note ?? '' }, request.note ?? ''),
       )
     }),
@@ -198,19 +244,22 @@ function renderRequests() {
 
 async function control(body) {
   const response = await fetch('/api/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  if (response.ok) state.faults = await response.json()
-  else alert((await response.json()).message)
+  const answer = await response.json().catch(() => ({}))
+  if (response.ok) state.faults = answer
+  state.faultError = response.ok ? undefined : `Not scheduled: ${answer.message ?? `the inspector answered ${response.status}`}`
   render()
 }
-const count = () => Number($('fault-count').value) || 1
+// An empty field means its default; a number the API refuses (-1, 1.5) is sent as typed and explained.
+const field = (id, fallback) => ($(id).value.trim() === '' ? fallback : Number($(id).value))
+const count = () => field('fault-count', 1)
 
 for (const button of document.querySelectorAll('button[data-fault]')) {
   button.addEventListener('click', () => {
     const kind = button.dataset.fault
-    control({ kind, count: count(), ...(kind === '429' && { retryAfter: Number($('retry-after').value) || 0 }) })
+    control({ kind, count: count(), ...(kind === '429' && { retryAfter: field('retry-after', 2) }) })
   })
 }
-$('down').addEventListener('click', () => control({ down: Number($('down-seconds').value) || 0 }))
+$('down').addEventListener('click', () => control({ down: field('down-seconds', 10) }))
 $('fault-clear').addEventListener('click', () => control({ clear: true }))
 setInterval(() => state.faults.downUntil && renderFaults(), 250)
 
@@ -238,4 +287,5 @@ function connect() {
     render()
   })
 }
+addEventListener('resize', () => render())
 connect()

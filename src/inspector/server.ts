@@ -1,12 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { networkInterfaces } from 'node:os'
 import { Readable } from 'node:stream'
+import { loopbackHosts } from './access.js'
 import { createInspector, type Inspector, type InspectorOptions } from './inspector.js'
 
 /** Options of `startInspector`. */
 export interface StartInspectorOptions extends InspectorOptions {
   /** Port to listen on; 0 picks a free one. @default 8787 */
   port?: number
-  /** Address to bind. Anything but loopback makes the page, and the events it shows, reachable from the network. @default '127.0.0.1' */
+  /**
+   * Address to bind. Anything but loopback makes the page, and the events it shows, reachable from the
+   * network: whoever reaches the address reads every prompt and can write sessions. @default '127.0.0.1'
+   */
   host?: string
 }
 
@@ -23,7 +28,20 @@ export interface RunningInspector {
   close(): Promise<void>
 }
 
-const loopback = new Set(['127.0.0.1', 'localhost', '::1'])
+/**
+ * The host names this server answers as: loopback, the address it binds to, and, bound to every interface
+ * (`0.0.0.0`, `::`), each address of this machine's interfaces. Any other `Host` is a rebound name (403).
+ */
+function hostsFor(host: string): string[] {
+  const wildcard = host === '0.0.0.0' || host === '::'
+  const names = wildcard
+    ? Object.values(networkInterfaces())
+        .flat()
+        .filter((address) => address !== undefined && (host === '::' || address.family === 'IPv4'))
+        .map((address) => address!.address)
+    : [host]
+  return [...new Set([...loopbackHosts, ...names.map((name) => (name.includes(':') ? `[${name.split('%')[0]}]` : name.toLowerCase()))])]
+}
 
 function toRequest(req: IncomingMessage, origin: string): Request {
   const headers = new Headers()
@@ -67,8 +85,10 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 
 /**
  * Starts the inspector on Node's `http` (what `honeyhive-edge dev` runs): the page at `url`, the batch
- * routes at `baseUrl`. Binds to loopback unless told otherwise; bound to loopback, the page answers only
- * loopback host names (a guard against DNS rebinding). Rejects when the port is taken (`EADDRINUSE`).
+ * routes at `baseUrl`. Binds to loopback unless told otherwise. Whatever the address, every route answers
+ * only the host names it listens on (loopback names, the bound address or, bound to every interface, this
+ * machine's addresses) and `allowedHosts`: a guard against DNS rebinding. Rejects when the port is taken
+ * (`EADDRINUSE`).
  *
  * @example
  * const { baseUrl, url, close } = await startInspector({ port: 0 })
@@ -76,14 +96,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
  */
 export async function startInspector(options: StartInspectorOptions = {}): Promise<RunningInspector> {
   const { port = 8787, host = '127.0.0.1', ...rest } = options
-  let allowedHosts: string[] | undefined
-  const inspector = createInspector({
-    ...rest,
-    // Filled in once the port is known.
-    get allowedHosts() {
-      return rest.allowedHosts ?? allowedHosts
-    },
-  })
+  const inspector = createInspector({ ...rest, allowedHosts: [...hostsFor(host), ...(rest.allowedHosts ?? [])] })
   const name = host.includes(':') ? `[${host}]` : host
   const server = createServer((req, res) => {
     Promise.resolve()
@@ -96,7 +109,6 @@ export async function startInspector(options: StartInspectorOptions = {}): Promi
   })
   await listen(server, port, host)
   const bound = (server.address() as { port: number }).port
-  if (loopback.has(host)) allowedHosts = ['127.0.0.1', 'localhost', '[::1]'].map((local) => `${local}:${bound}`)
   // Bound to every interface: this machine reaches it on loopback.
   const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : name
   const baseUrl = `http://${local}:${bound}`

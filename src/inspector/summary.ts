@@ -1,5 +1,6 @@
-import { toV1Event, v1Route, type Route } from '../routes.js'
+import { v1Route, type Route } from '../routes.js'
 import type { ModelEvent } from '../schema.js'
+import { feedbackOf, previewOf } from './preview.js'
 
 /** How a model call ended: `metadata.status` when the event says so (the provider integrations do), else `error` decides. */
 export type EventStatus = 'success' | 'error' | 'cancelled'
@@ -18,14 +19,24 @@ export interface Attempt {
   fault?: string
 }
 
-/** One model event as a timeline shows it. Times are Unix ms. */
+/** One event as a timeline shows it. Times are Unix ms. */
 export interface EventSummary {
   event_id: string
   /** The session it is stored in ('' for an event without one). */
   session_id: string
   /** The route it arrived on. */
   route: Route
+  /** `model` (the default), `tool`, `chain` or `session`. */
+  event_type: string
+  /** `project` (the seed's field) or `project_id`, as the event names it. */
+  project?: string
+  /** Its parent in the session's tree; absent (or the session's id) for an event directly under the session. */
+  parent_id?: string
   event_name?: string
+  /** One line to show beside its name: the last user message (a model call, a chain) or the arguments (a tool). */
+  preview?: string
+  /** `feedback` as the page shows it: the thumbs of `feedback.rating`, the rating as given, the comment. */
+  feedback?: { thumb?: 'up' | 'down'; rating?: string; comment?: string }
   model?: string
   start?: number
   end?: number
@@ -44,6 +55,8 @@ export interface EventSummary {
   stored: number
   /** Stored by a beacon. */
   beacon: boolean
+  /** Event updates applied to it (`PUT /v1/events/{id}`, `PUT /events`): feedback, metadata, outputs... */
+  updates: number
   /** Each request that carried it, in order (the first 50): more than one is a retry. */
   attempts: Attempt[]
 }
@@ -59,6 +72,10 @@ export interface SessionSummary {
   cancelled: number
   /** Sum of the tokens its events reported; absent when none did. */
   tokens?: number
+  /** The project its events name, if any does. */
+  project?: string
+  /** The first thing the user said in it: the preview of its earliest event that has one. */
+  first_message?: string
   /** Its first `start_time` and last end, and the span between them in ms (the session's total duration). */
   start?: number
   end?: number
@@ -75,34 +92,61 @@ type Fields = Record<string, unknown>
 const number = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined)
 const statuses = new Set(['success', 'error', 'cancelled'])
 
-/** Reads an event's timeline fields, on either route: a seed event is read through the one mapping to v1. */
-export function readEvent(event: ModelEvent, route: Route): Pick<EventSummary, 'event_name' | 'model' | 'start' | 'end' | 'ttft' | 'finish_reason' | 'status' | 'error' | 'tokens'> {
-  const view = (route === v1Route ? event : toV1Event(event)) as Fields
-  const metadata = (view.metadata ?? {}) as Fields
-  const config = (view.config ?? {}) as Fields
+const text = (value: unknown, max = 200): string | undefined => (typeof value === 'string' ? value.slice(0, max) : undefined)
+const fields = (value: unknown): Fields => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : {})
+
+/**
+ * Reads an event's timeline fields, on either route: a seed event's fields are read where the one mapping to
+ * v1 (`toV1Event`) puts them (the model in `config.model`, token counts from `usage` under `metadata`), without
+ * mapping the whole event, so that a body of many events is read in linear, small time.
+ */
+export function readEvent(
+  event: ModelEvent,
+  route: Route,
+): Pick<EventSummary, 'event_type' | 'project' | 'parent_id' | 'event_name' | 'preview' | 'feedback' | 'model' | 'start' | 'end' | 'ttft' | 'finish_reason' | 'status' | 'error' | 'tokens'> {
+  const view = event as Fields
+  const seed = route !== v1Route
+  const metadata = fields(view.metadata)
+  const usage = seed ? fields(view.usage) : {}
+  // The user's metadata wins over the counts the mapping adds from usage.
+  const count = (key: string) => number(metadata[key] !== undefined ? metadata[key] : usage[key])
+  const config = fields(view.config)
   const start = number(view.start_time)
   const duration = number(view.duration)
-  const error = view.error === undefined || view.error === null ? undefined : String(typeof view.error === 'string' ? view.error : JSON.stringify(view.error)).slice(0, 300)
-  const sum = (a: unknown, b: unknown) => (number(a) === undefined && number(b) === undefined ? undefined : (number(a) ?? 0) + (number(b) ?? 0))
+  const error = view.error === undefined || view.error === null ? undefined : String(typeof view.error === 'string' ? view.error.slice(0, 300) : JSON.stringify(view.error)).slice(0, 300)
+  const sum = (a: string, b: string) => (count(a) === undefined && count(b) === undefined ? undefined : (count(a) ?? 0) + (count(b) ?? 0))
   const said = metadata.status
+  const type = text(view.event_type, 20) ?? 'model'
   return {
-    event_name: typeof view.event_name === 'string' ? view.event_name : undefined,
-    model: typeof config.model === 'string' ? config.model : undefined,
+    event_type: type,
+    project: text(view.project ?? view.project_id),
+    parent_id: text(view.parent_id),
+    event_name: text(view.event_name),
+    preview: previewOf(view, type),
+    feedback: feedbackOf(view.feedback),
+    model: text(config.model !== undefined ? config.model : seed ? (view.model_name ?? view.model) : undefined),
     start,
     // start + duration where both are given: the span's own monotonic measure, finer than end_time's ms.
     end: start !== undefined && duration !== undefined ? start + duration : number(view.end_time),
-    ttft: number(metadata.time_to_first_token_ms),
-    finish_reason: typeof metadata.finish_reason === 'string' ? metadata.finish_reason : undefined,
+    ttft: count('time_to_first_token_ms'),
+    finish_reason: text(metadata.finish_reason),
     status: typeof said === 'string' && statuses.has(said) ? (said as EventStatus) : error ? 'error' : 'success',
     error,
-    tokens: number(metadata.total_tokens) ?? sum(metadata.prompt_tokens, metadata.completion_tokens) ?? sum(metadata.input_tokens, metadata.output_tokens),
+    tokens: count('total_tokens') ?? sum('prompt_tokens', 'completion_tokens') ?? sum('input_tokens', 'output_tokens'),
   }
 }
 
 /** Rolls a session's events up. */
 export function summarizeSession(session_id: string, events: EventSummary[]): SessionSummary {
   const summary: SessionSummary = { session_id, first: Infinity, last: 0, events: events.length, errors: 0, cancelled: 0, unstored: 0, retried: 0, beacons: 0, duplicates: 0 }
+  let opening = Infinity
   for (const event of events) {
+    summary.project ??= event.project
+    const at = event.start ?? event.received
+    if (event.preview !== undefined && event.event_type !== 'tool' && at < opening) {
+      opening = at
+      summary.first_message = event.preview
+    }
     summary.first = Math.min(summary.first, event.received)
     summary.last = Math.max(summary.last, event.received)
     if (event.status === 'error') summary.errors++

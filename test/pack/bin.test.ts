@@ -70,7 +70,9 @@ test('npx honeyhive-edge dev starts from the installed tarball, serves the page 
     expect(page.status).toBe(200)
     const html = await page.text()
     expect(html).toContain('<title>honeyhive-edge dev</title>')
-    for (const file of ['inspector-page.js', 'inspector-page-dom.js', 'inspector-page-session.js', 'inspector-page.css']) expect((await fetch(`${baseUrl}/${file}`)).status, file).toBe(200)
+    for (const file of ['inspector-page.js', 'inspector-page-dom.js', 'inspector-page-session.js', 'inspector-page-tree.js', 'inspector-page-chat.js', 'inspector-page.css']) {
+      expect((await fetch(`${baseUrl}/${file}`)).status, file).toBe(200)
+    }
 
     const session_id = crypto.randomUUID()
     const send = (path: string, body: unknown, type = 'application/json') => fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) })
@@ -81,6 +83,11 @@ test('npx honeyhive-edge dev starts from the installed tarball, serves the page 
     const state = (await (await fetch(`${baseUrl}/api/state`)).json()) as { sessions: unknown[]; requests: Array<{ status: number; beacon: boolean }> }
     expect(state.sessions).toMatchObject([{ session_id, events: 4, unstored: 1, tokens: 9, beacons: 1 }])
     expect(state.requests.map((request) => [request.status, request.beacon])).toEqual([[200, false], [200, false], [200, true], [400, false]])
+    // Another site's page may not post; the event-update route takes feedback.
+    expect((await fetch(`${baseUrl}/events/model/batch`, { method: 'POST', headers: { origin: 'https://elsewhere.example' }, body: '{"model_events":[]}' })).status).toBe(403)
+    const event_id = crypto.randomUUID()
+    expect((await send('/v1/events/batch', { events: [{ event_id, session_id, event_type: 'model', inputs: {} }] })).status).toBe(200)
+    expect((await fetch(`${baseUrl}/v1/events/${event_id}`, { method: 'PUT', body: JSON.stringify({ feedback: { rating: 1 } }) })).status).toBe(200)
   } finally {
     process.kill(-child.pid!, 'SIGTERM')
   }
@@ -105,6 +112,9 @@ test('the installed bin explains itself: --help, a wrong command or option, a po
   const help = await run(bin, ['--help'], project)
   expect(help).toMatchObject({ code: 0 })
   expect(help.stdout).toContain('Usage: honeyhive-edge dev [--port 8787] [--host 127.0.0.1] [--key KEY]')
+  const origin = await run(bin, ['dev', '--cors', 'app.example'], project)
+  expect(origin.code).toBe(2)
+  expect(origin.stderr).toContain('--cors takes origins like https://app.example:3000')
   const wrong = await run(bin, ['serve'], project)
   expect(wrong.code).toBe(2)
   expect(wrong.stderr).toContain('unknown command "serve"')
