@@ -40,8 +40,27 @@ function walk(value: unknown, cycles: boolean): string {
   })
 }
 
+/**
+ * Whether `value` is plain data that JSON.stringify already encodes by the rules above: primitives but
+ * BigInt, and plain objects and arrays (no toJSON) within `maxDepth`. A walk that only reads is several
+ * times cheaper than a replacer called for every member, so most events take the fast path (issue 20).
+ */
+function isPlain(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return typeof value !== 'bigint'
+  if (depth > maxDepth) return false
+  if (Array.isArray(value)) {
+    for (const item of value) if (!isPlain(item, depth + 1)) return false
+    return true
+  }
+  const prototype = Object.getPrototypeOf(value)
+  if ((prototype !== Object.prototype && prototype !== null) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return false
+  for (const key in value) if (!isPlain((value as Record<string, unknown>)[key], depth + 1)) return false
+  return true
+}
+
 /** JSON text of `value` by the rules above; throws only when the caller's data does (a getter, a toJSON). */
 export function toJson(value: unknown): string {
+  if (isPlain(value, 0)) return JSON.stringify(value)
   try {
     return walk(value, false)
   } catch {

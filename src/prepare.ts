@@ -38,7 +38,8 @@ export function prepareEvent(input: unknown, options: ResolvedOptions, session?:
   event.source ??= options.source
   event.session_id ??= session ? session.id : options.sessionId
   // A conversation id that is not a UUID (the AI SDK's chat ids) stands for the same UUID everywhere (ids.ts).
-  if (typeof event.session_id === 'string' && event.session_id) event.session_id = sessionIdFor(event.session_id)
+  const given = event.session_id
+  if (typeof given === 'string' && given && given !== session?.id) event.session_id = sessionIdFor(given)
   if (event.error instanceof Error) event.error = event.error.message
   const id = String(event.event_id)
   if (options.beforeSend) {
@@ -62,7 +63,10 @@ export function prepareEvent(input: unknown, options: ResolvedOptions, session?:
   // with the whole batch; a Set as `messages` goes out as an array.
   for (const key in event) {
     const value = event[key] as { toJSON?: (key: string) => unknown }
-    if (typeof value === 'object' && value !== null) event[key] = replaceValue(typeof value.toJSON === 'function' ? value.toJSON(key) : value)
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue
+    // Plain objects (most fields) need nothing: the fast path of log() (issue 20).
+    if (Object.getPrototypeOf(value) === Object.prototype && typeof value.toJSON !== 'function') continue
+    event[key] = replaceValue(typeof value.toJSON === 'function' ? value.toJSON(key) : value)
   }
   const result = check(modelEventSchema, event)
   if (!result.output) return { id, error: new ValidationError(result.issues, [id]) }
