@@ -30,8 +30,8 @@ export interface InspectorOptions {
    */
   allowedHosts?: string[]
   /**
-   * Origins whose pages may post to the batch routes, besides loopback origins (`http://localhost:*`,
-   * `http://127.0.0.1:*`, `http://[::1]:*`) and the page's own; `'*'` lets any page. Other origins get 403 and
+   * Origins whose pages may post to the batch routes, besides pages served by this machine (loopback origins
+   * such as `http://localhost:5173`, and origins whose host is one of `allowedHosts`, any port); `'*'` lets any page. Other origins get 403 and
    * no CORS answer, so a site you visit cannot write sessions into the inspector or spend its faults.
    * @default []
    */
