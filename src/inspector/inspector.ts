@@ -65,7 +65,8 @@ export const inspectorLimits = { maxEvents: 10_000, maxBytes: 64 * 1024 * 1024, 
 
 // The page: static files next to this module (src/inspector/ and, built, dist/), served as they are.
 const assets: Record<string, string> = { '/': 'inspector-page.html' }
-for (const file of ['inspector-page.js', 'inspector-page-dom.js', 'inspector-page-session.js', 'inspector-page-tree.js', 'inspector-page-chat.js', 'inspector-page.css']) assets[`/${file}`] = file
+const pageFiles = ['inspector-page.js', 'inspector-page-dom.js', 'inspector-page-session.js', 'inspector-page-tree.js', 'inspector-page-chat.js']
+for (const file of [...pageFiles, 'inspector-page-detail.js', 'inspector-page-lists.js', 'inspector-page.css']) assets[`/${file}`] = file
 const types: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' }
 const pageHeaders = {
   'cache-control': 'no-store',
