@@ -30,12 +30,16 @@ export function createAccess(allowedHosts: string[] = loopbackHosts, cors: strin
       const name = hostName(hostOf(request))
       return name !== undefined && hosts.has(name)
     },
-    /** Whether the page that sent it may write: no Origin (not a page), loopback, the page's own, or one `cors` names. */
+    /**
+     * Whether the page that sent it may write: no Origin (not a page), a page served by this machine (its
+     * host a loopback name or one this server answers as, any port: the inspector's own page, a dev server
+     * beside it), or one `cors` names.
+     */
     originAllowed(request: Request): boolean {
       const origin = request.headers.get('origin')
       if (origin === null || origins === '*' || origins.has(origin)) return true
-      const host = hostOf(request)
-      return (origin !== 'null' && isLoopback(hostName(origin, ''))) || origin === `http://${host}` || origin === `https://${host}`
+      const name = origin === 'null' ? undefined : hostName(origin, '')
+      return name !== undefined && (isLoopback(name) || hosts.has(name))
     },
   }
 }

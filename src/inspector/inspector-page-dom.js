@@ -30,7 +30,7 @@ export const clock = (ms) => `${new Date(ms).toLocaleTimeString('en-GB', { hour1
 export function duration(ms) {
   if (ms === undefined || !Number.isFinite(ms)) return '–'
   if (ms < 0) return `-${duration(-ms)}`
-  if (ms < 1) return `${ms.toFixed(1)} ms`
+  if (ms < 1) return ms < 0.05 ? '0 ms' : `${ms.toFixed(1)} ms`
   if (ms < 999.5) return `${Math.round(ms)} ms`
   if (ms < 9995) return `${(ms / 1000).toFixed(2)} s`
   if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`

@@ -1,7 +1,9 @@
 // The inspector's page: no framework, no build step. It renders what /api/stream sends (a snapshot, then
 // one message per request) and sets every piece of event data as text, never as HTML.
-import { clock, duration, h, plural, short } from './inspector-page-dom.js'
-import { detail, facts, legend, timeline } from './inspector-page-session.js'
+import { detail } from './inspector-page-detail.js'
+import { clock, h, plural } from './inspector-page-dom.js'
+import { emptyState, requestRow, sessionItem } from './inspector-page-lists.js'
+import { facts, legend, timeline } from './inspector-page-session.js'
 
 const state = {
   sessions: new Map(),
@@ -111,28 +113,7 @@ function renderSessions(sessions) {
     return
   }
   $('sessions').replaceChildren(
-    ...sessions.map((session) =>
-      h(
-        'li',
-        {
-          class: `session-item${session.session_id === state.selected ? ' selected' : ''}`,
-          'data-session': session.session_id,
-          onclick: () => select(session.session_id),
-        },
-        h('div', { class: 'session-line' }, h('code', {}, short(session.session_id)), h('span', { class: 'muted' }, clock(session.first))),
-        session.first_message ? h('div', { class: 'session-first', title: session.first_message }, session.first_message) : undefined,
-        h(
-          'div',
-          { class: 'session-stats' },
-          session.project ? h('span', { class: 'project', title: 'project' }, session.project) : undefined,
-          h('span', {}, plural(session.events, 'event')),
-          session.errors ? h('span', { class: 'bad' }, plural(session.errors, 'error')) : undefined,
-          session.unstored ? h('span', { class: 'bad' }, `${session.unstored} not stored`) : undefined,
-          session.tokens !== undefined ? h('span', {}, `${session.tokens.toLocaleString('en-US')} tok`) : undefined,
-          h('span', {}, duration(session.durationMs)),
-        ),
-      ),
-    ),
+    ...sessions.map((session) => sessionItem(session, session.session_id === state.selected, () => select(session.session_id))),
   )
 }
 
@@ -144,21 +125,9 @@ function select(sessionId) {
   render()
 }
 
-function emptyState() {
-  const snippet = `createClient({ baseUrl: '${location.origin}' })`
-  return h(
-    'div',
-    { class: 'empty-state' },
-    h('h2', {}, 'Waiting for events'),
-    h('p', {}, 'Point your app at this server and use it: each session appears here as a timeline, live.'),
-    h('pre', { class: 'snippet' }, snippet),
-    h('p', { class: 'muted' }, 'Both routes are served: POST /events/model/batch and POST /v1/events/batch. Beacons (text/plain) are accepted.'),
-  )
-}
-
 function renderSession() {
   const session = state.sessions.get(state.selected)
-  if (!session) return $('session').replaceChildren(emptyState())
+  if (!session) return $('session').replaceChildren(emptyState(location.origin))
   // The timeline is drawn anew on each change: where the user had scrolled it stays.
   const before = $('timeline')
   const scrolled = before && before.dataset.session === session.session_id && { left: before.scrollLeft, top: before.scrollTop }
@@ -221,22 +190,7 @@ function renderRequests() {
   $('request-count').textContent = state.requests.length ? String(state.requests.length) : ''
   if (rows.length === 0) return $('requests').replaceChildren(h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No requests yet.')))
   $('requests').replaceChildren(
-    ...rows.map((request) => {
-      const kind = request.status === 0 ? 'bad' : request.status >= 500 ? 'bad' : request.status >= 400 ? 'warn' : 'ok'
-      return h(
-        'tr',
-        { 'data-status': request.status, class: request.method === 'OPTIONS' ? 'preflight' : undefined },
-        h('td', { class: 'num' }, request.id),
-        h('td', { class: 'muted' }, clock(request.at)),
-        h('td', {}, h('code', {}, `${request.method} ${request.path}`)),
-        h('td', {}, request.method === 'OPTIONS' ? 'preflight' : request.beacon ? h('span', { class: 'badge beacon' }, 'beacon') : 'json'),
-        h('td', { class: 'num' }, request.method === 'OPTIONS' ? '' : `${request.stored}/${request.events}`),
-        h('td', {}, h('span', { class: `status ${kind}` }, request.status || 'dropped'), h('span', { class: 'muted' }, ` ${duration(request.ms)}`)),
-        h('td', {}, request.fault ? h('span', { class: 'chip pending' }, request.fault) : ''),
-        h('td', {}, request.duplicateCount ? h('span', { class: 'bad', title: request.duplicates.join('\n') }, `${request.duplicateCount} (${short(request.duplicates[0])}${request.duplicateCount > 1 ? ', …' : ''})`) : ''),
-        h('td', { class: 'note', title: request.note ?? '' }, request.note ?? ''),
-      )
-    }),
+    ...rows.map(requestRow),
   )
 }
 

@@ -30,8 +30,8 @@ export interface InspectorOptions {
    */
   allowedHosts?: string[]
   /**
-   * Origins whose pages may post to the batch routes, besides loopback origins (`http://localhost:*`,
-   * `http://127.0.0.1:*`, `http://[::1]:*`) and the page's own; `'*'` lets any page. Other origins get 403 and
+   * Origins whose pages may post to the batch routes, besides pages served by this machine (loopback origins
+   * such as `http://localhost:5173`, and origins whose host is one of `allowedHosts`, any port); `'*'` lets any page. Other origins get 403 and
    * no CORS answer, so a site you visit cannot write sessions into the inspector or spend its faults.
    * @default []
    */
@@ -65,7 +65,8 @@ export const inspectorLimits = { maxEvents: 10_000, maxBytes: 64 * 1024 * 1024, 
 
 // The page: static files next to this module (src/inspector/ and, built, dist/), served as they are.
 const assets: Record<string, string> = { '/': 'inspector-page.html' }
-for (const file of ['inspector-page.js', 'inspector-page-dom.js', 'inspector-page-session.js', 'inspector-page-tree.js', 'inspector-page-chat.js', 'inspector-page.css']) assets[`/${file}`] = file
+const pageFiles = ['inspector-page.js', 'inspector-page-dom.js', 'inspector-page-session.js', 'inspector-page-tree.js', 'inspector-page-chat.js']
+for (const file of [...pageFiles, 'inspector-page-detail.js', 'inspector-page-lists.js', 'inspector-page.css']) assets[`/${file}`] = file
 const types: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' }
 const pageHeaders = {
   'cache-control': 'no-store',

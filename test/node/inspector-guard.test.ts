@@ -64,6 +64,10 @@ describe('DNS rebinding: every route checks Host, whatever the address it is bou
     expect((await raw(port, '/api/state', { host: `[fd00::2]:${port}` })).status).toBe(200)
     expect((await raw(port, '/events/model/batch', { host: `host.docker.internal:${port}`, method: 'POST', body: JSON.stringify({ model_events: [event()] }) })).status).toBe(200)
     expect((await raw(port, '/api/state', { host: `other.internal:${port}` })).status).toBe(403)
+    // A page served by that host (a dev server beside the inspector) may post; another may not.
+    const body = JSON.stringify({ model_events: [event()] })
+    expect((await raw(port, '/events/model/batch', { method: 'POST', origin: 'http://host.docker.internal:3000', body })).status).toBe(200)
+    expect((await raw(port, '/events/model/batch', { method: 'POST', origin: 'http://other.internal:3000', body })).status).toBe(403)
   })
 })
 

@@ -70,7 +70,7 @@ test('npx honeyhive-edge dev starts from the installed tarball, serves the page 
     expect(page.status).toBe(200)
     const html = await page.text()
     expect(html).toContain('<title>honeyhive-edge dev</title>')
-    for (const file of ['inspector-page.js', 'inspector-page-dom.js', 'inspector-page-session.js', 'inspector-page-tree.js', 'inspector-page-chat.js', 'inspector-page.css']) {
+    for (const file of ['inspector-page.js', 'inspector-page-dom.js', 'inspector-page-session.js', 'inspector-page-tree.js', 'inspector-page-chat.js', 'inspector-page-detail.js', 'inspector-page-lists.js', 'inspector-page.css']) {
       expect((await fetch(`${baseUrl}/${file}`)).status, file).toBe(200)
     }
 
