@@ -30,6 +30,10 @@ test('npm run demo sends a chat session through the queue to the embedded fake a
   expect(bars.filter((line) => line.includes('┃'))).toHaveLength(4)
   const starts = bars.map((line) => line.split('│')[1].search(/[^ ]/))
   expect([...starts].sort((a, b) => a - b)).toEqual(starts)
+  // Trees need the v1 route: this run says how to see one, and logs no chain the seed's route would refuse.
+  expect(stdout).toContain('`npm run demo -- --route /v1/events/batch` adds a turn with a tool call, logged and printed as a tree.')
+  expect(stdout).not.toContain('onError')
+  expect(stdout).not.toContain('as a tree (')
 })
 
 test('npm run demo -- --inspect keeps the inspector serving, its page open on the demo session, until stopped', async () => {
@@ -60,7 +64,7 @@ test('npm run demo -- --inspect keeps the inspector serving, its page open on th
   expect(await exited).toBe(0)
 })
 
-test('npm run demo -- --route /v1/events/batch runs the same session on v1 and prints where each field landed', async () => {
+test('npm run demo -- --route /v1/events/batch runs the session on v1, adds a turn with a tool call as a tree, prints both', async () => {
   const root = fileURLToPath(new URL('../..', import.meta.url))
   const env = { ...process.env }
   delete env.HH_API_KEY
@@ -69,8 +73,30 @@ test('npm run demo -- --route /v1/events/batch runs the same session on v1 and p
       error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
     ),
   )
-  expect(stdout).toContain('flush() → {"sent":5,"failed":0,"dropped":0,"queued":0}')
+  // The five chat calls, then the tool turn: its chain, two model calls and one tool event.
+  expect(stdout).toContain('flush() → {"sent":9,"failed":0,"dropped":0,"queued":0}')
   expect(stdout).toMatch(/#2 .* POST \/v1\/events\/batch {2}3 events → 200/)
-  expect(stdout).toMatch(/Stored 5 events \(5 unique ids\)/)
+  expect(stdout).toMatch(/Stored 9 events \(9 unique ids\)/)
+  expect(stdout).not.toContain('onError')
+  // The tree as it arrived (from the stored events' parent_id): five calls under the session, then the turn
+  // with the model asking for the tool, the tool with its input and output, and the model answering with it.
+  const session = /^session ([0-9a-f-]{36})$/m.exec(stdout)![1]
+  const tree = stdout.split(`Session ${session} as a tree (parent_id links; HoneyHive renders it so on /v1/events/batch):\n`)[1]
+  const lines = tree.split('\n').slice(0, 10).map((line) => line.replace(/ +\d+ ms {2}/, ' · ').replace(/ {2,}/g, ' '))
+  expect(lines).toEqual([
+    ' session',
+    ' ├─ model chat · → "You said: Hello!"',
+    ' ├─ model chat · → "You said: What is HoneyHive?"',
+    ' ├─ model chat · → "You said: Tell me a joke"',
+    ' ├─ model chat · error: provider returned 503: model overloaded',
+    ' ├─ model chat · → "You said: Thanks, bye"',
+    ' └─ chain chat turn · → "It is 18 °C and clear in Paris."',
+    ' ├─ model chat · → get_weather({"city":"Paris"})',
+    ' ├─ tool get_weather · {"city":"Paris"} → {"city":"Paris","temperature_c":18,"sky":"clear"}',
+    ' └─ model chat · → "It is 18 °C and clear in Paris."',
+  ])
+  // The turn's children are indented under it, not beside it.
+  expect(tree.split('\n')[7]).toMatch(/^ {5}├─ model/)
+  expect(stdout).toMatch(/^ {2}get_weather │ *█+ *│ +\d+ ms {2}success$/m)
   for (const line of ['config.model = "demo-model"', 'config.provider = "demo"', 'inputs.chat_history = [2 items]', 'outputs.role = "assistant"', 'metadata.prompt_tokens = 30']) expect(stdout).toContain(line)
 })
