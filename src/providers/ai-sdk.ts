@@ -96,7 +96,7 @@ const observe = (value: Any, chunk: (part: unknown) => void, settle: Any, params
 export function honeyhiveMiddleware(hh: Tracker, init?: ModelEvent): HoneyHiveMiddleware {
   return {
     specificationVersion: 'v4',
-    wrapGenerate: ({ doGenerate, params, model }) => track(mapping(model), observe, hh, params, doGenerate(), init, false) as Any,
-    wrapStream: ({ doStream, params, model }) => track(mapping(model), observe, hh, params, doStream(), init, true) as Any,
+    wrapGenerate: ({ doGenerate, params, model }) => track(mapping(model), observe, hh, params, doGenerate(), init, false, params.abortSignal) as Any,
+    wrapStream: ({ doStream, params, model }) => track(mapping(model), observe, hh, params, doStream(), init, true, params.abortSignal) as Any,
   }
 }

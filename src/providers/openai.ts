@@ -74,8 +74,9 @@ const openai: Mapping = {
     if (content) out.text += content
     if (refusal) out.refusal += refusal
     // Tool calls stream as fragments grouped by index; only the first fragment of each has its id and name.
-    tool_calls?.forEach(({ index, id, function: fn = {} }: Any, at: number) => {
-      const call = (out.calls[index ?? at] ??= toolCall('', '', ''))
+    // OpenAI-compatible APIs without `index` (Gemini) are grouped by id; a fragment with neither continues the last call.
+    tool_calls?.forEach(({ index, id, function: fn = {} }: Any) => {
+      const call = (out.calls[index ?? (id ? `id ${id}` : Object.keys(out.calls).at(-1) ?? 0)] ??= toolCall('', '', ''))
       call.id ||= id
       call.function.name += fn.name ?? ''
       call.function.arguments += fn.arguments ?? ''

@@ -70,11 +70,15 @@ export function counts(all: Record<string, number | undefined>): Record<string, 
   return usage
 }
 
+/** What stopped a call, when a deadline did (`AbortSignal.timeout` aborts with a `TimeoutError`). */
+const deadline = (...reasons: Any[]) => reasons.find((reason) => reason?.name === 'TimeoutError')
+
 /**
  * Logs one model call to `hh`: resolves what `call` resolves (a stream observed in place, or what
- * `observe` returns), rejects with its error unchanged. Never throws because of the logging.
+ * `observe` returns), rejects with its error unchanged. Never throws because of the logging. `signal`, the
+ * caller's, tells a stop by a deadline from one by the user where the SDK's own error does not.
  */
-export function track<T>(map: Mapping, observe: Observe, hh: Tracker, params: Any, call: T, init?: ModelEvent, streamed?: boolean): Promise<Awaited<T>> {
+export function track<T>(map: Mapping, observe: Observe, hh: Tracker, params: Any, call: T, init?: ModelEvent, streamed?: boolean, signal?: AbortSignal): Promise<Awaited<T>> {
   let run: { resolve(value: Any): Any; reject(error: unknown): void } | undefined
   try {
     params ??= {}
@@ -92,7 +96,17 @@ export function track<T>(map: Mapping, observe: Observe, hh: Tracker, params: An
       (stream: boolean, answered: boolean) =>
       (status: Status, error?: unknown): void => {
         try {
-          if (status == 'success' && out.error) (status = 'error'), (error = out.error)
+          if (status == 'success' && out.error) {
+            status = 'error'
+            error = out.error
+          }
+          // A missed deadline is a failure, not a stop (README): openai passes the signal's reason on as the
+          // abort error's cause or its controller's reason; @anthropic-ai/sdk drops it, so only `signal` tells.
+          const timeout = status == 'cancelled' && deadline(error, (error as Any)?.cause, signal?.reason)
+          if (timeout) {
+            status = 'error'
+            error = timeout
+          }
           const usage = map.usage(out.usage ?? {})
           const reported = Object.keys(usage).length > 0
           const elapsed = (performance.now() - first!) / 1000
