@@ -1,34 +1,16 @@
-import { toJson } from './encode.js'
 import { createDelivery, type FlushResult, type Stats } from './delivery.js'
 import { ConfigError, DroppedError, HoneyHiveError, ValidationError, redactSecret } from './errors.js'
 import { randomId } from './ids.js'
 import { resolveOptions, shutdownTimeoutMs, type ClientOptions } from './options.js'
 import { prepareEvent } from './prepare.js'
+import { spanParent, type ModelEventSpan, type SpanParent } from './spans.js'
 import { batchRequestSchema, check, modelEventSchema, sessionPropertiesSchema, type BatchResponse, type ModelEvent } from './schema.js'
-import { batchFrame } from './routes.js'
+import { batchFrame, seedRoute } from './routes.js'
 import { sendBatch } from './transport.js'
 import { watchPageHide, type PageHooks } from './unload.js'
 
-/** What `end(result)` may add to a model event: any of its fields; they override all but `event_id`. */
-export type ModelEventResult = Partial<ModelEvent>
-
-/** A model call being timed; see `startModelEvent`. */
-export interface ModelEventSpan {
-  /** The id the event will have. */
-  readonly event_id: string
-  /** Ends the call: sets `end_time` and `duration`, merges `result` (`response`, `usage`, `outputs`...), logs it. */
-  end(result?: ModelEventResult): string
-  /** Ends the call as failed: sets `error` to the message of `error`, then logs it like `end`. */
-  fail(error: unknown, result?: ModelEventResult): string
-  /**
-   * Marks the first token (the first non-empty output of a stream): the event gets
-   * `metadata.time_to_first_token_ms`, ms since `startModelEvent` on a monotonic clock. Later calls are ignored.
-   */
-  firstToken(): void
-}
-
 /** The object `createClient` returns. */
-export interface HoneyHiveClient {
+export interface HoneyHiveClient extends SpanParent {
   /**
    * The session stamped on events without a `session_id`: the `sessionId` option, else one UUID made for
    * this client. If the server answers its first accepted batch with another session (a `single_session`
@@ -37,7 +19,11 @@ export interface HoneyHiveClient {
   readonly sessionId: string
   /** Queues one model event; returns its `event_id` at once. Never throws: problems go to `onError`. */
   log(event: ModelEvent): string
-  /** Starts timing a model call; `end()` or `fail()` logs it once with `start_time`, `end_time`, `duration`. */
+  /**
+   * Starts timing a model call; `end()` or `fail()` logs it once with `start_time`, `end_time`, `duration`.
+   * `startChain` and `startTool` start the other events of HoneyHive's tree (they need the v1 route, or a
+   * relay whose upstream is v1); `tool(name, inputs, run)` logs one tool event around `run`.
+   */
   startModelEvent(init?: ModelEvent): ModelEventSpan
   /**
    * Sends everything queued so far, waiting for batches in flight; resolves what became of those events.
@@ -108,6 +94,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   // One session per client, made when first needed (never at createClient: nothing random runs before use).
   const session = (): string => (options.sessionId ??= randomId())
   let closed: Promise<FlushResult> | undefined
+  let routeReported = false
 
   /** log(), reading the event inside its guard: `read` may throw (a revoked proxy, a throwing getter). */
   function record(read: () => ModelEvent, id = ''): string {
@@ -122,7 +109,10 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
       session()
       const { id: given, encoded, error } = prepareEvent(event, options)
       id = given
-      if (error) delivery.reject(error)
+      // A chain or tool on the seed's route: reported once per client, counted every time.
+      if (error && (error as DroppedError).reason === 'route' && routeReported) delivery.reject(error, 'dropped', undefined, true)
+      else if (error) delivery.reject(error)
+      routeReported ||= (error as DroppedError)?.reason === 'route'
       if (encoded?.truncated) debug(`truncated ${id}`)
       if (encoded) {
         delivery.enqueue(encoded)
@@ -136,39 +126,8 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   }
   const log = (event: ModelEvent): string => record(() => event)
 
-  function startModelEvent(init?: ModelEvent): ModelEventSpan {
-    const startedAt = performance.now()
-    const start_time = Date.now()
-    let event_id = randomId()
-    try {
-      event_id = init?.event_id ?? event_id
-    } catch {
-      // A revoked proxy or throwing getter as init: the span keeps its own id, end() reports the rest.
-    }
-    let ended = false
-    let firstTokenMs: number | undefined
-    const finish = (read: () => ModelEventResult | undefined): string => {
-      // Marked ended before logging: onError or beforeSend may call end() again from inside log().
-      if (ended) report(new DroppedError('already_ended', `end()/fail() again on ${event_id}: ignored`, [event_id]))
-      else {
-        ended = true
-        record(() => {
-          const event: ModelEvent = { ...init, start_time, end_time: Date.now(), duration: performance.now() - startedAt, ...read(), event_id }
-          // A metadata that is not an object is left for the schema to refuse.
-          if (firstTokenMs !== undefined && typeof (event.metadata ?? {}) == 'object') event.metadata = { time_to_first_token_ms: firstTokenMs, ...event.metadata }
-          return event
-        }, event_id)
-      }
-      return event_id
-    }
-    return {
-      event_id,
-      end: (result) => finish(() => result),
-      // An Error is sent as its message, as in log().
-      fail: (error, result) => finish(() => ({ ...result, error: error instanceof Error || typeof error === 'string' ? (error as string) : toJson(error) })),
-      firstToken: () => void (firstTokenMs ??= performance.now() - startedAt),
-    }
-  }
+  // Spans started by the client hang under its session; on the seed's route with a key, parents never arrive.
+  const spans = spanParent({ record, report, tree: options.route !== seedRoute || !options.apiKey })
 
   async function createModelEventBatch(body: unknown): Promise<BatchResponse> {
     if (closed) throw new DroppedError('shutdown', 'createModelEventBatch() after shutdown(): not sent', [])
@@ -197,7 +156,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
       return session()
     },
     log,
-    startModelEvent,
+    ...spans,
     // After shutdown() nothing is sent any more: flush() answers what shutdown() did.
     flush: (flushOptions) => closed ?? delivery.flush(deadline(flushOptions)),
     stats: delivery.stats,

@@ -92,10 +92,10 @@ export function createDelivery(
     for (const watch of watches) for (const entry of entries) if (entry.seq <= watch.last) watch[bucket]++
   }
   /** Counts and reports events given up on: by the client (`dropped`) or refused by the server (`failed`). */
-  function reject(error: HoneyHiveError, bucket: Bucket = 'dropped', entries?: Entry[]): void {
+  function reject(error: HoneyHiveError, bucket: Bucket = 'dropped', entries?: Entry[], quiet?: boolean): void {
     if (entries) count(bucket, entries)
     else totals[bucket] += error.eventIds.length
-    report(error)
+    if (!quiet) report(error)
   }
   // Events a full queue pushes out are counted at once and reported once per task: in an outage every
   // log() pushes one out, and one error per call would flood onError.

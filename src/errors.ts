@@ -82,7 +82,15 @@ export class InvalidResponseError extends HoneyHiveError {
 }
 
 /** Why the client gave up on an event without asking the server. */
-export type DropReason = 'queue_full' | 'shutdown' | 'before_send' | 'already_ended' | 'storage' | 'max_sends'
+export type DropReason =
+  | 'queue_full'
+  | 'shutdown'
+  | 'before_send'
+  | 'already_ended'
+  | 'storage'
+  | 'max_sends'
+  /** A chain or tool event on the seed's route, which carries model events only. */
+  | 'route'
 
 /** The client dropped events without sending them; `reason` says why. */
 export class DroppedError extends HoneyHiveError {

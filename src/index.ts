@@ -1,5 +1,7 @@
 export { createClient } from './client.js'
-export type { HoneyHiveClient, ModelEventSpan, ModelEventResult, FlushOptions } from './client.js'
+export type { HoneyHiveClient, FlushOptions } from './client.js'
+export type { ModelEventSpan, ModelEventResult, Span, SpanParent } from './spans.js'
+export type { EventType } from './schema.js'
 export type { ClientOptions, FetchLike } from './options.js'
 export type { Route } from './routes.js'
 export type { Stats, FlushResult } from './delivery.js'

@@ -2,8 +2,11 @@ import { encodeEvent, replaceValue, type EncodedEvent } from './encode.js'
 import { DroppedError, ValidationError, type HoneyHiveError } from './errors.js'
 import { randomId, unitHash } from './ids.js'
 import type { ResolvedOptions } from './options.js'
-import { toV1Event, v1Route } from './routes.js'
+import { seedRoute, toV1Event, v1Route } from './routes.js'
 import { check, modelEventSchema, type ModelEvent } from './schema.js'
+
+/** Why a chain or tool event was not sent on the seed's route. */
+export const treeMessage = `chain and tool events need route: '${v1Route}' (the seed's route carries model events only); model events still go, under the session`
 
 /** What became of one logged value: encoded and ready to queue, refused (`error`), or neither (left out on purpose). */
 export interface Prepared {
@@ -58,5 +61,9 @@ export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared
   }
   const result = check(modelEventSchema, event)
   if (!result.output) return { id, error: new ValidationError(result.issues, [id]) }
+  // Keyless clients post to a relay, which knows its upstream's route and decides there (relay.ts).
+  if ((result.output.event_type ?? 'model') !== 'model' && options.route === seedRoute && options.apiKey) {
+    return { id, error: new DroppedError('route', treeMessage, [id]) }
+  }
   return { id, encoded: encodeEvent(options.route === v1Route ? toV1Event(result.output) : result.output, options.maxEventBytes) }
 }

@@ -19,6 +19,9 @@ const object = v.optional(
   ),
 )
 const anything = v.optional(v.unknown())
+/** The kinds of event HoneyHive's tree is made of (v1 route): a run, a model call, a tool execution. */
+export type EventType = 'model' | 'chain' | 'tool'
+const eventTypes: EventType[] = ['model', 'chain', 'tool']
 
 /** One model event, as the seed lists its fields. Unknown keys are stripped. */
 export const modelEventSchema = v.object({
@@ -26,7 +29,9 @@ export const modelEventSchema = v.object({
   project_id: text,
   source: text,
   event_name: text,
-  event_type: v.optional(v.custom<'model'>((input) => input === 'model', 'must be "model"')),
+  // The seed's route takes model events; chain and tool events travel in its shape only to a relay whose
+  // upstream is HoneyHive's v1 route (prepare.ts refuses them on the seed route itself).
+  event_type: v.optional(v.custom<EventType>((input) => eventTypes.includes(input as EventType), 'must be "model", "chain" or "tool"')),
   event_id: id,
   session_id: id,
   parent_id: id,

@@ -1,7 +1,9 @@
 import ky, { type HTTPError as KyHttpError } from 'ky'
+import { toJson } from './encode.js'
 import { HttpError, InvalidResponseError, NetworkError, TimeoutError, type HoneyHiveError } from './errors.js'
-import type { Frame } from './routes.js'
 import type { FetchLike } from './options.js'
+import { clientPolicy, retriedStatuses, ruleFor, type Policy } from './policy.js'
+import { v1Route, type Frame, type Route } from './routes.js'
 import { batchResponseSchema, check, type BatchResponse } from './schema.js'
 
 // The only module that talks to ky: one batch, one request (with its retries), typed errors out.
@@ -11,9 +13,17 @@ export interface TransportOptions {
   url: string
   apiKey?: string
   fetch?: FetchLike
-  /** Time limit of one attempt, body included; doubled after each timeout, up to `maxTimeoutMs`, for the life of these options. */
+  /** Time limit of one attempt, body included, at first (see `limit`). */
   timeoutMs: number
   maxTimeoutMs: number
+  /**
+   * The attempt limit in force, shared by every request that is given the same object: doubled after each
+   * timeout up to `maxTimeoutMs` (a server slower than the limit stored what timed out: give it the time it
+   * takes instead of copies). @default a fresh `{ ms: timeoutMs }` per request
+   */
+  limit?: { ms: number }
+  /** Which answers are retried within the request. @default clientPolicy */
+  policy?: Policy
   maxRetries: number
   maxRetryAfterMs: number
   /** Aborts the request in flight and any wait between attempts. */
@@ -35,11 +45,36 @@ export function batchBody(events: WireEvent[], frame: Frame): string {
   return frame.open + events.map((event) => event.json).join(',') + frame.close
 }
 
-/** Statuses retried, as the spec's failure policy says; 413 is not among them (the queue splits instead). */
-export const retryStatuses = [408, 429, 500, 502, 503, 504]
+/** Statuses the client retries within a request (policy.ts); 413 is not among them (the queue splits instead). */
+export const retryStatuses = retriedStatuses(clientPolicy)
 
-// 408, 429 and 503 say the request was not processed; a timeout, a 500 (maybe partial) or a gateway's 502/504 may have stored it.
-const mayHaveStored = (error: HoneyHiveError): boolean => error instanceof TimeoutError || [500, 502, 504].includes((error as HttpError).status)
+/** An error as the policy reads it. */
+export const answerOf = (error: HoneyHiveError) =>
+  error instanceof HttpError
+    ? ({ kind: 'status', status: error.status } as const)
+    : error instanceof TimeoutError
+      ? ({ kind: 'timeout' } as const)
+      : error instanceof InvalidResponseError
+        ? ({ kind: 'invalid' } as const)
+        : ({ kind: 'network' } as const)
+
+/** One event update (feedback, metadata ...) as it travels: HoneyHive's update fields and the event's id. */
+export interface EventUpdate {
+  event_id: string
+  [field: string]: unknown
+}
+
+/**
+ * The request that updates one event, for `route` at `base` (the base URL without the route): HoneyHive's
+ * `PUT /v1/events/{event_id}` on v1, the seed-era `PUT /events` with `event_id` in the body otherwise
+ * (README, "Feedback"). A keyless client posts the update as it is, token included, to its relay.
+ */
+export function updateTarget(base: string, route: Route, update: EventUpdate, keyless: boolean) {
+  if (keyless) return { method: 'post', url: base + route, body: update }
+  if (route !== v1Route) return { method: 'put', url: `${base}/events`, body: update }
+  const { event_id, ...fields } = update
+  return { method: 'put', url: `${base}/v1/events/${encodeURIComponent(event_id)}`, body: fields }
+}
 
 function toError(error: unknown, eventIds: string[]): HoneyHiveError {
   const { name, message, response, data } = (error ?? {}) as { name?: string; message?: string; response: Response; data?: unknown }
@@ -53,51 +88,52 @@ function toError(error: unknown, eventIds: string[]): HoneyHiveError {
   return new HttpError(response.status, data, eventIds, Number.isNaN(wait) ? undefined : Math.max(0, wait), cause)
 }
 
+/** Per call: whether the request may use `keepalive` (a page's budget, unload.ts), and what aborts it. */
+export interface SendInit {
+  keepalive?: boolean
+  /** Aborts the request in flight and any wait between attempts. @default options.signal */
+  signal?: AbortSignal
+}
+
 /**
- * POSTs one batch, retrying network errors, timeouts and the statuses above with exponential backoff and
- * jitter (or the server's `Retry-After`, capped). After a partial 500 only the events it did not create
- * are sent again. Resolves the validated response, whose `event_ids` include those created on the way;
- * rejects with `HttpError` / `NetworkError` / `TimeoutError` (naming the events not delivered) or
- * `InvalidResponseError`.
+ * Sends one request with ky, retrying network errors, timeouts and the statuses `policy` retries, with
+ * exponential backoff and jitter (or the server's `Retry-After`, capped). `body()` is asked for each attempt
+ * (a partial 500 leaves fewer events to send); `retried(error)` sees each failure first and may answer for
+ * the request instead. Resolves the answer's text (read within the attempt's limit); rejects with our errors.
  */
-export async function sendBatch(
-  events: WireEvent[],
-  frame: Frame,
+async function request(
+  method: string,
+  url: string,
+  body: () => string,
+  ids: () => string[],
   options: TransportOptions,
-  init: { keepalive?: boolean } = {},
-): Promise<BatchResponse> {
-  let pending = events
-  const created: string[] = []
-  /** After a partial 500 (`{ event_ids, errors, success }`), moves the events it created out of `pending`. */
-  const forgetCreated = (error: unknown): void => {
-    const { response, data } = (error ?? {}) as Partial<KyHttpError<BatchResponse>>
-    const ids = response?.status === 500 && (data as BatchResponse)?.event_ids
-    if (!Array.isArray(ids)) return
-    const done = new Set(ids.map(String))
-    for (const event of pending) if (done.has(event.id)) created.push(event.id)
-    pending = pending.filter((event) => !done.has(event.id))
-  }
-  const ids = () => pending.map((event) => event.id)
-  /** Counts an attempt that may have stored the events still pending, and lengthens the next attempt's limit after a timeout. */
+  init: SendInit,
+  retried: (error: unknown) => Response | undefined,
+  counted: (failure: HoneyHiveError) => void,
+): Promise<string> {
+  const policy = options.policy ?? clientPolicy
+  const limit = (options.limit ??= { ms: options.timeoutMs })
+  const signal = init.signal ?? options.signal
+  /** Counts an attempt that may have stored what is pending, and lengthens the next attempt's limit after a timeout. */
   const note = (error: unknown): HoneyHiveError => {
     const failure = toError(error, ids())
-    if (mayHaveStored(failure)) for (const event of pending) event.sends = (event.sends ?? 0) + 1
-    // A server slower than the limit stored what timed out: give it the time it takes instead of copies.
-    if (failure instanceof TimeoutError) options.timeoutMs = Math.min(options.timeoutMs * 2, options.maxTimeoutMs)
+    if (ruleFor(policy, answerOf(failure)).mayHaveStored) counted(failure)
+    if (failure instanceof TimeoutError) limit.ms = Math.min(limit.ms * 2, options.maxTimeoutMs)
     return failure
   }
   let response: Response
   try {
-    response = await ky.post(options.url, {
+    response = await ky(url, {
+      method,
       headers: { 'content-type': 'application/json', ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }) },
       // Our own per-attempt limit below bounds the body read too, which ky's timeout does not.
       timeout: false,
-      signal: options.signal,
-      // ky's request has no body, so the clone ky keeps for retries costs nothing; each attempt posts a
-      // Request of the events still pending (built from parts: happy-dom's `new Request(request, { body })`
+      signal,
+      // ky's request has no body, so the clone ky keeps for retries costs nothing; each attempt sends a
+      // Request of what is still pending (built from parts: happy-dom's `new Request(request, { body })`
       // keeps the old body). The fetch is looked up per call, so one patched after createClient is used.
-      fetch: async (request, requestInit) => {
-        const { url, headers, signal } = request as Request
+      fetch: async (kyRequest, requestInit) => {
+        const { url: target, headers, signal: kySignal } = kyRequest as Request
         const attempt = new AbortController()
         let stop!: (error: unknown) => void
         // Rejects when the attempt's limit passes or the request is aborted, whether or not the fetch in use
@@ -110,28 +146,32 @@ export async function sendBatch(
           }
         })
         cut.catch(() => {})
-        const onAbort = () => stop(signal.reason)
-        signal.addEventListener('abort', onAbort)
+        const onAbort = () => stop(kySignal.reason)
+        kySignal.addEventListener('abort', onAbort)
+        const ms = limit.ms
         // ky retries by name (TimeoutError), as for its own timeouts.
-        const timer = setTimeout(() => stop(Object.assign(new Error(`No answer within ${options.timeoutMs} ms`), { name: 'TimeoutError' })), options.timeoutMs)
+        const timer = setTimeout(() => stop(Object.assign(new Error(`No answer within ${ms} ms`), { name: 'TimeoutError' })), ms)
         try {
-          const body = batchBody(pending, frame)
-          const answer = await Promise.race([
-            (options.fetch ?? fetch)(new Request(url, { method: 'POST', headers, signal: attempt.signal, body, ...(init.keepalive && { keepalive: true }) }), requestInit),
-            cut,
-          ])
+          const sent = new Request(target, {
+            method: method.toUpperCase(),
+            headers,
+            signal: attempt.signal,
+            body: body(),
+            ...(init.keepalive && { keepalive: true }),
+          })
+          const answer = await Promise.race([(options.fetch ?? fetch)(sent, requestInit), cut])
           // The body is read inside the attempt's limit: a 2xx whose body stalls is a timeout, not a hang.
           // A null-body status (204) cannot be given even an empty string.
           return new Response((await Promise.race([answer.text(), cut])) || null, answer)
         } finally {
           clearTimeout(timer)
-          signal.removeEventListener('abort', onAbort)
+          kySignal.removeEventListener('abort', onAbort)
         }
       },
       retry: {
         limit: options.maxRetries,
-        methods: ['post'],
-        statusCodes: retryStatuses,
+        methods: [method],
+        statusCodes: retriedStatuses(policy),
         maxRetryAfter: options.maxRetryAfterMs,
         backoffLimit: 30_000,
         jitter: true,
@@ -140,35 +180,86 @@ export async function sendBatch(
         // "Network connection lost." (an Error), Bun's ECONNREFUSED and, once minified, our TimeoutError: any
         // failure without an answer is retried (HTTP statuses keep ky's own rules and Retry-After); an
         // abort of ours (shutdown's deadline) is not.
-        shouldRetry: ({ error }) => ((error as { response?: unknown })?.response ? undefined : !options.signal?.aborted),
+        shouldRetry: ({ error }) => ((error as { response?: unknown })?.response ? undefined : !signal?.aborted),
       },
       hooks: {
         beforeRetry: [
           ({ error, retryCount }) => {
-            forgetCreated(error)
+            const answered = retried(error)
             // note() always runs: it counts the sends and lengthens the next attempt, whoever listens.
             const failure = note(error)
             options.onRetry?.(retryCount, failure)
-            // A partial 500 that created every event leaves nothing to send again.
-            return created.length > 0 && pending.length === 0 ? Response.json({ event_ids: [], success: true }) : undefined
+            return answered
           },
         ],
       },
     })
   } catch (error) {
-    forgetCreated(error)
+    const answered = retried(error)
     const failure = note(error)
-    // A partial 500 on the last attempt that created every event is a success.
-    if (pending.length > 0 || created.length === 0) throw failure
-    return { event_ids: created, success: true }
+    if (answered) return answered.text()
+    throw failure
   }
   // Already read, within the attempt's limit.
-  const text = await response.text()
-  let body: unknown = text
+  return response.text()
+}
+
+/** The answer's JSON, or the text itself when it is not JSON. */
+const parse = (text: string): unknown => {
   try {
-    body = JSON.parse(text)
-  } catch {}
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/**
+ * POSTs one batch (see `request`). After a partial 500 only the events it did not create are sent again.
+ * Resolves the validated response, whose `event_ids` include those created on the way; rejects with
+ * `HttpError` / `NetworkError` / `TimeoutError` (naming the events not delivered) or `InvalidResponseError`.
+ */
+export async function sendBatch(events: WireEvent[], frame: Frame, options: TransportOptions, init: SendInit = {}): Promise<BatchResponse> {
+  let pending = events
+  const created: string[] = []
+  const ids = () => pending.map((event) => event.id)
+  /** After a partial 500 (`{ event_ids, errors, success }`), moves the events it created out of `pending`; answers for a request that has nothing left. */
+  const forgetCreated = (error: unknown): Response | undefined => {
+    const { response, data } = (error ?? {}) as Partial<KyHttpError<BatchResponse>>
+    const given = response?.status === 500 && (data as BatchResponse)?.event_ids
+    if (!Array.isArray(given)) return undefined
+    const done = new Set(given.map(String))
+    for (const event of pending) if (done.has(event.id)) created.push(event.id)
+    pending = pending.filter((event) => !done.has(event.id))
+    // A partial 500 that created every event leaves nothing to send again: a success.
+    return created.length > 0 && pending.length === 0 ? Response.json({ event_ids: [], success: true }) : undefined
+  }
+  const countSends = () => {
+    for (const event of pending) event.sends = (event.sends ?? 0) + 1
+  }
+  const text = await request('post', options.url, () => batchBody(pending, frame), ids, options, init, forgetCreated, countSends)
+  const body = parse(text)
   const result = check(batchResponseSchema, body)
-  if (!result.output) throw new InvalidResponseError(body, ids())
+  if (!result.output) {
+    // Not HoneyHive's answer: nothing says the events were stored; the policy decides what to do (README, "Failure policy").
+    for (const event of pending) event.sends = (event.sends ?? 0) + 1
+    throw new InvalidResponseError(body, ids())
+  }
   return { ...result.output, event_ids: created.concat(result.output.event_ids) }
+}
+
+/**
+ * Sends one event update (see `updateTarget`) with the retries of `options.policy` (`updatePolicy` retries
+ * a 404: the event may not be stored yet). Resolves when HoneyHive answered 2xx; rejects with our errors
+ * (an HTML page answered 2xx is an `InvalidResponseError`: a login or maintenance page, not HoneyHive).
+ */
+export async function sendUpdate(
+  update: EventUpdate,
+  route: Route,
+  options: TransportOptions & { base: string; keyless?: boolean },
+  init: SendInit = {},
+): Promise<void> {
+  const target = updateTarget(options.base, route, update, options.keyless ?? !options.apiKey)
+  const ids = () => [update.event_id]
+  const text = await request(target.method, target.url, () => toJson(target.body) as string, ids, options, init, () => undefined, () => {})
+  if (/^\s*</.test(text)) throw new InvalidResponseError(text, ids())
 }

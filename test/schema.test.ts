@@ -10,7 +10,7 @@ const fields: Record<string, [good: unknown, bad: unknown]> = {
   project_id: ['p1', {}],
   source: ['production', true],
   event_name: ['openai.chat', 3],
-  event_type: ['model', 'tool'],
+  event_type: ['chain', 'session'],
   event_id: [uuid, 'not-a-uuid'],
   session_id: [uuid, 42],
   parent_id: [uuid, 'nope'],
