@@ -87,7 +87,7 @@ const observe = (value: Any, chunk: (part: unknown) => void, settle: Any, params
  * the reader cancelling). A stopped step keeps its partial text and tool calls, which the AI SDK's own
  * `onAbort` does not report. Logging never throws and never changes the call.
  *
- * @param hh a client from `createClient`
+ * @param hh a client from `createClient`, or a span (`hh.startChain(...)`): each model call is logged as its child
  * @param init fields merged into every event (`session_id`, `parent_id`, `event_name`, `metadata`, ...); they win over the mapped ones
  * @example
  * const model = wrapLanguageModel({ model: openai('gpt-4o'), middleware: honeyhiveMiddleware(hh) })

@@ -73,7 +73,7 @@ const anthropic: Mapping = {
  * (`controller.abort()`, `stream.abort()`, an aborted `signal`, `break`, a cancelled readable).
  * Logging never throws and never changes the request.
  *
- * @param hh a client from `createClient`
+ * @param hh a client from `createClient`, or a span (`hh.startChain(...)`): the call is logged as its child
  * @param params exactly what you passed to the SDK
  * @param call what the SDK returned: `anthropic.messages.create(params)` or `anthropic.messages.stream(params)`
  * @param init fields merged into the event (`session_id`, `parent_id`, `event_name`, `metadata`, ...); they win over the mapped ones

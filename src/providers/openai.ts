@@ -101,7 +101,7 @@ const openai: Mapping = {
  * unchanged), or an early stop (`controller.abort()`, an aborted `signal`, `break`, a cancelled readable).
  * Logging never throws and never changes the request.
  *
- * @param hh a client from `createClient`
+ * @param hh a client from `createClient`, or a span (`hh.startChain(...)`): the call is logged as its child
  * @param params exactly what you passed to the SDK
  * @param call what the SDK returned: `openai.chat.completions.create(params)`, `openai.responses.create(params)`,
  *   `openai.chat.completions.stream(params)` or `openai.responses.stream(params)`

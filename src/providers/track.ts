@@ -1,13 +1,16 @@
 // What every provider integration does with a model call: start a span, watch the answer (a result or a
 // stream), and log one event when the call settles. The SDK-specific parts come in as a `Mapping`.
-import type { HoneyHiveClient } from '../client.js'
 import type { ModelEvent } from '../schema.js'
+import type { SpanParent } from '../spans.js'
 import { isAbort, type Settle, type Status } from './stream.js'
 
 type Any = any
 
-/** The client the integrations log to: one from `createClient` (they only call its `startModelEvent`). */
-export type Tracker = Pick<HoneyHiveClient, 'startModelEvent'>
+/**
+ * Where the integrations log (they only call its `startModelEvent`): a client from `createClient`, whose calls
+ * hang under its session, or a span (`hh.startChain(...)`, `hh.startTool(...)`), whose child each call becomes.
+ */
+export type Tracker = Pick<SpanParent, 'startModelEvent'>
 
 /** A tool call in OpenAI chat shape, as every integration logs it. */
 export interface ToolCall {
