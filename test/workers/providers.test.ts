@@ -1,9 +1,9 @@
 import { createOpenAI } from '@ai-sdk/openai'
-import { streamText, wrapLanguageModel } from 'ai'
+import { jsonSchema, stepCountIs, streamText, tool, wrapLanguageModel } from 'ai'
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import OpenAI from 'openai'
 import { describe, expect, inject, test } from 'vitest'
-import { honeyhiveMiddleware } from '../../dist/ai-sdk.js'
+import { honeyhiveMiddleware, honeyhiveTelemetry } from '../../dist/ai-sdk.js'
 import { createClient } from '../../dist/index.js'
 import { trackOpenAI } from '../../dist/openai.js'
 import exampleWorker, { type Env } from '../../examples/worker/worker.js'
@@ -102,5 +102,58 @@ describe('provider integrations inside workerd, delivered with waitUntil', () =>
     expect(events[0].usage).toEqual({ prompt_tokens: 6, completion_tokens: 2, total_tokens: 8 })
     expect(events[0].metadata).toMatchObject({ status: 'success', stream: true, usage_reported: true, finish_reason: 'stop' })
     expect(events[0].metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(15)
+  })
+})
+
+describe('honeyhiveTelemetry inside workerd: the AI SDK run as a tree, on the v1 route', () => {
+  const weather = tool({
+    description: 'The weather in a city',
+    inputSchema: jsonSchema<{ city: string }>({ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }),
+    execute: async ({ city }) => `sunny in ${city}`,
+  })
+  const run = async (holdAfter?: number) => {
+    const model = unique('gpt-tree')
+    const sessionId = crypto.randomUUID()
+    await script(model, { toolCalls: [{ id: 'call_1', name: 'weather', args: ['{"city":"Paris"}'] }] }, { text: ['Sunny ', 'in ', 'Paris'], holdAfter })
+    const ctx = createExecutionContext()
+    const hh = createClient({ apiKey: workersKey, baseUrl: upstream, sessionId, route: '/v1/events/batch' })
+    const openai = createOpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${providerUrl}/v1` })
+    const stop = new AbortController()
+    // The middleware too: each model call must still be logged once.
+    const result = streamText({
+      model: wrapLanguageModel({ model: openai.chat(model), middleware: honeyhiveMiddleware(hh) }),
+      prompt: 'Weather in Paris?',
+      tools: { weather },
+      stopWhen: stepCountIs(3),
+      abortSignal: stop.signal,
+      maxRetries: 0,
+      telemetry: { functionId: 'edge-turn', integrations: [honeyhiveTelemetry(hh)] },
+    })
+    const flush = () => hh.flush({ timeoutMs: 10_000 })
+    ctx.waitUntil(Promise.resolve(result.text).then(flush, flush))
+    let text = ''
+    for await (const delta of result.textStream) if ((text += delta) === 'Sunny in ' && holdAfter) stop.abort()
+    await waitOnExecutionContext(ctx)
+    const events = await eventsOf(sessionId)
+    const chain = events.find((event) => event.event_type === 'chain')!
+    return { events, chain, of: (type: string) => events.filter((event) => event.event_type === type) }
+  }
+
+  test('a two-step streamText with a tool gives 1 chain, 2 model and 1 tool event, all under the chain', async () => {
+    const { events, chain, of } = await run()
+    expect(events).toHaveLength(4)
+    expect([of('chain').length, of('model').length, of('tool').length]).toEqual([1, 2, 1])
+    expect(chain).toMatchObject({ event_name: 'edge-turn', outputs: { content: 'Sunny in Paris' }, metadata: { status: 'success', steps: 2 } })
+    for (const event of [...of('model'), ...of('tool')]) expect(event.parent_id).toBe(chain.event_id)
+    expect(of('tool')[0]).toMatchObject({ event_name: 'weather', inputs: { city: 'Paris' }, outputs: { result: 'sunny in Paris' } })
+    expect(of('model')[1].metadata.time_to_first_token_ms).toBeGreaterThan(0)
+  })
+
+  test('stopped in step 2: one cancelled chain, the stopped call cancelled with its partial text, no duplicate', async () => {
+    const { events, chain, of } = await run(2)
+    expect(events).toHaveLength(4)
+    expect(chain.metadata).toMatchObject({ status: 'cancelled', steps: 1 })
+    expect(of('model').map((event) => event.metadata.status)).toEqual(['success', 'cancelled'])
+    expect(of('model')[1].outputs).toEqual({ role: 'assistant', content: 'Sunny in ' })
   })
 })
