@@ -47,43 +47,33 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
   }
   // The Stainless `Stream` keeps its source in `iterator`; tee() reads it there, past Symbol.asyncIterator.
   const key = value?.iterator ? 'iterator' : Symbol.asyncIterator
-  const open = value?.[key]
-  if (!open || !value.controller) return false
+  if (!value?.[key] || !value.controller) return false
   const signal: AbortSignal | undefined = value.controller.signal
   const end = once(settle, signal)
   // Created once per stream, not per chunk: a long stream calls next() thousands of times.
   const read = (result: IteratorResult<unknown>) => (result.done ? end(signal?.aborted ? 'cancelled' : 'success', signal?.reason) : chunk(result.value))
-  const fail = (error: unknown) => end(isAbort(error) ? 'cancelled' : 'error', error)
   const tap = (result: IteratorResult<unknown>) => (read(result), result)
+  // An abort error is told from a failure where the event is made (track.ts).
   const rethrow = (error: unknown) => {
-    fail(error)
+    end('error', error)
     throw error
   }
-  value[key] = (...args: unknown[]) => {
-    const source: AsyncIterator<unknown> = open.apply(value, args)
-    return {
-      // The caller gets the SDK's result (its very error object included) after the observer read it: one
-      // reaction per chunk (reading on the side of the SDK's promise measured 2-3 % slower, bench/providers.mjs).
-      // tap never throws: the chunk and settle handlers catch everything.
-      next: () => source.next().then(tap, rethrow),
-      // `break`, a throw in the loop body, or a cancelled readable: the caller stopped early.
-      return: (result?: unknown) => (end('cancelled'), source.return?.(result) ?? { done: true, value: result }),
+  // Replaces `value[key]` by an iterator that reads each chunk with `next` and settles on `return()`: `break`,
+  // a throw in the loop body, or a cancelled readable (the caller stopped early).
+  const patch = (key: string | symbol, next: (source: AsyncIterator<unknown>) => () => unknown) => {
+    const open = value[key]
+    value[key] = (...args: unknown[]) => {
+      const source: AsyncIterator<unknown> = open.apply(value, args)
+      return { next: next(source), return: (result?: unknown) => (end('cancelled'), source.return?.(result) ?? { done: true, value: result }) }
     }
   }
   // openai 7.59 wraps a chat stream's iterator in a generator of its own (normalizeChatCompletionStream), which
-  // never opens `iterator` when closed before its first next(): a stop there must settle too (issue 22).
-  const outer = key === 'iterator' && Object.hasOwn(value, Symbol.asyncIterator) && value[Symbol.asyncIterator]
-  if (outer) {
-    value[Symbol.asyncIterator] = (...args: unknown[]) => {
-      const iterator = outer.apply(value, args)
-      const close = iterator.return
-      iterator.return = (result?: unknown) => {
-        end('cancelled')
-        return close.call(iterator, result)
-      }
-      return iterator
-    }
-  }
+  // never opens `iterator` when closed before its first next(): its return() must settle too (issue 22).
+  if (Object.hasOwn(value, Symbol.asyncIterator)) patch(Symbol.asyncIterator, (source) => () => source.next())
+  // The caller gets the SDK's result (its very error object included) after the observer read it: one
+  // reaction per chunk (reading on the side of the SDK's promise measured 2-3 % slower, bench/providers.mjs).
+  // tap never throws: the chunk and settle handlers catch everything.
+  patch(key, (source) => () => source.next().then(tap, rethrow))
   return true
 }
 
@@ -101,7 +91,7 @@ export function observeReadable<T>(source: ReadableStream<T>, chunk: (part: T) =
         if (result.done) end(signal?.aborted ? 'cancelled' : 'success', signal?.reason), controller.close()
         else chunk(result.value), controller.enqueue(result.value)
       } catch (error) {
-        end(isAbort(error) || signal?.aborted ? 'cancelled' : 'error', error)
+        end(signal?.aborted ? 'cancelled' : 'error', error)
         controller.error(error)
       }
     },
