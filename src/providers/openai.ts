@@ -1,7 +1,8 @@
 // honeyhive-edge/openai: one OpenAI call (chat completions or Responses, streamed or not) as one event.
 import type { ModelEvent } from '../schema.js'
 import { observeStainless } from './stream.js'
-import { choice, counts, hyperparameters, toolCall, track, withSystem, type Mapping, type Output, type Tracker } from './track.js'
+import { choice, counts, hyperparameters, toolCall, track, withSystem, type Mapping, type Observe, type Output, type Tracker } from './track.js'
+import { wrapClient } from './wrap.js'
 export type { Tracker, ToolCall } from './track.js'
 
 type Any = any
@@ -111,5 +112,26 @@ const openai: Mapping = {
  * for await (const chunk of stream) render(chunk.choices[0]?.delta.content ?? '')
  */
 export function trackOpenAI<T>(hh: Tracker, params: OpenAIParams, call: T, init?: ModelEvent): Promise<Awaited<T>> {
-  return track(openai, (value, chunk, settle, params) => observeStainless(value, params.messages ? 'chunk' : 'event', chunk, settle) && value, hh, params, call, init)
+  return track(openai, observe, hh, params, call, init)
+}
+
+const observe: Observe = (value, chunk, settle, params) => observeStainless(value, params.messages ? 'chunk' : 'event', chunk, settle) && value
+
+/**
+ * Returns `client` (an `OpenAI` client of the `openai` SDK) with its model calls logged: `chat.completions.create`,
+ * `.stream` and `.parse`, `responses.create`, `.stream` and `.parse`, each call logged as `trackOpenAI` logs it
+ * (streamed or not, stopped, failed), so `params` are written once. Everything else passes through untouched,
+ * and `client` itself is not changed: wrap it again per turn to log a turn's calls under its span. A call
+ * stopped by a timeout signal in its options (`AbortSignal.timeout`) is logged as an error.
+ *
+ * @param client the SDK client
+ * @param hh a client from `createClient`, or a span (`hh.startChain(...)`): each call is logged as its child
+ * @param init fields merged into every event (`event_name`, `metadata`, ...); they win over the mapped ones
+ * @example
+ * const openai = wrapOpenAI(new OpenAI(), hh)
+ * const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true })
+ */
+export function wrapOpenAI<T>(client: T, hh: Tracker, init?: ModelEvent): T {
+  const methods = 'chat.completions.create chat.completions.stream chat.completions.parse responses.create responses.stream responses.parse'
+  return wrapClient(client, methods, (params, call, options) => track(openai, observe, hh, params, call, init, undefined, options?.signal))
 }

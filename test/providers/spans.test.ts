@@ -6,8 +6,8 @@ import { afterAll, expect, test } from 'vitest'
 import { createClient, type Span } from '../../src/index.js'
 import { serve } from '../../src/node.js'
 import { honeyhiveMiddleware } from '../../src/providers/ai-sdk.js'
-import { trackAnthropic } from '../../src/providers/anthropic.js'
-import { trackOpenAI, type Tracker } from '../../src/providers/openai.js'
+import { trackAnthropic, wrapAnthropic } from '../../src/providers/anthropic.js'
+import { trackOpenAI, wrapOpenAI, type Tracker } from '../../src/providers/openai.js'
 import { createFakeHoneyHive } from '../../src/testing.js'
 import { createFakeProvider } from '../helpers/fake-provider.js'
 
@@ -51,4 +51,23 @@ test('trackOpenAI, trackAnthropic and honeyhiveMiddleware given a span log each 
     expect(call.end_time).toBeLessThanOrEqual(chain.end_time!)
   }
   expect(calls.map((event) => (event.outputs as { content: string }).content)).toEqual(['Hello', 'Bonjour', 'Salut'])
+})
+
+test('wrapOpenAI and wrapAnthropic given a span log each call as its child; the wrapped client stays per turn', async () => {
+  honeyhive.reset()
+  provider.script('gpt-wrap-span', { text: ['One'] })
+  provider.script('claude-wrap-span', { text: ['Two'] })
+  const openai = new OpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${server.url}/v1`, maxRetries: 0 })
+  const anthropic = new Anthropic({ apiKey: 'sk-ant-test-not-a-key', baseURL: server.url, maxRetries: 0 })
+  const turn = hh.startChain({ event_name: 'wrapped turn' })
+  await wrapOpenAI(openai, turn).chat.completions.create({ model: 'gpt-wrap-span', messages: [{ role: 'user', content: 'Hi' }] })
+  await wrapAnthropic(anthropic, turn).messages.create({ model: 'claude-wrap-span', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] })
+  turn.end()
+  await hh.flush()
+  const calls = honeyhive.events.filter((event) => event.event_type === 'model')
+  expect(calls.map((event) => [event.event_name, event.parent_id])).toEqual([
+    ['openai.chat', turn.event_id],
+    ['anthropic.messages', turn.event_id],
+  ])
+  expect(honeyhive.events.find((event) => event.event_type === 'chain')!.children_ids).toEqual(calls.map((event) => event.event_id))
 })
