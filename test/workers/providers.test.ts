@@ -21,41 +21,77 @@ const script = async (model: string, ...replies: object[]) => void (await fetch(
 const unique = (name: string) => `${name}-${crypto.randomUUID().slice(0, 8)}`
 const chat = (body: object) => new Request('https://chat.example.com/', { method: 'POST', body: JSON.stringify(body) })
 
-describe('examples/worker: an edge chat endpoint through the AI SDK', () => {
-  test('streams the reply and delivers the model event in waitUntil, after the response', async () => {
+describe('examples/worker: an edge chat endpoint through the AI SDK, each turn a tree', () => {
+  const tree = (events: Event[]) => {
+    const chain = events.find((event) => event.event_type === 'chain')!
+    const of = (type: string) => events.filter((event) => event.event_type === type)
+    return { chain, models: of('model'), tools: of('tool') }
+  }
+
+  test('streams the reply of a turn that uses the tool; the turn arrives in waitUntil as 1 chain, 2 model and 1 tool event', async () => {
     const model = unique('gpt-edge')
     const sessionId = crypto.randomUUID()
-    await script(model, { text: ['Hello ', 'from ', 'the edge'], usage: { input: 12, output: 3 }, delayMs: 20 })
+    await script(model, { toolCalls: [{ id: 'call_1', name: 'weather', args: ['{"city":"Paris"}'] }] }, { text: ['Sunny ', 'in ', 'Paris'], usage: { input: 12, output: 3 }, delayMs: 20 })
     const env: Env = { HH_API_KEY: workersKey, HH_BASE_URL: upstream, OPENAI_API_KEY: 'sk-test-not-a-key', OPENAI_BASE_URL: `${providerUrl}/v1`, MODEL: model }
     const ctx = createExecutionContext()
-    const response = await exampleWorker.fetch(chat({ messages: [{ role: 'user', content: 'hello edge' }], sessionId }), env, ctx)
+    const response = await exampleWorker.fetch(chat({ messages: [{ role: 'user', content: 'Weather in Paris?' }], sessionId }), env, ctx)
     expect(response.headers.get('content-type')).toContain('text/plain')
-    expect(await response.text()).toBe('Hello from the edge')
+    expect(await response.text()).toBe('Sunny in Paris')
     await waitOnExecutionContext(ctx)
     const events = await eventsOf(sessionId)
-    expect(events).toHaveLength(1)
-    const [event] = events
-    expect(event).toMatchObject({ project: 'edge-chat', source: 'production', model, provider: 'openai', event_name: 'ai-sdk.openai' })
-    expect(event.messages).toEqual([
-      { role: 'system', content: 'You are a helpful assistant. Be brief.' },
-      { role: 'user', content: [{ type: 'text', text: 'hello edge' }] },
-    ])
-    expect(event.response).toEqual({ role: 'assistant', content: 'Hello from the edge' })
-    expect(event.usage).toMatchObject({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 })
-    expect(event.metadata).toMatchObject({ status: 'success', stream: true, finish_reason: 'stop' })
-    expect(event.metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(15)
+    expect(events).toHaveLength(4)
+    const { chain, models, tools } = tree(events)
+    expect(chain).toMatchObject({
+      event_name: 'edge-chat',
+      source: 'production',
+      inputs: { chat_history: [{ role: 'system', content: 'You are a helpful assistant. Be brief.' }, { role: 'user', content: 'Weather in Paris?' }] },
+      outputs: { role: 'assistant', content: 'Sunny in Paris' },
+      metadata: { status: 'success', steps: 2 },
+    })
+    expect(tools).toEqual([expect.objectContaining({ event_name: 'weather', inputs: { city: 'Paris' }, outputs: { result: 'sunny and 21 °C in Paris' } })])
+    expect(models).toHaveLength(2)
+    for (const event of [...models, ...tools]) expect(event.parent_id).toBe(chain.event_id)
+    expect(models[1]).toMatchObject({ config: { model, provider: 'openai' }, outputs: { content: 'Sunny in Paris' }, metadata: { prompt_tokens: 12, completion_tokens: 3, status: 'success' } })
+    expect(models[1].metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(15)
   })
 
-  test('answers from the offline model when no OpenAI key is set, and logs that call too', async () => {
+  test('answers from the offline model when no OpenAI key is set, the tool included, and logs the turn too', async () => {
     const sessionId = crypto.randomUUID()
-    const ctx = createExecutionContext()
-    const response = await exampleWorker.fetch(chat({ messages: [{ role: 'user', content: 'hi' }], sessionId }), { HH_API_KEY: workersKey, HH_BASE_URL: upstream }, ctx)
-    const reply = await response.text()
+    const offline: Env = { HH_API_KEY: workersKey, HH_BASE_URL: upstream }
+    let ctx = createExecutionContext()
+    const reply = await (await exampleWorker.fetch(chat({ messages: [{ role: 'user', content: 'hi' }], sessionId }), offline, ctx)).text()
     expect(reply).toMatch(/^You said: hi\. /)
     await waitOnExecutionContext(ctx)
-    const [event] = await eventsOf(sessionId)
-    expect(event.response.content).toBe(reply)
-    expect(event.metadata).toMatchObject({ status: 'success', stream: true })
+    ctx = createExecutionContext()
+    const weather = await (await exampleWorker.fetch(chat({ messages: [{ role: 'user', content: 'What is the weather in Oslo?' }], sessionId }), offline, ctx)).text()
+    expect(weather).toBe('From the weather tool: sunny and 21 °C in Oslo.')
+    await waitOnExecutionContext(ctx)
+    const events = await eventsOf(sessionId)
+    const chains = events.filter((event) => event.event_type === 'chain')
+    expect(chains.map((event) => event.outputs.content)).toEqual([reply, weather])
+    expect(chains.map((event) => events.filter((child) => child.parent_id === event.event_id).length)).toEqual([1, 3])
+  })
+
+  test('a client that disconnects mid-stream stops the model call; the turn is logged cancelled with the partial reply', async () => {
+    const model = unique('gpt-gone')
+    const sessionId = crypto.randomUUID()
+    await script(model, { text: ['One ', 'two ', 'three'], holdAfter: 2 })
+    const env: Env = { HH_API_KEY: workersKey, HH_BASE_URL: upstream, OPENAI_API_KEY: 'sk-test-not-a-key', OPENAI_BASE_URL: `${providerUrl}/v1`, MODEL: model }
+    // What request.signal does under `enable_request_signal` when the client goes away.
+    const disconnect = new AbortController()
+    const request = new Request('https://chat.example.com/', { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'Count' }], sessionId }), signal: disconnect.signal })
+    const ctx = createExecutionContext()
+    const reader = (await exampleWorker.fetch(request, env, ctx)).body!.getReader()
+    let text = ''
+    while (text !== 'One two ') text += new TextDecoder().decode((await reader.read()).value)
+    disconnect.abort()
+    await waitOnExecutionContext(ctx)
+    const { chain, models } = tree(await eventsOf(sessionId))
+    expect(chain.metadata).toMatchObject({ status: 'cancelled', steps: 0 })
+    expect(models).toEqual([expect.objectContaining({ parent_id: chain.event_id, outputs: { role: 'assistant', content: 'One two ' } })])
+    expect(models[0].metadata.status).toBe('cancelled')
+    const requests = (await (await fetch(`${providerUrl}/__requests`)).json()) as Array<{ body: { model: string }; cancelled: boolean }>
+    expect(requests.find((entry) => entry.body.model === model)?.cancelled).toBe(true)
   })
 })
 
