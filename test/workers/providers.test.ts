@@ -83,7 +83,12 @@ describe('examples/worker: an edge chat endpoint through the AI SDK, each turn a
     const ctx = createExecutionContext()
     const reader = (await exampleWorker.fetch(request, env, ctx)).body!.getReader()
     let text = ''
-    while (text !== 'One two ') text += new TextDecoder().decode((await reader.read()).value)
+    while (text !== 'One two ') {
+      const { done, value } = await reader.read()
+      if (done) break
+      text += new TextDecoder().decode(value)
+    }
+    expect(text).toBe('One two ')
     disconnect.abort()
     await waitOnExecutionContext(ctx)
     const { chain, models } = tree(await eventsOf(sessionId))
