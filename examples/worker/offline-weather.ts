@@ -15,8 +15,10 @@ interface Message {
 
 /** Streams `deltas` as chat completion chunks, one every `delayMs`, then `finish` and `[DONE]`. */
 function stream(model: string, deltas: object[], finish: string, delayMs: number): Response {
-  const base = { id: `chatcmpl-offline-${crypto.randomUUID()}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: `${model}-offline` }
-  const chunk = (delta: object, finish_reason: string | null = null) => `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason }] })}\n\n`
+  const id = `chatcmpl-offline-${crypto.randomUUID()}`
+  const base = { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: `${model}-offline` }
+  const chunk = (delta: object, finish_reason: string | null = null) =>
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason }] })}\n\n`
   const frames = [chunk({ role: 'assistant', content: '' }), ...deltas.map((delta) => chunk(delta)), chunk({}, finish), 'data: [DONE]\n\n']
   let next = 0
   const body = new ReadableStream<Uint8Array>({
@@ -31,13 +33,15 @@ function stream(model: string, deltas: object[], finish: string, delayMs: number
 
 /** Answers one `POST /v1/chat/completions` request (streamed); `delayMs` between chunks. */
 export async function offlineWeatherModel(request: Request, { delayMs = 60 } = {}): Promise<Response> {
-  const body = (await request.clone().json()) as { model: string; messages: Message[]; tools?: Array<{ function: { name: string } }>; stream?: boolean }
+  type Body = { model: string; messages: Message[]; tools?: Array<{ function: { name: string } }>; stream?: boolean }
+  const body = (await request.clone().json()) as Body
   const last = body.messages.at(-1)
   const text = typeof last?.content === 'string' ? last.content : ''
   const city = /weather in ([\p{L} -]+)/iu.exec(text)?.[1]?.trim()
   const offered = body.tools?.some((tool) => tool.function.name === 'weather')
   if (body.stream && last?.role === 'user' && city && offered) {
-    const call = { index: 0, id: `call_${crypto.randomUUID().slice(0, 8)}`, type: 'function', function: { name: 'weather', arguments: JSON.stringify({ city }) } }
+    const id = `call_${crypto.randomUUID().slice(0, 8)}`
+    const call = { index: 0, id, type: 'function', function: { name: 'weather', arguments: JSON.stringify({ city }) } }
     return stream(body.model, [{ tool_calls: [call] }], 'tool_calls', delayMs)
   }
   if (body.stream && last?.role === 'tool') {

@@ -49,7 +49,8 @@ interface Run {
 const isPlain = (value: unknown): value is Record<string, unknown> => typeof value == 'object' && value !== null && !Array.isArray(value)
 
 // The start event's keys that are not the model's settings.
-const notSettings = 'callId execute provider modelId instructions messages tools recordInputs recordOutputs functionId aiVersion metadata timestamp durableContext'
+const notSettings =
+  'callId execute provider modelId instructions messages tools recordInputs recordOutputs functionId aiVersion metadata timestamp durableContext'
 
 /**
  * An AI SDK 7 telemetry integration that logs each `generateText` / `streamText` call as a tree: one `chain`
@@ -138,7 +139,10 @@ export function honeyhiveTelemetry(hh: TraceParent, init?: ModelEvent): HoneyHiv
       run.tools.delete(id)
       const output = event.toolOutput ?? {}
       if (output.type == 'tool-error') tool?.fail(output.error, { metadata: { tool_call_id: id, status: 'error' } })
-      else tool?.end({ outputs: isPlain(output.output) ? output.output : { result: output.output }, metadata: { tool_call_id: id, status: 'success' } })
+      else {
+        const outputs = isPlain(output.output) ? output.output : { result: output.output }
+        tool?.end({ outputs, metadata: { tool_call_id: id, status: 'success' } })
+      }
     }),
     onStepEnd: on((_event, run) => {
       run.steps++

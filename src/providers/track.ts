@@ -78,7 +78,16 @@ export function counts(all: Record<string, number | undefined>): Record<string, 
  * `observe` returns), rejects with its error unchanged. Never throws because of the logging. `signal`, the
  * caller's, tells a stop by a deadline from one by the user where the SDK's own error does not.
  */
-export function track<T>(map: Mapping, observe: Observe, hh: Tracker, params: Any, call: T, init?: ModelEvent, streamed?: boolean, signal?: AbortSignal): Promise<Awaited<T>> {
+export function track<T>(
+  map: Mapping,
+  observe: Observe,
+  hh: Tracker,
+  params: Any,
+  call: T,
+  init?: ModelEvent,
+  streamed?: boolean,
+  signal?: AbortSignal,
+): Promise<Awaited<T>> {
   let end: ((stream: boolean, answered: boolean) => Settle) | undefined
   let resolve = (value: Any): Any => value
   try {
