@@ -5,9 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { dts } from 'rollup-plugin-dts'
 
 // Three kinds of output:
-// - dist/{index,relay,testing,node,inspector}.js: ESM for bundlers and Node, ky and valibot left as
-//   dependencies; dist/cli.js, the bin, and the inspector's page files;
-// - dist/honeyhive-edge.min.js: the client entry alone, ky and valibot inlined, minified, for
+// - dist/{index,relay,testing,node,inspector}.js: ESM for bundlers and Node, valibot left as
+//   a dependency; dist/cli.js, the bin, and the inspector's page files;
+// - dist/honeyhive-edge.min.js: the client entry alone, valibot inlined, minified, for
 //   <script type="module">, Deno URL imports and the size budget;
 // - dist/*.d.ts: one declaration file per entry.
 const entries = { index: 'src/index.ts', relay: 'src/relay.ts', testing: 'src/testing.ts', node: 'src/node.ts', inspector: 'src/inspector/index.ts' }
@@ -28,7 +28,7 @@ export default [
   {
     // cli: the `honeyhive-edge` bin (its #! line is kept).
     input: { ...entries, ...providers, cli: 'src/inspector/cli.ts' },
-    external: [/^ky/, /^valibot/, /^node:/],
+    external: [/^valibot/, /^node:/],
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'shared-[hash].js' },
     plugins: [ts(), inspectorPage],
   },

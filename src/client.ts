@@ -1,13 +1,15 @@
 import { createDelivery, type FlushResult, type Stats } from './delivery.js'
+import { toJson } from './encode.js'
+import { createSession } from './session.js'
 import { ConfigError, DroppedError, HoneyHiveError, ValidationError, redactSecret } from './errors.js'
 import { randomId } from './ids.js'
 import { resolveOptions, shutdownTimeoutMs, type ClientOptions } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { spanParent, type ModelEventSpan, type SpanParent } from './spans.js'
-import { batchRequestSchema, check, modelEventSchema, sessionPropertiesSchema, type BatchResponse, type ModelEvent } from './schema.js'
+import { batchRequestSchema, check, isUuid, modelEventSchema, sessionPropertiesSchema, type BatchResponse, type ModelEvent } from './schema.js'
 import { batchFrame, seedRoute } from './routes.js'
 import { sendBatch } from './transport.js'
-import { watchPageHide, type PageHooks } from './unload.js'
+import { watchPageHide } from './unload.js'
 
 /** The object `createClient` returns. */
 export interface HoneyHiveClient extends SpanParent {
@@ -35,6 +37,14 @@ export interface HoneyHiveClient extends SpanParent {
    * drops what could not go (reported, counted in `dropped`); later `log()` calls are reported, not sent.
    */
   shutdown(options?: FlushOptions): Promise<FlushResult>
+  /**
+   * Adds the user's feedback on a logged event (HoneyHive's convention: `rating`, `comment`, `ground_truth`;
+   * anything else is kept) to its `feedback`. While the event is still queued here it is merged into it (no
+   * extra request); otherwise HoneyHive's event update is sent through the same queue and failure policy (a
+   * 404 tried again for up to 60 s: HoneyHive stores events asynchronously). Without an `apiKey` (a page) the
+   * update goes to the relay with `token`, made by your server with `createFeedbackToken`. Never throws.
+   */
+  feedback(eventId: string, feedback: Feedback, options?: FeedbackOptions): void
   /** Running totals since creation. */
   stats(): Stats
   /**
@@ -44,6 +54,20 @@ export interface HoneyHiveClient extends SpanParent {
    * `TimeoutError` or `InvalidResponseError`.
    */
   createModelEventBatch(body: unknown): Promise<BatchResponse>
+}
+
+/** Feedback on an event, as HoneyHive takes it: `rating`, `comment`, `ground_truth`, and anything else. */
+export interface Feedback {
+  rating?: number | boolean
+  comment?: string
+  ground_truth?: unknown
+  [field: string]: unknown
+}
+
+/** Options of `feedback()`. */
+export interface FeedbackOptions {
+  /** The token your server made for this event (`createFeedbackToken`), for a client without a key posting through a relay. */
+  token?: string
 }
 
 /** Options of `flush()` and `shutdown()`. */
@@ -70,7 +94,8 @@ const deadline = (options?: FlushOptions): number | undefined => {
  * await hh.flush()
  */
 export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
-  const options = resolveOptions(clientOptions)
+  // Read-only from here on: the session, the engine and the transport keep their own state.
+  const options = Object.freeze(resolveOptions(clientOptions))
   const stamp = check(modelEventSchema, { session_id: options.sessionId, project: options.project, source: options.source }).issues?.[0]
   if (stamp) throw new ConfigError(stamp.path === 'session_id' ? 'sessionId' : stamp.path, stamp.message)
   const props = options.sessionProperties === undefined ? undefined : check(sessionPropertiesSchema, options.sessionProperties).issues?.[0]
@@ -88,11 +113,11 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
       // onError is the caller's code; a throw there must not reach the code that logged.
     }
   }
-  let page: PageHooks | undefined
-  const delivery = createDelivery(options, report, debug, (bytes) => page?.keepalive(bytes))
-  page = watchPageHide({ options, delivery, report, debug })
   // One session per client, made when first needed (never at createClient: nothing random runs before use).
-  const session = (): string => (options.sessionId ??= randomId())
+  const session = createSession(options)
+  const page = watchPageHide(options, report, debug)
+  const delivery = createDelivery({ options, session, report, debug, keepalive: page?.keepalive })
+  page?.attach(delivery)
   let closed: Promise<FlushResult> | undefined
   let routeReported = false
 
@@ -106,8 +131,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
         delivery.reject(new DroppedError('shutdown', 'log() after shutdown(): not sent', [id]))
         return id
       }
-      session()
-      const { id: given, encoded, error } = prepareEvent(event, options)
+      const { id: given, encoded, error } = prepareEvent(event, options, session)
       id = given
       // A chain or tool on the seed's route: reported once per client, counted every time.
       if (error && (error as DroppedError).reason === 'route' && routeReported) delivery.reject(error, 'dropped', undefined, true)
@@ -137,8 +161,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     const result = check(batchRequestSchema, body)
     if (!result.output) throw new ValidationError(result.issues)
     const { model_events, ...fields } = result.output
-    session()
-    const events = model_events.map((event) => prepareEvent(event, { ...options, sampleRate: 1 }))
+    const events = model_events.map((event) => prepareEvent(event, { ...options, sampleRate: 1 }, session))
     const refused = events.find((event) => event.error)?.error
     if (refused) throw refused
     const encoded = events.flatMap((event) => event.encoded ?? [])
@@ -146,16 +169,43 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     if (encoded.length === 0) return { event_ids: [], success: true }
     // The body's own session fields, else the client's (which go with its first accepted batch only).
     const own = Object.keys(fields).length > 0
-    const answer = await sendBatch(encoded, own ? batchFrame(options.route, fields) : delivery.frame, delivery.transport)
-    if (!own) delivery.accept(answer)
+    const answer = await sendBatch(encoded, own ? batchFrame(options.route, fields) : session.frame, delivery.transport)
+    if (!own) session.accept(answer, [])
     return answer
+  }
+
+  function feedback(eventId: string, fields: Feedback, feedbackOptions?: FeedbackOptions): void {
+    const id = typeof eventId === 'string' ? eventId : ''
+    try {
+      if (closed) return delivery.reject(new DroppedError('shutdown', 'feedback() after shutdown(): not sent', [id]))
+      const issue = !isUuid(eventId)
+        ? { path: 'event_id', message: 'must be the UUID of a logged event' }
+        : typeof fields !== 'object' || fields === null || Array.isArray(fields)
+          ? { path: 'feedback', message: 'must be an object ({ rating, comment, ground_truth, ... })' }
+          : !options.apiKey && typeof feedbackOptions?.token !== 'string'
+            ? { path: 'token', message: 'is needed without an apiKey: the relay forwards feedback only with a token your server made (createFeedbackToken)' }
+            : undefined
+      if (issue) return delivery.reject(new ValidationError([issue], [id]))
+      // Encoded safely (cycles, BigInt, Error) as any event field is.
+      const given = JSON.parse(toJson(fields)) as Feedback
+      const merged = delivery.merge(eventId, (event) => {
+        event.feedback = { ...(event.feedback as Feedback), ...given }
+      })
+      if (merged) return debug(`feedback merged into queued ${eventId}`)
+      const update = { event_id: eventId, feedback: given, ...(!options.apiKey && { token: feedbackOptions!.token }) }
+      delivery.enqueueUpdate(eventId, toJson(update))
+      page?.logged()
+    } catch (cause) {
+      delivery.reject(new HoneyHiveError('Unreadable feedback: a getter or toJSON threw', [id], cause))
+    }
   }
 
   return {
     get sessionId() {
-      return session()
+      return session.id
     },
     log,
+    feedback,
     ...spans,
     // After shutdown() nothing is sent any more: flush() answers what shutdown() did.
     flush: (flushOptions) => closed ?? delivery.flush(deadline(flushOptions)),
@@ -165,7 +215,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
       delivery.stop()
       page?.stop()
       // What could not go within the deadline is dropped now, not queued.
-      return (closed ??= delivery.flush(deadline(flushOptions) ?? shutdownTimeoutMs, 'shutdown()'))
+      return (closed ??= delivery.close(deadline(flushOptions) ?? shutdownTimeoutMs, 'shutdown()'))
     },
   }
 }

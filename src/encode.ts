@@ -122,6 +122,8 @@ export interface EncodedEvent {
   bytes: number
   /** True when fields were cut to fit `maxBytes`. */
   truncated: boolean
+  /** The event's own top-level `session_id` (session.ts joins a session by it). */
+  session?: string
 }
 
 /** Encodes one event, cutting its largest fields (never its ids) until it fits in `maxBytes`. */

@@ -4,6 +4,7 @@ export type { ModelEventSpan, ModelEventResult, Span, SpanParent } from './spans
 export type { EventType } from './schema.js'
 export type { ClientOptions, FetchLike } from './options.js'
 export type { Route } from './routes.js'
+export { sessionIdFor, sessionNamespace } from './ids.js'
 export type { Stats, FlushResult } from './delivery.js'
 export {
   HoneyHiveError,

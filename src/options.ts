@@ -1,4 +1,5 @@
 import { ConfigError, type HoneyHiveError } from './errors.js'
+import { sessionIdFor } from './ids.js'
 import { seedRoute, v1Route, type Route } from './routes.js'
 import type { ModelEvent, SessionProperties } from './schema.js'
 
@@ -7,8 +8,18 @@ export type FetchLike = (input: Request | string | URL, init?: RequestInit) => P
 
 /** Options of `createClient`. Every one is optional; defaults are listed with each. */
 export interface ClientOptions {
-  /** HoneyHive API key, sent as `Authorization: Bearer <apiKey>`. Omit in browsers that post through a relay. */
+  /**
+   * HoneyHive API key, sent as `Authorization: Bearer <apiKey>`. Omit in browsers that post through a relay:
+   * in a page a key is refused unless `dangerouslyAllowBrowser` is set.
+   */
   apiKey?: string
+  /**
+   * Lets a client in a web page (where `document` and `window` exist) hold an `apiKey`. Anyone who opens the
+   * page can read the key and write to your project, so post through a relay (`honeyhive-edge/relay`) instead;
+   * set this only where the key is meant to be seen (an internal tool, a test page). Workers, Deno, Bun and Node
+   * need no such flag. @default false
+   */
+  dangerouslyAllowBrowser?: boolean
   /** API origin, with an optional path; the route is appended. @default 'https://api.honeyhive.ai' */
   baseUrl?: string
   /**
@@ -21,7 +32,11 @@ export interface ClientOptions {
   project?: string
   /** Stamped on events that have no `source` (conventionally `production`, `staging`, `dev`). */
   source?: string
-  /** Stamped as `session_id` on events that have none. Must be a UUID. @default one UUID per client (`hh.sessionId`) */
+  /**
+   * Stamped as `session_id` on events that have none: a UUID, or any other id of the conversation (a chat id),
+   * which becomes the same UUID wherever it is given (`sessionIdFor`: UUIDv5 in `sessionNamespace`).
+   * @default one UUID per client (`hh.sessionId`)
+   */
   sessionId?: string
   /** Sent as `single_session` with the first batch the server accepts. */
   singleSession?: boolean
@@ -77,7 +92,7 @@ export const defaults = {
 export const shutdownTimeoutMs = 10_000
 
 // Every option's name, for the typo check (the rest are the keys of `defaults`).
-const names = Object.keys(defaults).concat('apiKey project source sessionId singleSession sessionProperties beaconUrl fetch beforeSend onError'.split(' '))
+const names = Object.keys(defaults).concat('apiKey dangerouslyAllowBrowser project source sessionId singleSession sessionProperties beaconUrl fetch beforeSend onError'.split(' '))
 
 /** Edit distance, to suggest the option a misspelt one meant. */
 function distance(a: string, b: string): number {
@@ -124,12 +139,25 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (resolved.maxBatchBytes < resolved.maxEventBytes + 1024) fail('maxBatchBytes', `must be at least maxEventBytes + 1024 (maxBatchBytes ${resolved.maxBatchBytes}, maxEventBytes ${resolved.maxEventBytes})`)
   if (!(typeof resolved.sampleRate === 'number' && resolved.sampleRate >= 0 && resolved.sampleRate <= 1)) fail('sampleRate', 'must be a number from 0 to 1')
   // Never echo the key: it may be a real key with a typo.
-  for (const key of ['apiKey', 'beaconUrl']) {
+  for (const key of ['apiKey', 'beaconUrl', 'sessionId']) {
     if (resolved[key] !== undefined && !(resolved[key] as string)?.trim?.()) fail(key, 'must be a non-empty string')
   }
-  const types = { fetch: 'function', beforeSend: 'function', onError: 'function', singleSession: 'boolean', debug: 'boolean' }
+  const types = {
+    fetch: 'function',
+    beforeSend: 'function',
+    onError: 'function',
+    singleSession: 'boolean',
+    debug: 'boolean',
+    dangerouslyAllowBrowser: 'boolean',
+  }
   for (const [key, type] of Object.entries(types)) {
     if (resolved[key] !== undefined && typeof resolved[key] !== type) fail(key, `must be a ${type}`)
+  }
+  // Conversation ids are often not UUIDs (the AI SDK's chat ids): one id, one session, in every runtime.
+  if (resolved.sessionId !== undefined) resolved.sessionId = sessionIdFor(resolved.sessionId)
+  // A page's source is public: a key in it is anyone's. Workers, Deno, Bun and Node have no document.
+  if (resolved.apiKey && globalThis.document && !resolved.dangerouslyAllowBrowser) {
+    fail('apiKey', 'is readable by anyone in a web page: post through a relay (honeyhive-edge/relay), or set dangerouslyAllowBrowser: true')
   }
   let url: URL | undefined
   try {

@@ -96,7 +96,8 @@ export const updatePolicy: Policy = {
  * The relay's Queues consumer: it must never ack what HoneyHive did not take or refuse itself. 400/422 are
  * bisected (pages' events come from many clients: one page's bad event must not take the others down);
  * 401/403/404 and any answer that is not HoneyHive's (3xx, 405, a 2xx page) say the relay is misconfigured,
- * so they are retried within the queue's retry budget; waits are 5 s doubling up to an hour.
+ * so they are retried within the queue's retry budget, as is any status HoneyHive does not give for a batch;
+ * waits are 5 s doubling up to an hour.
  */
 export const consumerPolicy: Policy = {
   ...common,
@@ -109,6 +110,11 @@ export const consumerPolicy: Policy = {
     404: retry('a rejected key (HoneyHive answers 404 since 2026-09-22) or a wrong base URL: a misconfiguration'),
     405: retry('the method is not allowed: the base URL has a wrong path'),
   },
+  // Issue 23: only HoneyHive's own refusals may settle a message; a status HoneyHive does not give for a
+  // batch, or a 2xx page, says nothing about the events (and stored none of them: not counted toward maxSends).
+  invalid: retry('a 2xx that is not HoneyHive\'s answer (a login or maintenance page) says nothing about the events'),
+  otherClient: retry('a client error HoneyHive does not give for a batch: the base URL or a proxy answered, not HoneyHive'),
+  otherServer: retry('a server error HoneyHive does not give for a batch: the base URL or a proxy answered, not HoneyHive'),
   backoff: { firstMs: 5000, maxMs: 3_600_000, jitter: false },
 }
 

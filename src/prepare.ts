@@ -1,7 +1,8 @@
 import { encodeEvent, replaceValue, type EncodedEvent } from './encode.js'
 import { DroppedError, ValidationError, type HoneyHiveError } from './errors.js'
-import { randomId, unitHash } from './ids.js'
+import { randomId, sessionIdFor, unitHash } from './ids.js'
 import type { ResolvedOptions } from './options.js'
+import type { Session } from './session.js'
 import { seedRoute, toV1Event, v1Route } from './routes.js'
 import { check, modelEventSchema, type ModelEvent } from './schema.js'
 
@@ -20,7 +21,7 @@ export interface Prepared {
  * an `event_id`, an `Error` in `error` turned into its message, then `beforeSend`, sampling, the schema
  * (unknown keys stripped), the route's mapping (routes.ts) and the encoder. Never throws.
  */
-export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared {
+export function prepareEvent(input: unknown, options: ResolvedOptions, session?: Session): Prepared {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     const id = randomId()
     return { id, error: new ValidationError([{ path: '', message: 'an event must be an object' }], [id]) }
@@ -35,7 +36,9 @@ export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared
   event.event_type ??= 'model'
   event.project ??= options.project
   event.source ??= options.source
-  event.session_id ??= options.sessionId
+  event.session_id ??= session ? session.id : options.sessionId
+  // A conversation id that is not a UUID (the AI SDK's chat ids) stands for the same UUID everywhere (ids.ts).
+  if (typeof event.session_id === 'string' && event.session_id) event.session_id = sessionIdFor(event.session_id)
   if (event.error instanceof Error) event.error = event.error.message
   const id = String(event.event_id)
   if (options.beforeSend) {
@@ -51,8 +54,10 @@ export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared
     }
   }
   // By session, so a session is kept or dropped whole: the one the client started with, also after it joined the server's.
-  const session = event.session_id === options.sessionId ? (options.sampledSession ?? options.sessionId) : event.session_id
-  if (options.sampleRate < 1 && unitHash(String(session ?? id)) >= options.sampleRate) return { id }
+  if (options.sampleRate < 1) {
+    const key = session && event.session_id === session.id ? session.sampleKey : event.session_id
+    if (unitHash(String(key ?? id)) >= options.sampleRate) return { id }
+  }
   // Validate what will be sent: a Date or URL as `metadata` goes out as a string, which the server refuses
   // with the whole batch; a Set as `messages` goes out as an array.
   for (const key in event) {
@@ -65,5 +70,7 @@ export function prepareEvent(input: unknown, options: ResolvedOptions): Prepared
   if ((result.output.event_type ?? 'model') !== 'model' && options.route === seedRoute && options.apiKey) {
     return { id, error: new DroppedError('route', treeMessage, [id]) }
   }
-  return { id, encoded: encodeEvent(options.route === v1Route ? toV1Event(result.output) : result.output, options.maxEventBytes) }
+  const encoded = encodeEvent(options.route === v1Route ? toV1Event(result.output) : result.output, options.maxEventBytes)
+  encoded.session = result.output.session_id
+  return { id, encoded }
 }

@@ -5,6 +5,10 @@ export interface Entry extends EncodedEvent {
   seq: number
   /** Attempts that may have reached the server (see transport.ts). */
   sends?: number
+  /** An update of the event `id` (its JSON is the update's body), not an event. */
+  update?: boolean
+  /** When an update was first sent: a 404 is tried again for a bounded time from then. */
+  firstTriedAt?: number
 }
 
 /**

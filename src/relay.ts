@@ -1,62 +1,21 @@
-import { ConfigError, HoneyHiveError, HttpError, redactSecret } from './errors.js'
-import { resolveOptions, type FetchLike } from './options.js'
+import { ConfigError, HoneyHiveError, HttpError } from './errors.js'
+import { resolveOptions } from './options.js'
+import { checkRelayOptions, relayDefaults, type RelayOptions } from './relay-options.js'
 import { prepareEvent } from './prepare.js'
 import { batchRequestSchema, check, modelEventSchema } from './schema.js'
 import { toJson } from './encode.js'
-import { createConsumer, enqueue, messageBytes, sessionBytes, type QueueBatch, type QueueProducer } from './relay-queue.js'
-import { batchFrame, type Route } from './routes.js'
+import { createConsumer } from './relay-consumer.js'
+import { enqueue, messageBytes, sessionBytes, type QueueBatch, type QueueProducer } from './relay-queue.js'
+import { batchFrame, seedRoute, type Route, type SessionFields } from './routes.js'
+import { createReporter, modelEventsOnly, readLimited, sharedSession } from './relay-request.js'
+import { createUpdateHandler, isUpdateBody } from './relay-update.js'
 
 export type { Route }
 export type { QueueBatch, QueueMessage, QueueProducer } from './relay-queue.js'
+export type { RelayOptions } from './relay-options.js'
+export { relayDefaults } from './relay-options.js'
+export { createFeedbackToken, feedbackTokenDefaults, type FeedbackTokenOptions } from './feedback-token.js'
 import { sendBatch, type TransportOptions } from './transport.js'
-
-/** Options of `createRelay`. `apiKey` and `allowedOrigins` are required. */
-export interface RelayOptions {
-  /** HoneyHive API key, added upstream as `Authorization: Bearer <apiKey>`. Never sent back or logged. */
-  apiKey: string
-  /** Exact browser origins allowed to post (`https://app.example.com`); no wildcards. Others get 403. */
-  allowedOrigins: string[]
-  /** The only upstream: the route is appended. @default 'https://api.honeyhive.ai' */
-  baseUrl?: string
-  /**
-   * The upstream route and format: `'/events/model/batch'` (as pages post it) or `'/v1/events/batch'`
-   * (HoneyHive's current route; events are mapped where its UI renders them). Pages always post the seed's
-   * shape. @default '/events/model/batch'
-   */
-  route?: Route
-  /** Largest request body accepted, in bytes, counted while reading; larger gets 413. @default 524288 (512 KiB) */
-  maxBodyBytes?: number
-  /** Most events in one request; more gets 413, so the client halves its batch. @default 100 */
-  maxEvents?: number
-  /** Longest wait for a request's whole body, in ms; a body trickled slower gets 408. @default 10000 */
-  bodyTimeoutMs?: number
-  /** Stamped on events that have no `project`. */
-  project?: string
-  /** Stamped on events that have no `source`. */
-  source?: string
-  /** The `fetch` used upstream. @default globalThis.fetch, looked up at call time */
-  fetch?: FetchLike
-  /** Time limit of one upstream attempt, in ms. @default 5000 (all attempts fit in Workers' ~30 s of waitUntil without Retry-After waits) */
-  timeoutMs?: number
-  /** Upstream retries after the first attempt. @default 3 */
-  maxRetries?: number
-  /**
-   * Receives upstream failures (key-free, without `cause`) and, once per origin, posts from an origin not in
-   * `allowedOrigins` (a wrong list otherwise loses every beacon in silence: `sendBeacon` cannot see a 403).
-   * @default logs the message with console.error
-   */
-  onError?: (error: HoneyHiveError) => void
-  /**
-   * A Cloudflare Queues producer binding (`env.HH_EVENTS`). With it the relay answers 202 only once a page's
-   * events are in the queue (503 with Retry-After when the queue refuses, so the page keeps them), and
-   * `relay.consume(batch)` delivers them from the Worker's `queue` handler. @default none (deliver in `waitUntil`)
-   */
-  queue?: QueueProducer
-  /** With `queue`: the first retry delay of a message HoneyHive did not take, doubling per attempt up to an hour (a Retry-After wins). @default 5 */
-  retryDelaySeconds?: number
-  /** Logs each consumer batch (messages, events, requests, outcome) with `console.debug`; never the key. @default false */
-  debug?: boolean
-}
 
 /** The part of a Workers `ExecutionContext` the relay uses. */
 export interface RelayContext {
@@ -71,54 +30,15 @@ export interface Relay {
   (request: Request, ctx?: RelayContext | object): Promise<Response>
   /**
    * The Queues consumer (`queue: (batch, env, ctx) => relay.consume(batch)`): delivers the batch's events in
-   * merged requests, then acks each message whose events HoneyHive took or refused for good (a 4xx other
-   * than 408/429, reported to `onError`) and retries the others. Never rejects.
+   * merged requests (and its queued event updates), then acks each message whose events HoneyHive took or
+   * refused for good (its JSON 400/422 for an event, a 413 for one event, reported to `onError`) and retries
+   * the others, reporting an answer that is not HoneyHive's with what to fix. Never rejects.
    */
   consume(batch: QueueBatch, ctx?: RelayContext | object): Promise<void>
 }
 
-/** Relay defaults, in one place (the rest are the client's, see `ClientOptions`). */
-export const relayDefaults = { maxBodyBytes: 512 * 1024, maxEvents: 100, timeoutMs: 5000, bodyTimeoutMs: 10_000, retryDelaySeconds: 5 }
-
 // Workers end waitUntil work about 30 s after the response (field notes §3): cap server-asked waits well below.
 const maxRetryAfterMs = 10_000
-
-/**
- * Reads at most `limit` bytes of a body within `ms`: undefined when there were more, null when it came too
- * slowly (the stream is cancelled, not drained, either way).
- */
-async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number, ms: number): Promise<string | undefined | null> {
-  if (!body) return ''
-  const reader = body.getReader()
-  const chunks: Uint8Array[] = []
-  let slow = false
-  const stop = (): void => void reader.cancel().catch(() => undefined)
-  const timer = setTimeout(() => {
-    slow = true
-    stop()
-  }, ms)
-  try {
-    for (let size = 0; ; ) {
-      const { done, value } = await reader.read()
-      if (slow) return null
-      if (done) break
-      size += value.byteLength
-      if (size > limit) return stop(), undefined
-      chunks.push(value)
-    }
-  } finally {
-    clearTimeout(timer)
-  }
-  return new Blob(chunks as BlobPart[]).text()
-}
-
-const isOrigin = (origin: string): boolean => {
-  try {
-    return new URL(origin).origin === origin
-  } catch {
-    return false
-  }
-}
 
 /**
  * Creates the relay that holds the HoneyHive key at the edge, so browsers post events (fetch or text/plain
@@ -127,7 +47,9 @@ const isOrigin = (origin: string): boolean => {
  * `{baseUrl}{route}` (mapped to v1 on that route) with the key through the client's transport (retries, timeouts,
  * `Retry-After`). With `ctx.waitUntil` it answers 202 at once and delivers after; without, it answers
  * HoneyHive's result. Refusals: 403 origin not allowed, 405 method, 413 body or event count, 415 content
- * type, 400 bad JSON or shape (with the reason). Throws `ConfigError` at once for a bad option.
+ * type, 400 bad JSON or shape (with the reason). With `feedbackSecret` it also forwards a page's update of
+ * one event (`{ event_id, feedback, token }`, PUT or POST) when the token (`createFeedbackToken`) is valid
+ * for that event; otherwise 403. Throws `ConfigError` at once for a bad option.
  *
  * @example
  * const relay = createRelay({ apiKey: env.HH_API_KEY, allowedOrigins: ['https://app.example.com'] })
@@ -144,40 +66,27 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     retryDelaySeconds = relayDefaults.retryDelaySeconds,
     queue,
     onError,
+    feedbackSecret,
     ...rest
   } = relayOptions
   // Never echo the key's value: it may be a real key with a typo.
   if (typeof apiKey !== 'string' || apiKey.trim() === '') throw new ConfigError('apiKey', 'must be a non-empty string (e.g. the HH_API_KEY secret)')
   // Only undefined takes the relay's default: null is refused by resolveOptions, as for the client.
-  const resolved = resolveOptions({ ...rest, apiKey, timeoutMs: rest.timeoutMs === undefined ? relayDefaults.timeoutMs : rest.timeoutMs, onError })
+  // Server code: a relay built in a test's DOM or a server-rendered page is not a key in a browser.
+  const resolved = resolveOptions({ ...rest, apiKey, dangerouslyAllowBrowser: true, timeoutMs: rest.timeoutMs === undefined ? relayDefaults.timeoutMs : rest.timeoutMs, onError })
   // With a queue, an event must fit one message: it is truncated by the client's rules to fit.
   const options = { ...resolved, sampleRate: 1, maxEventBytes: queue ? Math.min(resolved.maxEventBytes, messageBytes - sessionBytes) : resolved.maxEventBytes }
   const stamps = check(modelEventSchema, { project: options.project, source: options.source })
   if (stamps.issues) throw new ConfigError(stamps.issues[0].path, stamps.issues[0].message)
-  if (!Array.isArray(allowedOrigins) || allowedOrigins.length === 0) throw new ConfigError('allowedOrigins', "list the exact origins allowed, e.g. ['https://app.example.com']")
-  const bad = allowedOrigins.find((origin) => !isOrigin(origin))
-  if (bad !== undefined) throw new ConfigError('allowedOrigins', `${JSON.stringify(bad)} is not an exact origin (scheme://host[:port], no path, no wildcard)`)
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) throw new ConfigError('maxBodyBytes', 'must be a whole number of bytes, at least 1024')
-  if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new ConfigError('maxEvents', 'must be a whole number above 0')
-  if (!Number.isInteger(bodyTimeoutMs) || bodyTimeoutMs < 1 || bodyTimeoutMs > 2 ** 31 - 1) throw new ConfigError('bodyTimeoutMs', 'must be a whole number of ms from 1 to 2147483647')
-  if (queue !== undefined && typeof (queue as QueueProducer)?.sendBatch !== 'function') throw new ConfigError('queue', 'must be a Queues producer binding (env.HH_EVENTS), with sendBatch()')
-  if (!(retryDelaySeconds >= 1 && retryDelaySeconds <= 3600)) throw new ConfigError('retryDelaySeconds', 'must be a number of seconds from 1 to 3600')
+  checkRelayOptions({ ...relayOptions, maxBodyBytes, maxEvents, bodyTimeoutMs, retryDelaySeconds })
   const allowed = new Set(allowedOrigins)
+  // PUT: an event update (feedback), as HoneyHive's own update routes take it; only with a feedbackSecret.
+  const methods = feedbackSecret === undefined ? ['POST', 'OPTIONS'] : ['POST', 'PUT', 'OPTIONS']
   // Refused origins already reported; bounded, since anyone can send any Origin.
   const refused = new Set<string>()
-  const redact = (text: string): string => text.split(apiKey).join('[redacted]')
-  const report = (error: HoneyHiveError): void => {
-    // ky's errors in `cause` carry the upstream request, Authorization header included; an upstream may
-    // quote the key in its body (a proxy, a WAF).
-    delete (error as { cause?: unknown }).cause
-    redactSecret(error, apiKey)
-    try {
-      if (onError) onError(error)
-      else console.error(`[honeyhive-edge/relay] ${error.message}`)
-    } catch {
-      // onError is the caller's code: its failure must not turn into a failed request or waitUntil.
-    }
-  }
+  const secrets = feedbackSecret === undefined ? [apiKey] : [apiKey, feedbackSecret]
+  const redact = (text: string): string => secrets.reduce((clean, secret) => clean.split(secret).join('[redacted]'), text)
+  const report = createReporter(secrets, onError)
   const transport: TransportOptions = {
     ...options,
     url: options.batchUrl,
@@ -188,11 +97,13 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     fetch: (input, init) => (options.fetch ?? globalThis.fetch)(input, { ...init, redirect: 'manual' }),
   }
 
+  const base = options.batchUrl.slice(0, -options.route.length)
+  const update = createUpdateHandler({ secret: feedbackSecret, route: options.route, base, transport, queue, report })
   const consume = createConsumer({
     // The queue retries (after Retry-After or its own backoff); a retry inside the consumer would only wait.
     transport: { ...transport, maxRetries: 0 },
     batchBytes: options.maxBatchBytes - 1024,
-    base: options.batchUrl.slice(0, -options.route.length),
+    base,
     retryDelaySeconds,
     report,
     debug: options.debug ? (message) => console.debug(`[honeyhive-edge/relay] ${redact(message)}`) : () => {},
@@ -214,17 +125,17 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       return answer(status, { success: false, message }, headers)
     }
 
-    if (request.method !== 'POST' && request.method !== 'OPTIONS') return refuse(405, 'Use POST', { allow: 'POST, OPTIONS' })
+    if (!methods.includes(request.method)) return refuse(405, `Use ${feedbackSecret ? 'POST (batches, updates) or PUT (updates)' : 'POST'}`, { allow: methods.join(', ') })
     if (!allowed.has(origin)) {
-      if (request.method === 'POST' && refused.size < 100 && !refused.has(origin)) {
+      if (request.method !== 'OPTIONS' && refused.size < 100 && !refused.has(origin)) {
         refused.add(origin)
-        report(new HoneyHiveError(`Refused a POST from origin ${JSON.stringify(origin)}: not in allowedOrigins (reported once per origin)`))
+        report(new HoneyHiveError(`Refused a ${request.method} from origin ${JSON.stringify(origin)}: not in allowedOrigins (reported once per origin)`))
       }
       return refuse(403, 'Origin not allowed; add it to allowedOrigins')
     }
     if (request.method === 'OPTIONS') {
       // Only content-type: the browser never sends Authorization, the relay adds it.
-      return answer(204, null, { 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' })
+      return answer(204, null, { 'access-control-allow-methods': methods.slice(0, -1).join(', '), 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' })
     }
     const type = (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase()
     if (type !== '' && type !== 'application/json' && type !== 'text/plain') return refuse(415, 'Send the batch as application/json or text/plain')
@@ -239,14 +150,21 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     } catch {
       return refuse(400, 'Body is not JSON; send a batch request: { "model_events": [...] }')
     }
+    const host = ctx as Partial<RelayContext> | undefined
+    if (isUpdateBody(body)) {
+      const waitUntil = typeof host?.waitUntil === 'function' ? (promise: Promise<unknown>) => host.waitUntil!(promise) : undefined
+      const reply = await update(body, waitUntil)
+      return answer(reply.status, reply.body, reply.headers)
+    }
+    if (request.method === 'PUT') return refuse(405, 'PUT takes an event update ({ event_id, feedback, token }); send batches by POST', { allow: 'POST, OPTIONS' })
     const result = check(batchRequestSchema, body)
     if (!result.output) return refuse(400, result.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; '))
-    const { model_events, ...session } = result.output
-    if (model_events.length > maxEvents) return refuse(413, `More than ${maxEvents} events in one request; send fewer`)
+    const { model_events: posted, ...session } = result.output
+    if (posted.length > maxEvents) return refuse(413, `More than ${maxEvents} events in one request; send fewer`)
+    const model_events = options.route === seedRoute ? modelEventsOnly(posted, report) : posted
     const events = model_events.flatMap((event) => prepareEvent(event, options).encoded ?? [])
     if (events.length === 0) return answer(200, { event_ids: [], success: true })
     const eventIds = events.map((event) => event.id)
-    const host = ctx as Partial<RelayContext> | undefined
     const later = queue || typeof host?.waitUntil === 'function'
     // A page's batch with session fields (its first) is delivered at once even with a queue or waitUntil:
     // HoneyHive's answer names the session the page must join (a single_session request makes one).
@@ -262,13 +180,18 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     }
     // Session fields go with every message of the batch: too big for a message, they get the failure answer.
     if (queue && !(own && failure && toJson(session).length > sessionBytes)) {
+      // A page's first batch queued during an outage stays in the page's own session (issue 23): the page is
+      // told that session, and the batch is queued without single_session, which would make another one.
+      const joined = own ? sharedSession(model_events) : undefined
+      const { single_session, is_single_session, ...properties } = session
+      const fields: SessionFields = joined ? properties : session
       try {
-        await enqueue(queue, options.route, events, session)
+        await enqueue(queue, options.route, events, fields)
       } catch (cause) {
         report(new HoneyHiveError('The queue refused the events; the page was told to retry (503)', eventIds, cause))
         return refuse(503, 'Could not queue the events; retry later', { 'retry-after': '5' })
       }
-      return answer(202, { event_ids: eventIds, success: true })
+      return answer(202, { event_ids: eventIds, success: true, ...(joined && { session_id: joined }) })
     }
     if (!failure) {
       host!.waitUntil!(sendBatch(events, batchFrame(options.route, session), transport).catch(report))

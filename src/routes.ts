@@ -46,11 +46,31 @@ const defined = (fields: Fields): Fields | undefined => {
 }
 
 /**
+ * The seed fields `mapped` at their conventional keys (undefined left out), with the keys of the nested seed
+ * object `name` (`hyperparameters`, `template_inputs`, `usage`) added flat. A nested key that a mapped field
+ * already holds with another value is kept under `name` instead (`config.hyperparameters.provider`,
+ * `inputs.template_inputs.chat_history`, `metadata.usage.cost`): a collision never loses either value.
+ */
+function flatten(mapped: Fields, name: string, nested: unknown): Fields {
+  const flat = defined({ ...mapped }) ?? {}
+  const kept: Fields = {}
+  for (const [key, value] of Object.entries(isObject(nested) ? nested : {})) {
+    if (value === undefined) continue
+    // An OpenRouter `provider` routing object is not the provider's name; equal values are one value.
+    if (key !== name && (flat[key] === undefined || toJson(flat[key]) === toJson(value))) flat[key] = value
+    else kept[key] = value
+  }
+  if (Object.keys(kept).length > 0) flat[name] = kept
+  return flat
+}
+
+/**
  * A logged event (the seed's fields) as a v1 `PostEventRequest`, each field where HoneyHive's semantic
  * conventions put it (README, "Routes"): model, provider and hyperparameters in `config`; messages as
- * `inputs.chat_history`; the response as `outputs.role` / `content` / `tool_calls`; token counts and cost in
- * `metadata`. Keys the user set in `config`, `inputs`, `outputs` or `metadata` win; `project` is dropped
- * (the key decides the project).
+ * `inputs.chat_history`, template variables as other `inputs` keys; the response as `outputs.role` /
+ * `content` / `tool_calls`; token counts and cost in `metadata`. A hyperparameter, template variable or usage
+ * key that a mapped field already holds stays under its seed name (see `flatten`). Keys the user set in
+ * `config`, `inputs`, `outputs` or `metadata` win; `project` is dropped (the key decides the project).
  */
 export function toV1Event(event: ModelEvent): Fields {
   const { project, model_name, model, model_version, provider, hyperparameters, template, tools, tool_choice, response_format, messages, template_inputs, response, usage, cost, config, inputs, outputs, metadata, ...root } = event
@@ -61,12 +81,14 @@ export function toV1Event(event: ModelEvent): Fields {
   counts.cache_write_input_tokens ??= usage?.cache_creation_input_tokens
   counts.reasoning_tokens ??= details('completion_tokens_details').reasoning_tokens ?? details('output_tokens_details').reasoning_tokens
   const said = isObject(response) && 'role' in response ? response : response === undefined ? {} : typeof response === 'string' ? { text: response } : { value: response }
+  const configured = { model: model_name ?? model, version: model_version, provider, template, tools, tool_choice, response_format }
+  const variables = isObject(template_inputs) ? template_inputs : undefined
   return {
     ...root,
     event_type: root.event_type ?? 'model',
-    config: defined(under({ model: model_name ?? model, version: model_version, provider, ...hyperparameters, template, tools, tool_choice, response_format }, config)),
-    inputs: under({ chat_history: messages, ...(isObject(template_inputs) ? template_inputs : { template_inputs }) }, inputs),
+    config: defined(under(flatten(configured, 'hyperparameters', hyperparameters), config)),
+    inputs: under(flatten({ chat_history: messages, template_inputs: variables ? undefined : template_inputs }, 'template_inputs', variables), inputs),
     outputs: defined(under(said, outputs)),
-    metadata: defined(under({ ...counts, cost }, metadata)),
+    metadata: defined(under(flatten({ cost }, 'usage', counts), metadata)),
   }
 }

@@ -1,12 +1,12 @@
-import ky, { type HTTPError as KyHttpError } from 'ky'
 import { toJson } from './encode.js'
-import { HttpError, InvalidResponseError, NetworkError, TimeoutError, type HoneyHiveError } from './errors.js'
+import { HoneyHiveError, HttpError, InvalidResponseError, NetworkError, TimeoutError } from './errors.js'
 import type { FetchLike } from './options.js'
 import { clientPolicy, retriedStatuses, ruleFor, type Policy } from './policy.js'
 import { v1Route, type Frame, type Route } from './routes.js'
 import { batchResponseSchema, check, type BatchResponse } from './schema.js'
 
-// The only module that talks to ky: one batch, one request (with its retries), typed errors out.
+// The only module that calls fetch: one batch or one event update, one request (with its retries), typed
+// errors out. Which answers are retried is the failure policy's (policy.ts).
 
 /** What a request needs to be sent. */
 export interface TransportOptions {
@@ -76,16 +76,11 @@ export function updateTarget(base: string, route: Route, update: EventUpdate, ke
   return { method: 'put', url: `${base}/v1/events/${encodeURIComponent(event_id)}`, body: fields }
 }
 
-function toError(error: unknown, eventIds: string[]): HoneyHiveError {
-  const { name, message, response, data } = (error ?? {}) as { name?: string; message?: string; response: Response; data?: unknown }
-  // ky's errors hold the request, Authorization header included: the cause keeps only name and message.
-  const cause = { name, message }
-  if (name === 'TimeoutError') return new TimeoutError(eventIds, cause)
-  if (name !== 'HTTPError') return new NetworkError(eventIds, cause)
-  // Retry-After: seconds or an HTTP date (which has letters: `Date.parse` would also read '1.5' as a date).
+/** Retry-After (seconds or an HTTP date, which has letters: `Date.parse` would also read '1.5' as a date), in ms. */
+function retryAfter(response: Response): number | undefined {
   const after = response.headers.get('retry-after') ?? ''
   const wait = /^\d+$/.test(after) ? Number(after) * 1000 : /[a-z]/i.test(after) ? Date.parse(after) - Date.now() : NaN
-  return new HttpError(response.status, data, eventIds, Number.isNaN(wait) ? undefined : Math.max(0, wait), cause)
+  return Number.isNaN(wait) ? undefined : Math.max(0, wait)
 }
 
 /** Per call: whether the request may use `keepalive` (a page's budget, unload.ts), and what aborts it. */
@@ -95,11 +90,58 @@ export interface SendInit {
   signal?: AbortSignal
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done)
+  })
+
 /**
- * Sends one request with ky, retrying network errors, timeouts and the statuses `policy` retries, with
- * exponential backoff and jitter (or the server's `Retry-After`, capped). `body()` is asked for each attempt
- * (a partial 500 leaves fewer events to send); `retried(error)` sees each failure first and may answer for
- * the request instead. Resolves the answer's text (read within the attempt's limit); rejects with our errors.
+ * One attempt: the response and its text, both within the attempt's limit (a 2xx whose body stalls is a
+ * timeout, not a hang), whether or not the fetch in use honours its signal while a body is read (happy-dom
+ * does not). Rejects with `TimeoutError` or `NetworkError` (an abort of ours included).
+ */
+async function attempt(request: (signal: AbortSignal) => Request, options: TransportOptions, ids: string[], ms: number, signal?: AbortSignal) {
+  const controller = new AbortController()
+  let stop!: (error: HoneyHiveError) => void
+  // Rejected before the abort: a browser's fetch rejects at once on abort, and its AbortError must not win the race.
+  const cut = new Promise<never>((_, reject) => {
+    stop = (error) => {
+      reject(error)
+      controller.abort()
+    }
+  })
+  cut.catch(() => {})
+  const onAbort = () => stop(new NetworkError(ids, { name: 'AbortError', message: 'aborted: the deadline passed' }))
+  signal?.addEventListener('abort', onAbort)
+  const timer = setTimeout(() => stop(new TimeoutError(ids, { name: 'TimeoutError', message: `No answer within ${ms} ms` })), ms)
+  try {
+    if (signal?.aborted) onAbort()
+    const response = await Promise.race([(options.fetch ?? fetch)(request(controller.signal)), cut])
+    return { response, text: await Promise.race([response.text(), cut]) }
+  } catch (error) {
+    // Anything without an answer (Workers' "Network connection lost.", Bun's ECONNREFUSED, a DNS failure).
+    if (error instanceof HoneyHiveError) throw error
+    const { name, message } = (error ?? {}) as { name?: string; message?: string }
+    throw new NetworkError(ids, { name, message })
+  } finally {
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+/**
+ * Sends one request, retrying network errors, timeouts and the statuses `policy` retries, up to
+ * `maxRetries` times: after the server's `Retry-After` (capped at `maxRetryAfterMs`), else 0.3 s, 0.6 s,
+ * 1.2 s ... (at most 30 s) with full jitter. `body()` is asked for each attempt (a partial 500 leaves fewer
+ * events to send); `done(error)` sees each failure first and answers true when nothing is left to send.
+ * Resolves the answer's text; rejects with our errors. The only place that calls `fetch`.
  */
 async function request(
   method: string,
@@ -108,100 +150,38 @@ async function request(
   ids: () => string[],
   options: TransportOptions,
   init: SendInit,
-  retried: (error: unknown) => Response | undefined,
+  done: (error: HoneyHiveError) => boolean,
   counted: (failure: HoneyHiveError) => void,
 ): Promise<string> {
   const policy = options.policy ?? clientPolicy
   const limit = (options.limit ??= { ms: options.timeoutMs })
   const signal = init.signal ?? options.signal
-  /** Counts an attempt that may have stored what is pending, and lengthens the next attempt's limit after a timeout. */
-  const note = (error: unknown): HoneyHiveError => {
-    const failure = toError(error, ids())
-    if (ruleFor(policy, answerOf(failure)).mayHaveStored) counted(failure)
+  const headers = { 'content-type': 'application/json', ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }) }
+  for (let retries = 0; ; retries++) {
+    let failure: HoneyHiveError
+    try {
+      const make = (abort: AbortSignal) =>
+        new Request(url, { method: method.toUpperCase(), headers, body: body(), signal: abort, ...(init.keepalive && { keepalive: true }) })
+      const { response, text } = await attempt(make, options, ids(), limit.ms, signal)
+      if (response.ok) return text
+      const cause = { name: 'HTTPError', message: `${response.status} ${response.statusText}`.trim() }
+      failure = new HttpError(response.status, parse(text), ids(), retryAfter(response), cause)
+    } catch (error) {
+      failure = error as HoneyHiveError
+    }
+    if (done(failure)) return '{"event_ids":[],"success":true}'
+    const rule = ruleFor(policy, answerOf(failure))
+    if (rule.mayHaveStored) counted(failure)
+    // A server slower than the limit stored what timed out: give it the time it takes instead of copies.
     if (failure instanceof TimeoutError) limit.ms = Math.min(limit.ms * 2, options.maxTimeoutMs)
-    return failure
+    const status = (failure as HttpError).status
+    const again = rule.action === 'retry' && (!status || retriedStatuses(policy).includes(status))
+    if (!again || retries >= options.maxRetries || signal?.aborted) throw failure
+    options.onRetry?.(retries + 1, failure)
+    const asked = (failure as HttpError).retryAfterMs
+    await sleep(asked === undefined ? Math.random() * Math.min(300 * 2 ** retries, 30_000) : Math.min(asked, options.maxRetryAfterMs), signal)
+    if (signal?.aborted) throw failure
   }
-  let response: Response
-  try {
-    response = await ky(url, {
-      method,
-      headers: { 'content-type': 'application/json', ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }) },
-      // Our own per-attempt limit below bounds the body read too, which ky's timeout does not.
-      timeout: false,
-      signal,
-      // ky's request has no body, so the clone ky keeps for retries costs nothing; each attempt sends a
-      // Request of what is still pending (built from parts: happy-dom's `new Request(request, { body })`
-      // keeps the old body). The fetch is looked up per call, so one patched after createClient is used.
-      fetch: async (kyRequest, requestInit) => {
-        const { url: target, headers, signal: kySignal } = kyRequest as Request
-        const attempt = new AbortController()
-        let stop!: (error: unknown) => void
-        // Rejects when the attempt's limit passes or the request is aborted, whether or not the fetch in use
-        // honours its signal while a body is read (happy-dom does not).
-        const cut = new Promise<never>((_, reject) => {
-          // Rejected before the abort: a browser's fetch rejects at once on abort, and its AbortError must not win the race.
-          stop = (error) => {
-            reject(error)
-            attempt.abort()
-          }
-        })
-        cut.catch(() => {})
-        const onAbort = () => stop(kySignal.reason)
-        kySignal.addEventListener('abort', onAbort)
-        const ms = limit.ms
-        // ky retries by name (TimeoutError), as for its own timeouts.
-        const timer = setTimeout(() => stop(Object.assign(new Error(`No answer within ${ms} ms`), { name: 'TimeoutError' })), ms)
-        try {
-          const sent = new Request(target, {
-            method: method.toUpperCase(),
-            headers,
-            signal: attempt.signal,
-            body: body(),
-            ...(init.keepalive && { keepalive: true }),
-          })
-          const answer = await Promise.race([(options.fetch ?? fetch)(sent, requestInit), cut])
-          // The body is read inside the attempt's limit: a 2xx whose body stalls is a timeout, not a hang.
-          // A null-body status (204) cannot be given even an empty string.
-          return new Response((await Promise.race([answer.text(), cut])) || null, answer)
-        } finally {
-          clearTimeout(timer)
-          kySignal.removeEventListener('abort', onAbort)
-        }
-      },
-      retry: {
-        limit: options.maxRetries,
-        methods: [method],
-        statusCodes: retriedStatuses(policy),
-        maxRetryAfter: options.maxRetryAfterMs,
-        backoffLimit: 30_000,
-        jitter: true,
-        retryOnTimeout: true,
-        // ky knows network errors by their messages and timeouts by class name, which miss Workers'
-        // "Network connection lost." (an Error), Bun's ECONNREFUSED and, once minified, our TimeoutError: any
-        // failure without an answer is retried (HTTP statuses keep ky's own rules and Retry-After); an
-        // abort of ours (shutdown's deadline) is not.
-        shouldRetry: ({ error }) => ((error as { response?: unknown })?.response ? undefined : !signal?.aborted),
-      },
-      hooks: {
-        beforeRetry: [
-          ({ error, retryCount }) => {
-            const answered = retried(error)
-            // note() always runs: it counts the sends and lengthens the next attempt, whoever listens.
-            const failure = note(error)
-            options.onRetry?.(retryCount, failure)
-            return answered
-          },
-        ],
-      },
-    })
-  } catch (error) {
-    const answered = retried(error)
-    const failure = note(error)
-    if (answered) return answered.text()
-    throw failure
-  }
-  // Already read, within the attempt's limit.
-  return response.text()
 }
 
 /** The answer's JSON, or the text itself when it is not JSON. */
@@ -222,16 +202,15 @@ export async function sendBatch(events: WireEvent[], frame: Frame, options: Tran
   let pending = events
   const created: string[] = []
   const ids = () => pending.map((event) => event.id)
-  /** After a partial 500 (`{ event_ids, errors, success }`), moves the events it created out of `pending`; answers for a request that has nothing left. */
-  const forgetCreated = (error: unknown): Response | undefined => {
-    const { response, data } = (error ?? {}) as Partial<KyHttpError<BatchResponse>>
-    const given = response?.status === 500 && (data as BatchResponse)?.event_ids
-    if (!Array.isArray(given)) return undefined
+  /** After a partial 500 (`{ event_ids, errors, success }`), moves the events it created out of `pending`; true when none is left. */
+  const forgetCreated = (error: HoneyHiveError): boolean => {
+    const given = (error as HttpError).status === 500 && ((error as HttpError).body as BatchResponse)?.event_ids
+    if (!Array.isArray(given)) return false
     const done = new Set(given.map(String))
     for (const event of pending) if (done.has(event.id)) created.push(event.id)
     pending = pending.filter((event) => !done.has(event.id))
     // A partial 500 that created every event leaves nothing to send again: a success.
-    return created.length > 0 && pending.length === 0 ? Response.json({ event_ids: [], success: true }) : undefined
+    return created.length > 0 && pending.length === 0
   }
   const countSends = () => {
     for (const event of pending) event.sends = (event.sends ?? 0) + 1
@@ -241,7 +220,7 @@ export async function sendBatch(events: WireEvent[], frame: Frame, options: Tran
   const result = check(batchResponseSchema, body)
   if (!result.output) {
     // Not HoneyHive's answer: nothing says the events were stored; the policy decides what to do (README, "Failure policy").
-    for (const event of pending) event.sends = (event.sends ?? 0) + 1
+    if (ruleFor(options.policy ?? clientPolicy, { kind: 'invalid' }).mayHaveStored) countSends()
     throw new InvalidResponseError(body, ids())
   }
   return { ...result.output, event_ids: created.concat(result.output.event_ids) }
@@ -260,6 +239,6 @@ export async function sendUpdate(
 ): Promise<void> {
   const target = updateTarget(options.base, route, update, options.keyless ?? !options.apiKey)
   const ids = () => [update.event_id]
-  const text = await request(target.method, target.url, () => toJson(target.body) as string, ids, options, init, () => undefined, () => {})
+  const text = await request(target.method, target.url, () => toJson(target.body) as string, ids, options, init, () => false, () => {})
   if (/^\s*</.test(text)) throw new InvalidResponseError(text, ids())
 }

@@ -1,18 +1,11 @@
 import type { Delivery } from './delivery.js'
 import { byteLength, encodeEvent } from './encode.js'
 import { DroppedError, HttpError, type HoneyHiveError } from './errors.js'
+import { createLeftovers, type StoredEvent } from './leftovers.js'
 import type { ResolvedOptions } from './options.js'
-import { randomId } from './ids.js'
 import type { Entry } from './queue.js'
-import { batchBody } from './transport.js'
-
-/** What the page-hide module needs from the client. */
-export interface PageContext {
-  options: ResolvedOptions
-  delivery: Delivery
-  report: (error: HoneyHiveError) => void
-  debug: (message: string) => void
-}
+import type { Frame } from './routes.js'
+import { batchBody, updateTarget } from './transport.js'
 
 /** The page-hide hooks of one client, in browsers only. */
 export interface PageHooks {
@@ -22,6 +15,8 @@ export interface PageHooks {
   logged(): void
   /** Removes listeners (called by `shutdown()`). */
   stop(): void
+  /** Connects the client's delivery engine, and resends what earlier pages left in storage. */
+  attach(delivery: Delivery): void
 }
 
 // Every sendBeacon and keepalive fetch of a page shares one 64 KiB in-flight quota (field notes §2), and
@@ -29,33 +24,44 @@ export interface PageHooks {
 const hideBytes = 60_000
 // Ordinary batches use keepalive only while ours in flight stay under this, leaving room for a hide.
 const keepaliveBytes = 48 * 1024
-// Leftovers kept in localStorage per target, in UTF-16 units (localStorage holds ~5M per origin).
-const storeChars = 1024 * 1024
 
 /**
  * In browsers (where `document` and `addEventListener` exist): drains the queue when the page is hidden
  * and resends what a previous page left in storage. Elsewhere returns undefined and does nothing.
  */
-export function watchPageHide({ options, delivery, report, debug }: PageContext): PageHooks | undefined {
+export function watchPageHide(
+  options: ResolvedOptions,
+  report: (error: HoneyHiveError) => void,
+  debug: (message: string) => void,
+): PageHooks | undefined {
   const doc = globalThis.document
   if (!doc?.addEventListener || !globalThis.addEventListener) return undefined
-  // Leftovers are stored under one key per target and page, so that tabs storing at once never overwrite
-  // each other; a new page claims every key of its target. Never holds the API key.
-  const prefix = `honeyhive-edge:${options.batchUrl}`
-  const key = `${prefix}:${randomId()}`
-  // The frame's size while it still carries the session fields: the largest it gets.
-  const envelope = byteLength(batchBody([], delivery.frame))
+  let delivery!: Delivery
+  const leftovers = createLeftovers(options.batchUrl, report)
+  // The frame's size while it still carries the session fields: the largest it gets (set by attach()).
+  let envelope = 0
+  const base = options.batchUrl.slice(0, -options.route.length)
   const ids = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
   const lost = (entries: Entry[], cause?: unknown): void =>
     delivery.reject(new DroppedError('storage', 'Page hidden: events neither sent nor stored', ids(entries), cause))
+  // An event update (feedback) is stored as `{ $update }` beside the events.
+  const requeue = (events: StoredEvent[]): void =>
+    delivery.requeue(
+      events.map((event) => {
+        if (!event.$update) return { ...encodeEvent(event, Infinity), seq: 0 }
+        const json = JSON.stringify(event.$update)
+        return { id: event.$update.event_id, json, bytes: byteLength(json), truncated: false, seq: 0, update: true }
+      }),
+    )
   // Beacons cannot carry headers (field notes §2): with an apiKey and no beaconUrl, a keepalive fetch does.
   const beaconUrl = options.beaconUrl ?? (options.apiKey ? undefined : options.batchUrl)
   let inFlight = 0
 
   /** Posts `chunk` without waiting, halving it while the browser refuses (or throws: a bad beaconUrl); returns what could not go. */
-  function send(chunk: Entry[]): Entry[] {
+  function send(chunk: Entry[], frame: Frame): Entry[] {
     if (chunk.length === 0) return chunk
-    const body = batchBody(chunk, delivery.frame)
+    // An event update goes alone, as its own body.
+    const body = chunk[0].update ? chunk[0].json : batchBody(chunk, frame)
     try {
       // text/plain: an application/json beacon needs a preflight and is dropped cross-origin while
       // sendBeacon still returns true (field notes §2). The receiver parses the body as JSON.
@@ -63,13 +69,16 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
     } catch {}
     if (chunk.length === 1) return chunk
     const half = Math.ceil(chunk.length / 2)
-    const unsent = send(chunk.slice(0, half))
-    return unsent.length > 0 ? unsent.concat(chunk.slice(half)) : send(chunk.slice(half))
+    const unsent = send(chunk.slice(0, half), frame)
+    return unsent.length > 0 ? unsent.concat(chunk.slice(half)) : send(chunk.slice(half), frame)
   }
 
   function keepaliveFetch(chunk: Entry[], body: string): true {
     const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' }
-    void (options.fetch ?? fetch)(options.batchUrl, { method: 'POST', keepalive: true, headers, body })
+    const target = chunk[0].update ? updateTarget(base, options.route, JSON.parse(body), false) : undefined
+    if (target) body = JSON.stringify(target.body)
+    const method = target?.method.toUpperCase() ?? 'POST'
+    void (options.fetch ?? fetch)(target?.url ?? options.batchUrl, { method, keepalive: true, headers, body })
       .then((response) => {
         void response.body?.cancel()
         if (!response.ok) delivery.reject(new HttpError(response.status, undefined, ids(chunk)), 'failed')
@@ -80,75 +89,110 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
     return true
   }
 
-  /** Appends leftovers to storage, as many as fit; reports the rest. */
+  /** Stores leftovers; reports what could not be stored (over 1 MiB: no cause to give). */
   function store(entries: Entry[]): void {
-    let kept = 0
-    try {
-      let text = localStorage.getItem(key)?.slice(1, -1) || ''
-      for (; kept < entries.length && text.length + entries[kept].json.length + 3 <= storeChars; kept++) text += (text && ',') + entries[kept].json
-      if (kept > 0) localStorage.setItem(key, `[${text}]`)
-    } catch (cause) {
-      return lost(entries, cause)
-    }
-    // Over storeChars: no cause to give.
-    if (kept < entries.length) lost(entries.slice(kept))
+    const { left, cause } = leftovers.save(entries)
+    if (left.length > 0) lost(left, cause)
+  }
+
+  // A single_session request makes a session of its own (field notes §10), known only from its answer, which a
+  // beacon never gets: one sent while the batch carrying the session fields was in flight made a second
+  // session for one conversation (issue 22, item 9). So while that batch is in flight, no beacon carries them,
+  // and a page that is only hidden (visibilitychange: it may come back, or run on in the background) holds its
+  // events in storage until the answer: then it takes back those no other tab claimed, moves them into the
+  // answered session (or sends them with the next try) and sends them. A page going away (pagehide) cannot
+  // wait: its events leave at once in the client's own session id, never making a session of their own.
+  let held: string[] = []
+  let heldSession: string | undefined
+  function hold(entries: Entry[]): Entry[] {
+    const { name, left } = leftovers.save(entries)
+    if (name === undefined) return left
+    // flush() resolves once the batch in flight settled; the queue is empty (a hide took it).
+    if (held.length === 0) void delivery.flush().then(adopt)
+    held.push(name)
+    heldSession ??= delivery.session.id
+    return left
+  }
+  /** The held events no other tab claimed, in the answered session once the batch was accepted. */
+  function takeHeld(): StoredEvent[] {
+    const events = leftovers.take(held.splice(0))
+    // By the event's own field, never by text: only the events stamped with the client's session move.
+    const { session } = delivery
+    if (!session.pending) for (const event of events) if (event.session_id === heldSession) event.session_id = session.id
+    heldSession = undefined
+    return events
+  }
+  function adopt(): void {
+    // A client shut down meanwhile leaves them to the next page.
+    if (stopped || held.length === 0) return
+    requeue(takeHeld())
+    if (hidden) onHide()
+    else setTimeout(delivery.flush)
   }
 
   // Closing a tab fires pagehide then visibilitychange (field notes §2): the first takes the queue, so the
   // second finds it empty and sends nothing. Events logged while hidden (by the app's own pagehide handler,
   // which runs after ours) go out at once, in one send per task.
   let hidden = false
+  let leaving = false
   let soon = false
   let stopped = false
   function onHide(): void {
     hidden = true
-    const entries = delivery.takeAll()
+    let entries = delivery.takeAll()
+    const sessionInFlight = options.singleSession === true && delivery.sessionInFlight
+    if (leaving && held.length > 0) {
+      requeue(takeHeld())
+      entries = delivery.takeAll().concat(entries)
+    }
     if (entries.length === 0) return
-    // Chunks of at most batchCount events (a relay's maxEvents, learned from a 413, holds for beacons too,
-    // which cannot see a 413), each with its envelope, while the quota lasts.
+    if (sessionInFlight && !leaving) {
+      entries = hold(entries)
+      if (entries.length === 0) return debug("hidden: held for the session's answer")
+    }
+    // Chunks within the limits a 413 taught (a relay's maxEvents, a proxy's body size: beacons cannot see a
+    // 413), each with its envelope, while the quota lasts; an update is a chunk of its own.
     let fit = 0
     const chunks: Entry[][] = []
+    let chunkBytes = 0
     for (let budget = hideBytes - inFlight; fit < entries.length; fit++) {
-      const fresh = fit % delivery.batchCount === 0
-      if ((budget -= entries[fit].bytes + 1 + (fresh ? envelope : 0)) < 0) break
-      if (fresh) chunks.push([])
+      const { update, bytes } = entries[fit]
+      const last = chunks[chunks.length - 1]
+      const fresh = !last || update || last[0].update || last.length >= delivery.batchCount || chunkBytes + bytes + 1 > delivery.batchBytes
+      if ((budget -= bytes + 1 + (fresh ? envelope : 0)) < 0) break
+      if (fresh) {
+        chunks.push([])
+        chunkBytes = 0
+      }
       chunks[chunks.length - 1].push(entries[fit])
+      chunkBytes += bytes + 1
     }
-    const unsent = chunks.flatMap(send).concat(entries.slice(fit))
+    const frame = sessionInFlight ? delivery.session.plainFrame : delivery.session.frame
+    const unsent = chunks.flatMap((chunk) => send(chunk, frame)).concat(entries.slice(fit))
     if (unsent.length > 0) store(unsent)
     debug(`hidden: ${unsent.length}/${entries.length} stored`)
   }
   const onVisibility = (): void => (doc.visibilityState === 'hidden' ? onHide() : onShow())
-  const onShow = (): void => void (hidden = false)
+  const onShow = (): void => void (hidden = leaving = false)
+  const onPageHide = (): void => {
+    leaving = true
+    onHide()
+  }
 
   // Leftovers of earlier pages: claimed (removed) before sending, then put first in the queue and flushed
   // now, whatever flushAt says. Under a Web Lock where the browser has one (secure contexts), so that two
   // tabs opening together do not both claim them; elsewhere a claim is only remove-before-send.
   function claim(): void {
-    let text: string | null | undefined
     // The lock may be granted late: a page already hidden (or a client shut down) takes nothing, and a page
     // never takes back what it stored itself (that is for the next page).
     if (hidden || stopped) return
-    try {
-      for (let i = localStorage.length; i--; ) {
-        const name = localStorage.key(i)!
-        if (name === key || (name !== prefix && !name.startsWith(`${prefix}:`))) continue
-        text = localStorage.getItem(name)
-        localStorage.removeItem(name)
-        delivery.requeue((JSON.parse(text!) as Array<{ event_id: string }>).map((event) => ({ ...encodeEvent(event, Infinity), seq: 0 })))
-        setTimeout(delivery.flush)
-      }
-    } catch (cause) {
-      // No storage at all (sandboxed frame, cookies blocked) loses nothing here; a broken entry does.
-      if (text) report(new DroppedError('storage', 'Unreadable events in localStorage', [], cause))
-    }
+    const events = leftovers.claim()
+    if (events.length === 0) return
+    requeue(events)
+    setTimeout(delivery.flush)
   }
-  const locks = (navigator as { locks?: { request(name: string, callback: () => void): Promise<unknown> } }).locks
-  if (locks) void locks.request(prefix, claim).catch(claim)
-  else claim()
-
   doc.addEventListener('visibilitychange', onVisibility)
-  addEventListener('pagehide', onHide)
+  addEventListener('pagehide', onPageHide)
   addEventListener('pageshow', onShow)
   return {
     keepalive(bytes) {
@@ -169,10 +213,17 @@ export function watchPageHide({ options, delivery, report, debug }: PageContext)
         onHide()
       })
     },
+    attach(engine) {
+      delivery = engine
+      envelope = byteLength(batchBody([], delivery.session.frame))
+      const locks = (navigator as { locks?: { request(name: string, callback: () => void): Promise<unknown> } }).locks
+      if (locks) void locks.request(leftovers.lock, claim).catch(claim)
+      else claim()
+    },
     stop() {
       stopped = true
       doc.removeEventListener('visibilitychange', onVisibility)
-      removeEventListener('pagehide', onHide)
+      removeEventListener('pagehide', onPageHide)
       removeEventListener('pageshow', onShow)
     },
   }

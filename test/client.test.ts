@@ -11,7 +11,7 @@ const bodies = (honeyhive: Parameters<typeof posts>[0]) =>
 const v1 = '/v1/events/batch'
 const routes = ['/events/model/batch', v1] as const
 /** What a client needs for a route: v1 takes a key (the fake, set without one, accepts any). */
-const onRoute = (route: (typeof routes)[number]): ClientOptions => (route === v1 ? { route, apiKey: 'hh-route-test-key' } : {})
+const onRoute = (route: (typeof routes)[number]): ClientOptions => (route === v1 ? { route, apiKey: 'hh-route-test-key', dangerouslyAllowBrowser: true } : {})
 const chat = (i: number, extra: ModelEvent = {}): ModelEvent => ({
   model: 'gpt-4o',
   provider: 'openai',
@@ -645,7 +645,7 @@ describe('lifecycle', () => {
     const spy = vi.spyOn(console, 'debug').mockImplementation((...args) => void lines.push(args.join(' ')))
     try {
       honeyhive.fail({ status: 500 }, { status: 401 })
-      const hh = createClient({ apiKey: key, baseUrl, debug: true, onError: (error) => errors.push(error) })
+      const hh = createClient({ apiKey: key, dangerouslyAllowBrowser: true, baseUrl, debug: true, onError: (error) => errors.push(error) })
       hh.log(chat(1))
       await hh.flush()
       hh.log(chat(2))

@@ -54,7 +54,7 @@ const fullEvent = {
 describe('createModelEventBatch', () => {
   test('every seed field round-trips unchanged, with the key in the Authorization header', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
-    const hh = createClient({ apiKey: key, baseUrl })
+    const hh = createClient({ apiKey: key, dangerouslyAllowBrowser: true, baseUrl })
     const session = { session_name: 'chat', start_time: 1_700_000_000_000, user_properties: { a: 1 }, metadata: { b: 2 } }
     const response = await hh.createModelEventBatch({ model_events: [fullEvent], single_session: true, session_properties: session })
     // single_session: true makes a session for the request; its events are stored there.
@@ -217,6 +217,7 @@ describe('createModelEventBatch', () => {
     const hh = createClient({
       baseUrl,
       apiKey: 'hh-key',
+      dangerouslyAllowBrowser: true,
       maxRetries: 1,
       fetch: (input) => {
         const request = input as Request
@@ -306,7 +307,8 @@ describe('createClient options', () => {
     [{ debug: 'no' }, 'debug'],
     [{ beaconUrl: 5 }, 'beaconUrl'],
     [{ beaconUrl: '' }, 'beaconUrl'],
-    [{ sessionId: 'abc' }, 'sessionId'],
+    [{ sessionId: '' }, 'sessionId'],
+    [{ sessionId: 42 }, 'sessionId'],
     [{ sessionProperties: { start_time: 'now' } }, 'sessionProperties'],
   ])('refuses %o synchronously with a ConfigError naming %s', (options, option) => {
     let error: unknown

@@ -297,7 +297,7 @@ describe('the key', () => {
     honeyhive.fail({ status: 401, body: { statusCode: 401, message: `key ${key} revoked`, echo: { authorization: `Bearer ${key}` } } })
     const lines: string[] = []
     vi.spyOn(console, 'debug').mockImplementation((...args) => void lines.push(args.map(String).join(' ')))
-    const { hh, errors } = client({ baseUrl, apiKey: key, debug: true })
+    const { hh, errors } = client({ baseUrl, apiKey: key, dangerouslyAllowBrowser: true, debug: true })
     hh.log(chat(1))
     await hh.flush()
     vi.restoreAllMocks()
@@ -317,7 +317,7 @@ describe('the key', () => {
     const lines: string[] = []
     vi.spyOn(console, 'debug').mockImplementation((...args) => void lines.push(args.join(' ')))
     try {
-      const hh = createClient({ apiKey, baseUrl: url, debug: true })
+      const hh = createClient({ apiKey, dangerouslyAllowBrowser: true, baseUrl: url, debug: true })
       hh.log({ model: 'm' })
       await hh.flush()
     } finally {

@@ -14,7 +14,7 @@ const key = 'hh-v1-test-key'
 async function v1Client(options: ClientOptions = {}) {
   const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
   const errors: HoneyHiveError[] = []
-  const hh = createClient({ baseUrl, apiKey: key, route: v1, flushIntervalMs: 60_000, onError: (error) => errors.push(error), ...options })
+  const hh = createClient({ baseUrl, apiKey: key, dangerouslyAllowBrowser: true, route: v1, flushIntervalMs: 60_000, onError: (error) => errors.push(error), ...options })
   return { honeyhive, hh, errors, baseUrl }
 }
 
@@ -47,6 +47,27 @@ describe('the v1 wire format', () => {
     ])
   })
 
+  test('no field is lost to a collision: chat_history, provider and cost each keep both values, the colliding one under its seed name', async () => {
+    const { honeyhive, hh, errors } = await v1Client({ sessionId: uuid(9) })
+    const messages = [{ role: 'user', content: 'hi' }]
+    const history = [{ role: 'user', content: 'an earlier turn, as a template variable' }]
+    // OpenRouter's request: `provider` is its routing preferences object; its usage reports `cost`.
+    const routing = { order: ['anthropic', 'openai'], allow_fallbacks: false }
+    hh.log({ model: 'gpt-4o', provider: 'openrouter', hyperparameters: { temperature: 0.3, provider: routing }, messages, template_inputs: { chat_history: history, tone: 'brief' } })
+    hh.log({ model: 'gpt-4o', usage: { prompt_tokens: 5, cost: 0.0021 } })
+    hh.log({ model: 'gpt-4o', usage: { prompt_tokens: 5, cost: 0.0021 }, cost: 0.003 })
+    // A hyperparameter the mapped fields leave free keeps its conventional key, also when the seed's field is absent.
+    hh.log({ model: 'gpt-4o', hyperparameters: { model: 'gpt-4o', response_format: { type: 'json_object' } } })
+    await hh.flush()
+    expect(errors).toEqual([])
+    const [routed, reported, both, free] = honeyhive.events
+    expect(routed.config).toEqual({ model: 'gpt-4o', provider: 'openrouter', temperature: 0.3, hyperparameters: { provider: routing } })
+    expect(routed.inputs).toEqual({ chat_history: messages, tone: 'brief', template_inputs: { chat_history: history } })
+    expect(reported.metadata).toEqual({ prompt_tokens: 5, cost: 0.0021 })
+    expect(both.metadata).toEqual({ prompt_tokens: 5, cost: 0.003, usage: { cost: 0.0021 } })
+    expect(free.config).toEqual({ model: 'gpt-4o', response_format: { type: 'json_object' } })
+  })
+
   test('createModelEventBatch on v1 sends the mapped events and the deprecated session aliases by their current names', async () => {
     const { honeyhive, hh } = await v1Client()
     const session = { session_name: 'chat' }
@@ -66,20 +87,20 @@ describe('the v1 wire format', () => {
     }
     expect(refused({ route: '/v2/events' as never })).toMatchObject({ name: 'ConfigError', option: 'route' })
     expect(refused({ route: v1 })?.message).toContain('needs an apiKey')
-    expect(refused({ route: v1, apiKey: key })).toBeUndefined()
+    expect(refused({ route: v1, apiKey: key, dangerouslyAllowBrowser: true })).toBeUndefined()
   })
 
   test('HoneyHive answers a rejected key with 404: the error says to check the key and the route; a v1 400 says what HoneyHive said', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
     const errors: HoneyHiveError[] = []
-    const wrong = createClient({ baseUrl, apiKey: 'hh-wrong-key', route: v1, onError: (error) => errors.push(error) })
+    const wrong = createClient({ baseUrl, apiKey: 'hh-wrong-key', dangerouslyAllowBrowser: true, route: v1, onError: (error) => errors.push(error) })
     wrong.log({ model: 'gpt-4o' })
     await wrong.flush()
     expect(errors[0]).toMatchObject({ name: 'HttpError', status: 404 })
     expect(errors[0].message).toContain('check the API key')
     expect(errors[0].message).toContain('`route`')
     honeyhive.fail({ status: 400, body: 'events.0.inputs: must be a plain object' })
-    const hh = createClient({ baseUrl, apiKey: key, route: v1, onError: (error) => errors.push(error) })
+    const hh = createClient({ baseUrl, apiKey: key, dangerouslyAllowBrowser: true, route: v1, onError: (error) => errors.push(error) })
     hh.log({ model: 'gpt-4o' })
     await hh.flush()
     expect(errors[1].message).toBe('HoneyHive answered 400: events.0.inputs: must be a plain object')

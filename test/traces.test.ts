@@ -12,7 +12,7 @@ async function setup(options: ClientOptions = {}) {
   const byName = (name: string) => (honeyhive.events as Stored[]).find((event) => event.event_name === name)!
   return { honeyhive, hh, errors, byName }
 }
-const v1 = { route: '/v1/events/batch', apiKey: 'hh-traces-test-key' } as const
+const v1 = { route: '/v1/events/batch', apiKey: 'hh-traces-test-key', dangerouslyAllowBrowser: true } as const
 
 describe('traces: a chat turn as a tree', () => {
   test('a manual tree on the v1 route arrives with its parents, children and a failing tool, valid against v1', async () => {
@@ -81,7 +81,7 @@ describe('traces: a chat turn as a tree', () => {
   })
 
   test('on the seed route with a key, chain and tool events are reported once and model events still go, under the session', async () => {
-    const { honeyhive, hh, errors } = await setup({ apiKey: 'hh-seed-key' })
+    const { honeyhive, hh, errors } = await setup({ apiKey: 'hh-seed-key', dangerouslyAllowBrowser: true })
     const turn = hh.startChain({ event_name: 'turn' })
     await turn.tool('get_weather', { city: 'Paris' }, () => 'sunny')
     const model = turn.startModelEvent({ model: 'gpt-4o' })

@@ -18,6 +18,8 @@ export interface RelayEnv {
   HH_RETRY_DELAY_SECONDS?: string
   /** Optional: "true" logs each consumer batch with console.debug. */
   HH_DEBUG?: string
+  /** Optional secret (`wrangler secret put HH_FEEDBACK_SECRET`): accept pages' feedback with tokens from `createFeedbackToken`. */
+  HH_FEEDBACK_SECRET?: string
 }
 
 // One relay per env object, built on the first request: nothing runs at module scope, where Workers forbid
@@ -37,6 +39,7 @@ function relayFor(env: RelayEnv): Relay {
       queue: env.HH_EVENTS,
       retryDelaySeconds: env.HH_RETRY_DELAY_SECONDS ? Number(env.HH_RETRY_DELAY_SECONDS) : undefined,
       debug: env.HH_DEBUG === 'true' || undefined,
+      feedbackSecret: env.HH_FEEDBACK_SECRET || undefined,
     })
     relays.set(env, relay)
   }

@@ -143,6 +143,49 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     }
   }, 60_000)
 
+  test('a tab storing leftovers while another tab claims them: every event arrives exactly once (600 events)', async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    const [storing, claiming] = await Promise.all([0, 1].map(async () => {
+      const page = await context.newPage()
+      await page.goto(`${pageOrigin}/`)
+      await page.waitForFunction(() => 'createClient' in globalThis)
+      return page
+    }))
+    type Create = typeof import('../../src/index.js').createClient
+    // Every hide of the storing tab stores: a beaconUrl Chromium refuses makes sendBeacon throw. Its hides are
+    // the events the client listens to, dispatched, while the other tab keeps claiming.
+    const stored = storing.evaluate(async ({ baseUrl }) => {
+      const hh = (globalThis as unknown as { createClient: Create }).createClient({ baseUrl, beaconUrl: 'http://[bad', flushAt: 1000, flushIntervalMs: 60_000 })
+      const ids: string[] = []
+      for (let round = 0; round < 60; round++) {
+        for (let i = 0; i < 10; i++) ids.push(hh.log({ model: 'gpt-4o', metadata: { round, i } }))
+        dispatchEvent(new Event('pagehide'))
+        dispatchEvent(new Event('pageshow'))
+        await new Promise((resolve) => setTimeout(resolve, 3))
+      }
+      return ids
+    }, { baseUrl: pageOrigin })
+    const claims = claiming.evaluate(async ({ baseUrl }) => {
+      for (let n = 0; n < 60; n++) {
+        ;(globalThis as unknown as { createClient: Create }).createClient({ baseUrl, flushIntervalMs: 60_000 })
+        await new Promise((resolve) => setTimeout(resolve, 3))
+      }
+    }, { baseUrl: pageOrigin })
+    const [logged] = await Promise.all([stored, claims])
+    // The last stores reach the claiming tab's copy of localStorage asynchronously: claim until none is left.
+    for (let n = 0; n < 20 && honeyhive.events.length < logged.length; n++) {
+      await claiming.evaluate(({ baseUrl }) => void (globalThis as unknown as { createClient: Create }).createClient({ baseUrl, flushIntervalMs: 60_000 }), { baseUrl: pageOrigin })
+      await until(() => honeyhive.events.length >= logged.length, 250)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const copies = new Map<string, number>()
+    for (const id of ids(honeyhive.events)) copies.set(id!, (copies.get(id!) ?? 0) + 1)
+    expect(logged).toHaveLength(600)
+    expect(honeyhive.events.length, 'events stored').toBe(600)
+    expect(logged.filter((id) => copies.get(id) !== 1), 'events not stored exactly once').toEqual([])
+    await Promise.all([storing.close(), claiming.close()])
+  }, 30_000)
+
   test("an event the app logs from its own pagehide handler (after ours ran) still arrives when the tab closes", async () => {
     const { honeyhive, pageOrigin } = await setup()
     const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: pageOrigin }, 2)
@@ -160,7 +203,7 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
   test('with an apiKey, events left on navigation arrive cross-origin by keepalive fetch with the Authorization header', async () => {
     const key = 'hh-browser-test-key-7f2a'
     const { honeyhive, pageOrigin, otherOrigin } = await setup({ apiKey: key })
-    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin, apiKey: key }, 10)
+    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin, apiKey: key, dangerouslyAllowBrowser: true }, 10)
     await page.goto('about:blank')
     await until(() => honeyhive.events.length >= 10)
     expect(ids(honeyhive.events)).toEqual(logged)
@@ -170,10 +213,33 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     await page.close()
   })
 
+  test('an apiKey in a page without dangerouslyAllowBrowser is a ConfigError pointing at the relay, and nothing is sent', async () => {
+    const key = 'hh-browser-refused-key-51e0'
+    const { honeyhive, pageOrigin, otherOrigin } = await setup({ apiKey: key })
+    const page = await context.newPage()
+    await page.goto(`${pageOrigin}/`)
+    await page.waitForFunction(() => 'createClient' in globalThis)
+    const thrown = await page.evaluate(({ key, baseUrl }) => {
+      const { createClient } = globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }
+      try {
+        createClient({ apiKey: key, baseUrl }).log({ model: 'gpt-4o' })
+      } catch (error) {
+        return { name: (error as Error).name, option: (error as { option?: string }).option, message: (error as Error).message }
+      }
+      return undefined
+    }, { key, baseUrl: otherOrigin })
+    expect(thrown).toMatchObject({ name: 'ConfigError', option: 'apiKey' })
+    expect(thrown!.message).toContain('relay')
+    expect(thrown!.message).not.toContain(key)
+    await page.close()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(honeyhive.requests).toEqual([])
+  })
+
   test('on the v1 route, events left on navigation arrive by keepalive fetch in the v1 format', async () => {
     const key = 'hh-browser-v1-key-3c9d'
     const { honeyhive, pageOrigin, otherOrigin } = await setup({ apiKey: key })
-    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin, apiKey: key, route: '/v1/events/batch' }, 10)
+    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin, apiKey: key, dangerouslyAllowBrowser: true, route: '/v1/events/batch' }, 10)
     await page.goto('about:blank')
     await until(() => honeyhive.events.length >= 10)
     expect(ids(honeyhive.events)).toEqual(logged)
@@ -201,6 +267,43 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect([...ids(honeyhive.events)].sort()).toEqual([...logged].sort())
     expect(posts(honeyhive).map((request) => request.headers['content-type']).sort()).toEqual(['application/json', 'text/plain'])
+  })
+
+  test('singleSession: a page hidden while the first batch is in flight sends the rest after its answer, into that one session', async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    honeyhive.fail({ delayMs: 600 })
+    const options = { baseUrl: pageOrigin, flushAt: 20, singleSession: true, sessionProperties: { session_name: 'support chat' } }
+    const { page, ids: logged } = await logInPage(pageOrigin, options, 25)
+    await until(() => honeyhive.requests.length > 0)
+    // Hidden, as a tab switch or a phone's app switch hides it: the page lives on (visibilitychange only).
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' })
+      document.dispatchEvent(new Event('visibilitychange'))
+    })
+    await until(() => honeyhive.events.length >= 25)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect([...ids(honeyhive.events)].sort()).toEqual([...logged].sort())
+    expect(honeyhive.sessions.map((session) => [session.properties, session.events.length])).toEqual([[{ session_name: 'support chat' }, 25]])
+    const sent = posts(honeyhive).map((request) => [request.headers['content-type'], 'single_session' in (request.body as object)])
+    expect(sent).toEqual([['application/json', true], ['text/plain', false]])
+    expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([])
+    await page.close()
+  })
+
+  test('singleSession: a tab closed while the first batch is in flight sends the rest at once, and only that batch makes a session', async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    honeyhive.fail({ delayMs: 600 })
+    const options = { baseUrl: pageOrigin, flushAt: 20, singleSession: true, sessionProperties: { session_name: 'support chat' } }
+    const { page, ids: logged } = await logInPage(pageOrigin, options, 25)
+    await until(() => honeyhive.requests.length > 0)
+    await page.close()
+    await until(() => honeyhive.events.length >= 25)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect([...ids(honeyhive.events)].sort()).toEqual([...logged].sort())
+    // The beacon cannot know the session the batch will be answered with: its events keep the client's own id.
+    const sent = posts(honeyhive).map((request) => [request.headers['content-type'], 'single_session' in (request.body as object)])
+    expect(sent.sort()).toEqual([['application/json', true], ['text/plain', false]])
+    expect(honeyhive.sessions.filter((session) => session.properties)).toHaveLength(1)
   })
 
   test('ordinary batches use keepalive while they fit 48 KiB in flight, and plain requests when bigger', async () => {

@@ -226,7 +226,7 @@ describe('chunks under the keepalive quota', () => {
   test('with an apiKey, a keepalive fetch carries the Authorization header instead of a beacon', async () => {
     const beacons = watchBeacons()
     const fetch = vi.fn(async () => new Response('{"event_ids":[],"success":true}'))
-    const { hh } = client({ apiKey: 'hh-dom-key', fetch })
+    const { hh } = client({ apiKey: 'hh-dom-key', dangerouslyAllowBrowser: true, fetch })
     const ids = logMany(hh, 3, 10)
     hide()
     expect(beacons.spy).not.toHaveBeenCalled()
@@ -239,7 +239,7 @@ describe('chunks under the keepalive quota', () => {
 
   test('on the v1 route, the hide-time keepalive fetch posts the v1 body to /v1/events/batch', async () => {
     const fetch = vi.fn(async () => new Response('{"event_ids":[],"success":true}'))
-    const { hh } = client({ apiKey: 'hh-dom-key', route: '/v1/events/batch', singleSession: true, fetch })
+    const { hh } = client({ apiKey: 'hh-dom-key', dangerouslyAllowBrowser: true, route: '/v1/events/batch', singleSession: true, fetch })
     const ids = [hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })]
     hide()
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit]
@@ -253,11 +253,88 @@ describe('chunks under the keepalive quota', () => {
     const fetch = vi.fn(async () => {
       throw new TypeError('Failed to fetch')
     })
-    const { hh } = client({ apiKey: 'hh-dom-key', fetch, maxRetries: 0 })
+    const { hh } = client({ apiKey: 'hh-dom-key', dangerouslyAllowBrowser: true, fetch, maxRetries: 0 })
     const ids = logMany(hh, 3, 10)
     hide()
     await vi.waitFor(() => expect(storedFor()).not.toBeNull())
     expect(stored()).toEqual(ids)
+  })
+})
+
+describe('singleSession while the first batch is in flight', () => {
+  const answered = '5e0c7a6e-4b8e-4d1f-9a51-6c2f8f0d2b11'
+  /** A fetch that holds every answer until `answer()`; each answer names `answered` as the session. */
+  function slowServer() {
+    const bodies: Body[] = []
+    const waiting: Array<() => void> = []
+    const fetch = vi.fn(async (input: Request | string | URL) => {
+      const body = (await (input as Request).json()) as Body
+      bodies.push(body)
+      await new Promise<void>((resolve) => waiting.push(resolve))
+      return Response.json({ event_ids: body.model_events.map((event) => event.event_id), success: true, session_id: answered })
+    })
+    return { fetch, bodies, answer: () => waiting.splice(0).forEach((resolve) => resolve()) }
+  }
+
+  test('a hidden page holds the rest until the answer, then sends them into the answered session, without the session fields', async () => {
+    const beacons = watchBeacons()
+    const server = slowServer()
+    const { hh, errors } = client({ fetch: server.fetch, flushAt: 2, singleSession: true })
+    const first = logMany(hh, 2, 10)
+    await vi.waitFor(() => expect(server.bodies).toHaveLength(1))
+    const rest = logMany(hh, 3, 10)
+    hide()
+    expect(beacons.spy).not.toHaveBeenCalled()
+    server.answer()
+    // In beacons of at most flushAt (2) events each.
+    await vi.waitFor(() => expect(beacons.spy).toHaveBeenCalledTimes(2))
+    const sent = await beacons.read()
+    expect(sent.filter((beacon) => 'single_session' in beacon.body)).toEqual([])
+    expect(sent.flatMap((beacon) => beacon.body.model_events.map((event) => [event.event_id, event.session_id]))).toEqual(rest.map((id) => [id, answered]))
+    expect(server.bodies[0]).toMatchObject({ single_session: true })
+    expect(server.bodies[0].model_events.map((event) => event.event_id)).toEqual(first)
+    expect(storedFor()).toBeNull()
+    expect(errors).toEqual([])
+  })
+
+  test('a page that goes away (pagehide) after holding sends what it held at once, without the session fields', async () => {
+    const beacons = watchBeacons()
+    const server = slowServer()
+    const { hh } = client({ fetch: server.fetch, flushAt: 2, singleSession: true })
+    const first = logMany(hh, 2, 10)
+    await vi.waitFor(() => expect(server.bodies).toHaveLength(1))
+    const rest = logMany(hh, 1, 10)
+    hide()
+    expect(stored()).toEqual(rest)
+    hide('pagehide')
+    const sent = await beacons.read()
+    expect(sent.map((beacon) => [beacon.body.single_session, beacon.body.model_events.map((event) => event.event_id)])).toEqual([[undefined, rest]])
+    expect(storedFor()).toBeNull()
+    server.answer()
+    expect((await hh.flush()).queued).toBe(0)
+    expect(server.bodies.map((body) => body.model_events.map((event) => event.event_id))).toEqual([first])
+  })
+
+  test('held events another tab claims meanwhile are sent by that tab only', async () => {
+    const beacons = watchBeacons()
+    const server = slowServer()
+    const { hh } = client({ fetch: server.fetch, flushAt: 2, singleSession: true })
+    logMany(hh, 2, 10)
+    await vi.waitFor(() => expect(server.bodies).toHaveLength(1))
+    const rest = logMany(hh, 3, 10)
+    hide()
+    expect(stored()).toEqual(rest)
+    // Another tab of the origin opens and claims them (happy-dom has no Web Lock: the claim is synchronous).
+    show()
+    const other = client({ fetch: server.fetch })
+    await vi.waitFor(() => expect(server.bodies).toHaveLength(2))
+    expect(server.bodies[1].model_events.map((event) => event.event_id)).toEqual(rest)
+    hide()
+    server.answer()
+    await other.hh.flush()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(beacons.spy).not.toHaveBeenCalled()
+    expect(storedFor()).toBeNull()
   })
 })
 
@@ -337,7 +414,10 @@ describe('leftovers in localStorage', () => {
 test('page-hide beacons respect the batch size the client learned from a relay’s 413 (a beacon cannot see a 413)', async () => {
   const origin = 'https://chat.example.com'
   const honeyhive = createFakeHoneyHive({ apiKey: 'k' })
+  // The relay runs at the edge, where there is no document: made outside the page, as a key in a page is refused.
+  vi.stubGlobal('document', undefined)
   const relay = createRelay({ apiKey: 'k', allowedOrigins: [origin], baseUrl: 'http://127.0.0.1:9', maxEvents: 100, fetch: (input, init) => honeyhive(new Request(input, init)) })
+  vi.unstubAllGlobals()
   // happy-dom forbids setting Origin: the relay reads it from a request-shaped object, as a browser sends it.
   const fromPage = (request: Request) => relay({ method: request.method, headers: { get: (name: string) => (name === 'origin' ? origin : request.headers.get(name)) }, body: request.body } as unknown as Request)
   const statuses: Array<Promise<number>> = []

@@ -68,4 +68,4 @@ export const accept = (body: string) => {
 export const routes = ['/events/model/batch', '/v1/events/batch'] as const
 export type TestRoute = (typeof routes)[number]
 /** What a client needs for a route: v1 takes a key (a fake set up without one accepts any). */
-export const onRoute = (route: TestRoute) => (route === '/v1/events/batch' ? { route, apiKey: 'hh-route-test-key' } : {})
+export const onRoute = (route: TestRoute) => (route === '/v1/events/batch' ? { route, apiKey: 'hh-route-test-key', dangerouslyAllowBrowser: true } : {})

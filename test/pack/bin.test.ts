@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 
-// `npx honeyhive-edge dev` from a fresh install of the packed tarball, offline: ky and valibot come from the
+// `npx honeyhive-edge dev` from a fresh install of the packed tarball, offline: valibot comes from the
 // npm cache (pinned by a lockfile made from ours, so npm needs no registry metadata), the rest from dist/.
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const offline = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' }
@@ -37,7 +37,7 @@ beforeAll(async () => {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'bin-check', private: true, type: 'module' }))
   writeFileSync(
     join(project, 'package-lock.json'),
-    JSON.stringify({ name: 'bin-check', lockfileVersion: 3, requires: true, packages: { '': { name: 'bin-check' }, 'node_modules/ky': pinned('ky'), 'node_modules/valibot': pinned('valibot') } }),
+    JSON.stringify({ name: 'bin-check', lockfileVersion: 3, requires: true, packages: { '': { name: 'bin-check' }, 'node_modules/valibot': pinned('valibot') } }),
   )
   const install = await run('npm', ['install', '--offline', '--ignore-scripts', `./${tarball}`], project)
   expect(install.code, install.stderr).toBe(0)

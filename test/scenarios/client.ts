@@ -11,7 +11,7 @@ const counts = (result: object, keys = ['sent', 'failed', 'dropped', 'queued']) 
   Object.fromEntries(keys.map((key) => [key, (result as Record<string, unknown>)[key]]))
 
 const clientFor = ({ client, upstream }: Runtime, options: Parameters<Runtime['client']['createClient']>[0] = {}) =>
-  client.createClient({ apiKey: upstream.key, baseUrl: upstream.url, ...options })
+  client.createClient({ apiKey: upstream.key, dangerouslyAllowBrowser: true, baseUrl: upstream.url, ...options })
 
 export const clientScenarios: Scenario[] = [
   {

@@ -38,7 +38,7 @@ export const importScenario: Scenario = {
     })
     equal(atImport, [], 'calls while the entries loaded')
     const atCreate = await counting(['setTimeout', 'setInterval', 'fetch'], () => {
-      fresh!.client.createClient({ apiKey: key, baseUrl: url })
+      fresh!.client.createClient({ apiKey: key, dangerouslyAllowBrowser: true, baseUrl: url })
       fresh!.relay?.createRelay({ apiKey: key, baseUrl: url, allowedOrigins: ['https://chat.example.com'] })
     })
     equal(atCreate, [], 'calls while a client and a relay were created')

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { serve } from '../../src/node.js'
+import { createFeedbackToken } from '../../src/relay.js'
 import { createFakeHoneyHive } from '../../src/testing.js'
 import { posts } from '../helpers/fake-server.js'
 import { hasWrangler, startWranglerDev, type WranglerDev } from '../helpers/wrangler-dev.js'
@@ -18,13 +19,22 @@ const honeyhive = createFakeHoneyHive({ apiKey: key })
 let upstream: Awaited<ReturnType<typeof serve>> | undefined
 let relay: WranglerDev | undefined
 let relayUrl = ''
+const feedbackSecret = 'wrangler-dev-feedback-secret-9876543210'
+/** Event updates (PUT) that reached the upstream. */
+const updates: Array<{ path: string; authorization: string | null; body: unknown }> = []
 const output = () => relay?.output() ?? ''
 
 describe.skipIf(!available && !ci)('the relay under wrangler dev', () => {
   beforeAll(async () => {
     if (!available) throw new Error('wrangler or workerd is missing (CI=true makes this a failure): run `npm ci`')
-    upstream = await serve(honeyhive)
-    relay = await startWranglerDev({ apiKey: key, baseUrl: upstream.url, allowedOrigins: origin }, (text) => text.split(key).join('[key]'))
+    upstream = await serve(async (request) => {
+      if (request.method !== 'PUT') return honeyhive(request)
+      updates.push({ path: new URL(request.url).pathname, authorization: request.headers.get('authorization'), body: await request.json() })
+      return new Response(null, { status: 200 })
+    })
+    relay = await startWranglerDev({ apiKey: key, baseUrl: upstream.url, allowedOrigins: origin }, (text) => text.split(key).join('[key]'), {
+      vars: { HH_FEEDBACK_SECRET: feedbackSecret },
+    })
     relayUrl = relay.url
   }, 60_000)
 
@@ -58,4 +68,19 @@ describe.skipIf(!available && !ci)('the relay under wrangler dev', () => {
     expect(other.status).toBe(403)
     await other.body?.cancel()
   })
+
+  test('feedback with a valid token is forwarded in waitUntil with the key; one for another event gets 403', async () => {
+    const eventId = crypto.randomUUID()
+    const send = async (token: string) => {
+      const response = await fetch(relayUrl, { method: 'PUT', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ event_id: eventId, feedback: { rating: 0 }, token }) })
+      const text = await response.text()
+      expect(text).not.toContain(feedbackSecret)
+      return response.status
+    }
+    expect(await send(await createFeedbackToken({ secret: feedbackSecret, eventId: crypto.randomUUID() }))).toBe(403)
+    expect(await send(await createFeedbackToken({ secret: feedbackSecret, eventId }))).toBe(202)
+    await vi.waitFor(() => expect(updates).toHaveLength(1), { timeout: 10_000 })
+    expect(updates).toEqual([{ path: '/events', authorization: `Bearer ${key}`, body: { event_id: eventId, feedback: { rating: 0 } } }])
+    expect(output().includes(feedbackSecret)).toBe(false)
+  }, 30_000)
 })
