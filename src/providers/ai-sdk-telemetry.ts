@@ -36,6 +36,9 @@ export interface HoneyHiveTelemetry {
 interface Run {
   chain: Span
   streamed: boolean
+  /** The call's `telemetry.recordInputs` / `recordOutputs` (both on unless set to false). */
+  inputs: boolean
+  outputs: boolean
   /** The step's prompt and tool choice, as the model gets them (from onStepStart). */
   prompt?: unknown
   toolChoice?: unknown
@@ -59,7 +62,9 @@ const notSettings =
  * `model` event per model call, with everything `honeyhiveMiddleware` logs (time to first token, usage, partial
  * text of a stopped step), and one `tool` event per tool execution. Concurrent calls stay apart; a stopped or
  * failed call is logged once, `cancelled` or `error`, with the steps it finished. Chain and tool events need the
- * `/v1/events/batch` route. Logging never throws into the AI SDK and never changes the call.
+ * `/v1/events/batch` route. The call's `telemetry.recordInputs: false` / `recordOutputs: false` leave out the
+ * prompts and messages / the replies, tool inputs and results. Logging never throws into the AI SDK and never
+ * changes the call.
  *
  * @param hh a client from `createClient`, or a span: each run's chain is started there
  * @param init fields merged into every chain event (`event_name`, `metadata`, `user_properties`...); they win
@@ -106,13 +111,15 @@ export function honeyhiveTelemetry(hh: TraceParent, init?: ModelEvent): HoneyHiv
     onStart(event) {
       try {
         if (!/^ai\.(stream|generate)Text$/.test(event.operationId)) return
+        const inputs = event.recordInputs !== false
         const chain = hh.startChain({
           event_name: event.functionId ?? event.operationId,
-          inputs: { chat_history: withSystem(event.instructions ?? event.system, event.messages) },
+          inputs: inputs ? { chat_history: withSystem(event.instructions ?? event.system, event.messages) } : {},
           config: { model: event.modelId, provider: String(event.provider).split('.')[0] },
           ...fields,
         })
-        runs.set(event.callId, { chain, streamed: event.operationId == 'ai.streamText', tools: new Map(), steps: 0, open: 0 })
+        const streamed = event.operationId == 'ai.streamText'
+        runs.set(event.callId, { chain, streamed, inputs, outputs: event.recordOutputs !== false, tools: new Map(), steps: 0, open: 0 })
       } catch {}
     },
     onStepStart: on((event, run) => {
@@ -126,11 +133,13 @@ export function honeyhiveTelemetry(hh: TraceParent, init?: ModelEvent): HoneyHiv
       const start: Any = options
       const params: Any = { prompt: run.prompt ?? withSystem(start.instructions, start.messages), tools: start.tools, toolChoice: run.toolChoice }
       for (const key in start) if (!notSettings.split(' ').includes(key)) params[key] = start[key]
-      return track(mapping(start), observe, child(run), params, options.execute(), undefined, run.streamed)
+      // What the call asked not to record is left out (fields of `init` win over the mapped ones).
+      const hidden = { ...(!run.inputs && { messages: undefined }), ...(!run.outputs && { response: undefined }) }
+      return track(mapping(start), observe, child(run), params, options.execute(), hidden, run.streamed)
     },
     onToolExecutionStart: on((event, run) => {
       const { toolCallId, toolName, input } = event.toolCall
-      const inputs = isPlain(input) ? input : { args: input }
+      const inputs = !run.inputs ? {} : isPlain(input) ? input : { args: input }
       run.tools.set(toolCallId, run.chain.startTool({ event_name: toolName, inputs, metadata: { tool_call_id: toolCallId } }))
     }),
     onToolExecutionEnd: on((event, run) => {
@@ -140,7 +149,7 @@ export function honeyhiveTelemetry(hh: TraceParent, init?: ModelEvent): HoneyHiv
       const output = event.toolOutput ?? {}
       if (output.type == 'tool-error') tool?.fail(output.error, { metadata: { tool_call_id: id, status: 'error' } })
       else {
-        const outputs = isPlain(output.output) ? output.output : { result: output.output }
+        const outputs = !run.outputs ? undefined : isPlain(output.output) ? output.output : { result: output.output }
         tool?.end({ outputs, metadata: { tool_call_id: id, status: 'success' } })
       }
     }),
@@ -148,7 +157,7 @@ export function honeyhiveTelemetry(hh: TraceParent, init?: ModelEvent): HoneyHiv
       run.steps++
     }),
     onEnd: on((event, run) => {
-      const outputs = { role: 'assistant', content: event.text }
+      const outputs = run.outputs ? { role: 'assistant', content: event.text } : undefined
       const finish_reason = event.rawFinishReason ?? event.finishReason
       finish(event, run, (metadata) => run.chain.end({ outputs, metadata: { status: 'success', finish_reason, ...metadata } }))
     }),

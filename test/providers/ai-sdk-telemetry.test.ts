@@ -142,4 +142,24 @@ describe('honeyhiveTelemetry', () => {
     expect([logged.chains.length, logged.tools.length]).toEqual([1, 1])
     expect(logged.tools[0]).toMatchObject({ parent_id: logged.chains[0].event_id, error: 'weather service down', metadata: { status: 'error' } })
   })
+
+  test('recordInputs: false and recordOutputs: false leave out the prompts, replies, tool inputs and results', async () => {
+    const name = model()
+    twoSteps(name)
+    const result = streamText({
+      model: openai.chat(name),
+      prompt: 'My secret question',
+      tools: { weather: weather() },
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+      telemetry: { ...telemetry, recordInputs: false, recordOutputs: false },
+    })
+    expect(await result.text).toBe('Sunny in Paris')
+    const { all, chains, models } = await tree()
+    expect(all).toHaveLength(4)
+    const wire = JSON.stringify(all)
+    for (const hidden of ['secret', 'Sunny', 'sunny', 'Paris']) expect(wire).not.toContain(hidden)
+    expect(chains[0].metadata).toMatchObject({ status: 'success', steps: 2 })
+    expect(models[1].metadata).toMatchObject({ status: 'success', completion_tokens: 3 })
+  })
 })
