@@ -162,4 +162,19 @@ describe('honeyhiveTelemetry', () => {
     expect(chains[0].metadata).toMatchObject({ status: 'success', steps: 2 })
     expect(models[1].metadata).toMatchObject({ status: 'success', completion_tokens: 3 })
   })
+
+  test("given a span, each run's chain is logged as its child", async () => {
+    const name = model()
+    provider.script(name, { text: ['Hi'] })
+    const conversation = hh.startChain({ event_name: 'conversation' })
+    const result = streamText({ model: openai.chat(name), prompt: 'Hi', maxRetries: 0, telemetry: { integrations: [honeyhiveTelemetry(conversation)] } })
+    expect(await result.text).toBe('Hi')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    conversation.end()
+    const { chains, models } = await tree()
+    const run = chains.find((event) => event.event_id !== conversation.event_id)!
+    expect(run).toMatchObject({ event_name: 'ai.streamText', parent_id: conversation.event_id })
+    expect(models[0].parent_id).toBe(run.event_id)
+    expect(chains.find((event) => event.event_id === conversation.event_id)!.children_ids).toEqual([run.event_id])
+  })
 })
