@@ -1,7 +1,8 @@
 // honeyhive-edge/anthropic: one Anthropic Messages call (streamed or not) as one event.
 import type { ModelEvent } from '../schema.js'
 import { observeStainless } from './stream.js'
-import { choice, counts, hyperparameters, toolCall, track, withSystem, type Mapping, type Tracker } from './track.js'
+import { choice, counts, hyperparameters, toolCall, track, withSystem, type Mapping, type Observe, type Tracker } from './track.js'
+import { wrapClient } from './wrap.js'
 export type { Tracker, ToolCall } from './track.js'
 
 type Any = any
@@ -73,7 +74,7 @@ const anthropic: Mapping = {
  * (`controller.abort()`, `stream.abort()`, an aborted `signal`, `break`, a cancelled readable).
  * Logging never throws and never changes the request.
  *
- * @param hh a client from `createClient`
+ * @param hh a client from `createClient`, or a span (`hh.startChain(...)`): the call is logged as its child
  * @param params exactly what you passed to the SDK
  * @param call what the SDK returned: `anthropic.messages.create(params)` or `anthropic.messages.stream(params)`
  * @param init fields merged into the event (`session_id`, `parent_id`, `event_name`, `metadata`, ...); they win over the mapped ones
@@ -82,5 +83,27 @@ const anthropic: Mapping = {
  * stream.on('text', (text) => render(text))
  */
 export function trackAnthropic<T>(hh: Tracker, params: AnthropicParams, call: T, init?: ModelEvent): Promise<Awaited<T>> {
-  return track(anthropic, (value, chunk, settle) => observeStainless(value, 'streamEvent', chunk, settle) && value, hh, params, call, init)
+  return track(anthropic, observe, hh, params, call, init)
+}
+
+const observe: Observe = (value, chunk, settle) => observeStainless(value, 'streamEvent', chunk, settle) && value
+
+/**
+ * Returns `client` (an `Anthropic` client of `@anthropic-ai/sdk`) with its model calls logged:
+ * `messages.create` (streamed or not) and `messages.stream`, each call logged as `trackAnthropic` logs it, so
+ * `params` are written once. Everything else passes through untouched, and `client` itself is not changed:
+ * wrap it again per turn to log a turn's calls under its span. Unlike `trackAnthropic`, it sees the call's
+ * options: a call stopped by a timeout signal (`AbortSignal.timeout`) is logged as an error, not as cancelled.
+ *
+ * @param client the SDK client
+ * @param hh a client from `createClient`, or a span (`hh.startChain(...)`): each call is logged as its child
+ * @param init fields merged into every event (`event_name`, `metadata`, ...); they win over the mapped ones
+ * @example
+ * const anthropic = wrapAnthropic(new Anthropic(), hh)
+ * const message = await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages })
+ */
+export function wrapAnthropic<T>(client: T, hh: Tracker, init?: ModelEvent): T {
+  const log = (params: unknown, call: unknown, options: { signal?: AbortSignal } | undefined) =>
+    track(anthropic, observe, hh, params, call, init, undefined, options?.signal)
+  return wrapClient(client, 'messages.create messages.stream', log)
 }

@@ -1,7 +1,8 @@
 // honeyhive-edge/openai: one OpenAI call (chat completions or Responses, streamed or not) as one event.
 import type { ModelEvent } from '../schema.js'
 import { observeStainless } from './stream.js'
-import { choice, counts, hyperparameters, toolCall, track, withSystem, type Mapping, type Output, type Tracker } from './track.js'
+import { choice, counts, hyperparameters, toolCall, track, withSystem, type Mapping, type Observe, type Output, type Tracker } from './track.js'
+import { wrapClient } from './wrap.js'
 export type { Tracker, ToolCall } from './track.js'
 
 type Any = any
@@ -74,8 +75,9 @@ const openai: Mapping = {
     if (content) out.text += content
     if (refusal) out.refusal += refusal
     // Tool calls stream as fragments grouped by index; only the first fragment of each has its id and name.
-    tool_calls?.forEach(({ index, id, function: fn = {} }: Any, at: number) => {
-      const call = (out.calls[index ?? at] ??= toolCall('', '', ''))
+    // OpenAI-compatible APIs without `index` (Gemini) are grouped by id; a fragment with neither continues the last call.
+    tool_calls?.forEach(({ index, id, function: fn = {} }: Any) => {
+      const call = (out.calls[index ?? (id ? `id ${id}` : Object.keys(out.calls).at(-1) ?? 0)] ??= toolCall('', '', ''))
       call.id ||= id
       call.function.name += fn.name ?? ''
       call.function.arguments += fn.arguments ?? ''
@@ -100,7 +102,7 @@ const openai: Mapping = {
  * unchanged), or an early stop (`controller.abort()`, an aborted `signal`, `break`, a cancelled readable).
  * Logging never throws and never changes the request.
  *
- * @param hh a client from `createClient`
+ * @param hh a client from `createClient`, or a span (`hh.startChain(...)`): the call is logged as its child
  * @param params exactly what you passed to the SDK
  * @param call what the SDK returned: `openai.chat.completions.create(params)`, `openai.responses.create(params)`,
  *   `openai.chat.completions.stream(params)` or `openai.responses.stream(params)`
@@ -110,5 +112,26 @@ const openai: Mapping = {
  * for await (const chunk of stream) render(chunk.choices[0]?.delta.content ?? '')
  */
 export function trackOpenAI<T>(hh: Tracker, params: OpenAIParams, call: T, init?: ModelEvent): Promise<Awaited<T>> {
-  return track(openai, (value, chunk, settle, params) => observeStainless(value, params.messages ? 'chunk' : 'event', chunk, settle) && value, hh, params, call, init)
+  return track(openai, observe, hh, params, call, init)
+}
+
+const observe: Observe = (value, chunk, settle, params) => observeStainless(value, params.messages ? 'chunk' : 'event', chunk, settle) && value
+
+/**
+ * Returns `client` (an `OpenAI` client of the `openai` SDK) with its model calls logged: `chat.completions.create`,
+ * `.stream` and `.parse`, `responses.create`, `.stream` and `.parse`, each call logged as `trackOpenAI` logs it
+ * (streamed or not, stopped, failed), so `params` are written once. Everything else passes through untouched,
+ * and `client` itself is not changed: wrap it again per turn to log a turn's calls under its span. A call
+ * stopped by a timeout signal in its options (`AbortSignal.timeout`) is logged as an error.
+ *
+ * @param client the SDK client
+ * @param hh a client from `createClient`, or a span (`hh.startChain(...)`): each call is logged as its child
+ * @param init fields merged into every event (`event_name`, `metadata`, ...); they win over the mapped ones
+ * @example
+ * const openai = wrapOpenAI(new OpenAI(), hh)
+ * const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true })
+ */
+export function wrapOpenAI<T>(client: T, hh: Tracker, init?: ModelEvent): T {
+  const methods = 'chat.completions.create chat.completions.stream chat.completions.parse responses.create responses.stream responses.parse'
+  return wrapClient(client, methods, (params, call, options) => track(openai, observe, hh, params, call, init, undefined, options?.signal))
 }

@@ -1,13 +1,16 @@
 // What every provider integration does with a model call: start a span, watch the answer (a result or a
 // stream), and log one event when the call settles. The SDK-specific parts come in as a `Mapping`.
-import type { HoneyHiveClient } from '../client.js'
 import type { ModelEvent } from '../schema.js'
-import { isAbort, type Settle, type Status } from './stream.js'
+import type { SpanParent } from '../spans.js'
+import { isAbort, type Settle } from './stream.js'
 
 type Any = any
 
-/** The client the integrations log to: one from `createClient` (they only call its `startModelEvent`). */
-export type Tracker = Pick<HoneyHiveClient, 'startModelEvent'>
+/**
+ * Where the integrations log (they only call its `startModelEvent`): a client from `createClient`, whose calls
+ * hang under its session, or a span (`hh.startChain(...)`, `hh.startTool(...)`), whose child each call becomes.
+ */
+export type Tracker = Pick<SpanParent, 'startModelEvent'>
 
 /** A tool call in OpenAI chat shape, as every integration logs it. */
 export interface ToolCall {
@@ -72,10 +75,21 @@ export function counts(all: Record<string, number | undefined>): Record<string, 
 
 /**
  * Logs one model call to `hh`: resolves what `call` resolves (a stream observed in place, or what
- * `observe` returns), rejects with its error unchanged. Never throws because of the logging.
+ * `observe` returns), rejects with its error unchanged. Never throws because of the logging. `signal`, the
+ * caller's, tells a stop by a deadline from one by the user where the SDK's own error does not.
  */
-export function track<T>(map: Mapping, observe: Observe, hh: Tracker, params: Any, call: T, init?: ModelEvent, streamed?: boolean): Promise<Awaited<T>> {
-  let run: { resolve(value: Any): Any; reject(error: unknown): void } | undefined
+export function track<T>(
+  map: Mapping,
+  observe: Observe,
+  hh: Tracker,
+  params: Any,
+  call: T,
+  init?: ModelEvent,
+  streamed?: boolean,
+  signal?: AbortSignal,
+): Promise<Awaited<T>> {
+  let end: ((stream: boolean, answered: boolean) => Settle) | undefined
+  let resolve = (value: Any): Any => value
   try {
     params ??= {}
     streamed ??= params.stream == true
@@ -88,62 +102,62 @@ export function track<T>(map: Mapping, observe: Observe, hh: Tracker, params: An
         if (map.chunk(out, value)) first ??= (span.firstToken(), performance.now())
       } catch {}
     }
-    const end =
-      (stream: boolean, answered: boolean) =>
-      (status: Status, error?: unknown): void => {
-        try {
-          if (status == 'success' && out.error) (status = 'error'), (error = out.error)
-          const usage = map.usage(out.usage ?? {})
-          const reported = Object.keys(usage).length > 0
-          const elapsed = (performance.now() - first!) / 1000
-          const calls = Object.values(out.calls)
-          const result: ModelEvent = {
-            ...(answered && {
-              response: { role: 'assistant', content: out.text || null, ...(out.refusal && { refusal: out.refusal }), ...(calls.length > 0 && { tool_calls: calls }) },
-            }),
-            ...(reported && { usage }),
-            ...fields,
-            metadata: {
-              status,
-              stream,
-              usage_reported: reported,
-              finish_reason: status == 'cancelled' ? undefined : out.finish,
-              response_id: out.id,
-              response_model: out.model,
-              output_tokens_per_second: usage.completion_tokens >= 0 && elapsed > 0 ? usage.completion_tokens / elapsed : undefined,
-              ...metadata,
-            },
-          }
-          if (status == 'error') span.fail(error, result)
-          else span.end(result)
-        } catch {}
-      }
-    run = {
-      resolve(value) {
-        const observed = observe(value, chunk, end(true, true), params)
-        if (observed) return observed
-        try {
-          map.result(out, value)
-        } finally {
-          end(false, true)('success')
+    end = (stream, answered) => (status, error) => {
+      try {
+        // An abort is a stop, not a failure (isAbort), unless a deadline caused it (README): openai passes the
+        // signal's reason on as the abort error's cause or its controller's reason; @anthropic-ai/sdk drops it,
+        // so only the caller's `signal` tells.
+        if (status == 'error' && isAbort(error)) status = 'cancelled'
+        const timeout = status == 'cancelled' && [error, (error as Any)?.cause, signal?.reason].find((reason) => reason?.name == 'TimeoutError')
+        if (timeout) error = timeout
+        if (timeout || (status == 'success' && out.error)) status = 'error'
+        error ??= out.error
+        const usage = map.usage(out.usage ?? {})
+        const reported = Object.keys(usage).length > 0
+        const elapsed = (performance.now() - first!) / 1000
+        const calls = Object.values(out.calls)
+        const result: ModelEvent = {
+          ...(answered && {
+            response: { role: 'assistant', content: out.text || null, ...(out.refusal && { refusal: out.refusal }), ...(calls.length > 0 && { tool_calls: calls }) },
+          }),
+          ...(reported && { usage }),
+          ...fields,
+          metadata: {
+            status,
+            stream,
+            usage_reported: reported,
+            finish_reason: status == 'cancelled' ? undefined : out.finish,
+            response_id: out.id,
+            response_model: out.model,
+            output_tokens_per_second: usage.completion_tokens >= 0 && elapsed > 0 ? usage.completion_tokens / elapsed : undefined,
+            ...metadata,
+          },
         }
-        return value
-      },
-      reject: (error) => end(streamed!, false)(isAbort(error) ? 'cancelled' : 'error', error),
+        if (status == 'error') span.fail(error, result)
+        else span.end(result)
+      } catch {}
+    }
+    resolve = (value) => {
+      const observed = observe(value, chunk, end!(true, true), params)
+      if (observed) return observed
+      try {
+        map.result(out, value)
+      } finally {
+        end!(false, true)('success')
+      }
+      return value
     }
   } catch {}
   return Promise.resolve(call).then(
     (value) => {
       try {
-        return run ? run.resolve(value) : value
+        return resolve(value)
       } catch {
         return value
       }
     },
     (error) => {
-      try {
-        run?.reject(error)
-      } catch {}
+      end?.(streamed!, false)('error', error)
       throw error
     },
   )

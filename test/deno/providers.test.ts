@@ -68,3 +68,27 @@ describe.skipIf(!available && !ci)('trackAnthropic in Deno', () => {
     expect(provider.requests.find((request) => request.body.model === 'claude-deno-stopped')?.cancelled).toBe(true)
   }, 60_000)
 })
+
+describe.skipIf(!available && !ci)('honeyhiveTelemetry in Deno', () => {
+  test('two concurrent two-step runs with a tool arrive as two trees: a chain each, its own 2 model and 1 tool event', async () => {
+    const session = crypto.randomUUID()
+    provider.script('gpt-deno-paris', { toolCalls: [{ id: 'call_p', name: 'weather', args: ['{"city":"Paris"}'] }] }, { text: ['Sunny ', 'in Paris'], delayMs: 15 })
+    provider.script('gpt-deno-oslo', { toolCalls: [{ id: 'call_o', name: 'weather', args: ['{"city":"Oslo"}'] }] }, { text: ['Snow ', 'in Oslo'], delayMs: 10 })
+    const [providerServer, honeyhiveServer] = servers
+    const env = { HH_TEST_URL: honeyhiveServer.url, PROVIDER_URL: providerServer.url, HH_TEST_SESSION: session }
+    // `ai` reads the host name (`--allow-sys=hostname`).
+    const { code, output } = await run(['test', '--allow-net', '--allow-env', '--allow-read', '--allow-sys=hostname', 'ai_sdk_test.ts'], join(root, 'test', 'deno', 'providers'), env)
+    expect(code, output).toBe(0)
+    const events = honeyhive.events.filter((event) => event.session_id === session) as Array<Record<string, any>>
+    const chains = events.filter((event) => event.event_type === 'chain')
+    expect(events).toHaveLength(8)
+    expect(chains).toHaveLength(2)
+    for (const chain of chains) {
+      const city = chain.outputs.content.includes('Oslo') ? 'Oslo' : 'Paris'
+      const children = events.filter((event) => event.parent_id === chain.event_id)
+      expect(children.map((event) => event.event_type).sort()).toEqual(['model', 'model', 'tool'])
+      expect(children.find((event) => event.event_type === 'tool')!.inputs).toEqual({ city })
+      expect(chain).toMatchObject({ event_name: 'deno-turn', metadata: { status: 'success', steps: 2 } })
+    }
+  }, 60_000)
+})

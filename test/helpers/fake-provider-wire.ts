@@ -47,6 +47,11 @@ export interface Reply {
   delayMs?: number
   /** The model the answer names. @default `${requested}-2026-01-01` */
   model?: string
+  /**
+   * Chat completions: tool-call fragments without `index`, as Gemini's OpenAI-compatible API streams them:
+   * one call after another, the first fragment of each with its `id`, the rest with neither `id` nor `index`.
+   */
+  noIndex?: boolean
 }
 
 /** One SSE frame; `delta` marks the frames that carry output (the ones faults count). */
@@ -97,8 +102,10 @@ function chat(reply: Reply, body: Record<string, any>, n: number) {
   const frames: Frame[] = [chunk({ role: 'assistant', content: '', refusal: null })]
   for (const text of reply.text ?? []) frames.push({ ...chunk({ content: text }), delta: true })
   for (const text of reply.refusal ?? []) frames.push({ ...chunk({ refusal: text }), delta: true })
-  for (const { index, call, part, first } of fragments(reply.toolCalls)) {
+  const sequential = reply.toolCalls?.flatMap((call, index) => call.args.map((part, at) => ({ index, call, part, first: at === 0 })))
+  for (const { index, call, part, first } of reply.noIndex ? sequential! : fragments(reply.toolCalls)) {
     const fragment = first ? { index, id: call.id, type: 'function', function: { name: call.name, arguments: part } } : { index, function: { arguments: part } }
+    if (reply.noIndex) delete (fragment as { index?: number }).index
     frames.push({ ...chunk({ tool_calls: [fragment] }), delta: true })
   }
   frames.push(chunk({}, finish))

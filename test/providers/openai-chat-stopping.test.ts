@@ -83,6 +83,29 @@ describe('trackOpenAI with a chat stream stopped early', () => {
     expect(event.metadata).toMatchObject({ status: 'cancelled', stream: true })
     expect(event.metadata).not.toHaveProperty('time_to_first_token_ms')
   })
+
+  test('an iterator closed before its first next() is logged once as cancelled (openai 7.59 wraps the iterator)', async () => {
+    const name = model()
+    script(name)
+    const stream = await trackOpenAI(hh, params(name), openai.chat.completions.create(params(name)))
+    await stream[Symbol.asyncIterator]().return?.()
+    const event = await one()
+    expect(event.response).toEqual({ role: 'assistant', content: null })
+    expect(event.metadata).toMatchObject({ status: 'cancelled', stream: true })
+  })
+
+  test('a stream cut by AbortSignal.timeout is logged as an error, not as cancelled, with the partial reply', async () => {
+    const name = model()
+    script(name)
+    const stream = await trackOpenAI(hh, params(name), openai.chat.completions.create(params(name), { signal: AbortSignal.timeout(300) }))
+    let text = ''
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+    expect(text).toBe('One two ')
+    const event = await one()
+    expect(event.response).toEqual({ role: 'assistant', content: 'One two ' })
+    expect(event.metadata).toMatchObject({ status: 'error', stream: true })
+    expect(event.error).toMatch(/timed? ?out|timeout/i)
+  })
 })
 
 describe('trackOpenAI with a call stopped before its answer', () => {
@@ -100,6 +123,17 @@ describe('trackOpenAI with a call stopped before its answer', () => {
     expect(event.metadata).toEqual({ status: 'cancelled', stream: false, usage_reported: false })
     expect(event.error).toBeUndefined()
     expect(event.response).toBeUndefined()
+  })
+
+  test('a call cut by AbortSignal.timeout before its answer is logged as an error, not as cancelled', async () => {
+    const name = model()
+    provider.script(name, { text: ['Late'], delayMs: 2_000 })
+    const params = ask(name)
+    const error = await trackOpenAI(hh, params, openai.chat.completions.create(params, { signal: AbortSignal.timeout(50) })).catch((error) => error)
+    expect(error).toBeInstanceOf(OpenAI.APIUserAbortError)
+    const event = await one()
+    expect(event.metadata).toEqual({ status: 'error', stream: false, usage_reported: false })
+    expect(event.error).toBe(error.cause.message)
   })
 })
 

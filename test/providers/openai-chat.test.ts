@@ -137,6 +137,25 @@ describe('trackOpenAI with chat completions, streamed', () => {
     expect(event.metadata.time_to_first_token_ms).toBeGreaterThan(0)
   })
 
+  test("tool calls streamed without index (Gemini's OpenAI-compatible shape) stay separate calls, grouped by id", async () => {
+    const name = model()
+    provider.script(name, {
+      noIndex: true,
+      toolCalls: [
+        { id: 'call_w', name: 'weather', args: ['{"city":', '"Paris"}'] },
+        { id: 'call_t', name: 'time', args: ['{"zone":"CET"}'] },
+      ],
+    })
+    const params = ask(name, { stream: true as const, tools })
+    const stream = await trackOpenAI(hh, params, openai.chat.completions.create(params))
+    for await (const _ of stream);
+    const event = await one()
+    expect(event.response.tool_calls).toEqual([
+      { id: 'call_w', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } },
+      { id: 'call_t', type: 'function', function: { name: 'time', arguments: '{"zone":"CET"}' } },
+    ])
+  })
+
   test('a refusal counts as the first token and is logged', async () => {
     const name = model()
     provider.script(name, { refusal: ['I cannot ', 'help with that.'] })
