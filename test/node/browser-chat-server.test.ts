@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type SpawnOptionsWithStdioTuple, type StdioNull, type StdioPipe } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterEach, expect, test } from 'vitest'
 import { startInspector } from '../../src/inspector/index.js'
@@ -16,7 +16,7 @@ afterEach(async () => {
 async function run(env: Record<string, string>): Promise<{ stdout: string; url: string }> {
   const clean = { ...process.env }
   for (const name of ['HH_API_KEY', 'OPENAI_API_KEY', 'HH_DEV_URL', 'HH_FEEDBACK_SECRET']) delete clean[name]
-  const options = { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] as const }
+  const options: SpawnOptionsWithStdioTuple<StdioNull, StdioPipe, StdioPipe> = { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }
   const child = spawn(process.execPath, ['examples/browser-chat/serve.mjs'], options)
   const exited = new Promise((resolve) => child.once('exit', resolve))
   stops.push(() => {

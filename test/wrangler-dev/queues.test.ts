@@ -188,11 +188,11 @@ describe.skipIf(!available && !ci)('the durable relay under wrangler dev, with a
       const response = await fetch(`${relay!.url}/`, { method: 'POST', headers: { origin, 'content-type': 'text/plain' }, body: JSON.stringify(body) })
       return { status: response.status, body: await response.json() }
     }
-    const first = { event_id: crypto.randomUUID(), session_id: session, model: 'gpt-4o' }
+    const first = { event_id: crypto.randomUUID() as string, session_id: session, model: 'gpt-4o' }
     const answered = await send({ model_events: [first], single_session: true, session_properties: { session_name: 'support chat' } })
     expect(answered).toMatchObject({ status: 202, body: { session_id: session } })
     down = false
-    const later = { event_id: crypto.randomUUID(), session_id: session, model: 'gpt-4o' }
+    const later = { event_id: crypto.randomUUID() as string, session_id: session, model: 'gpt-4o' }
     expect((await send({ model_events: [later] })).status).toBe(202)
     await vi.waitFor(() => expect([first.event_id, later.event_id].map(copies)).toEqual([1, 1]), { timeout: 30_000, interval: 200 })
     const sessions = honeyhive.sessions.filter((held) => held.events.some((event) => [first.event_id, later.event_id].includes(event.event_id!)))
