@@ -10,9 +10,19 @@ import { dts } from 'rollup-plugin-dts'
 // - dist/honeyhive-edge.min.js: the client entry alone, valibot inlined, minified, for
 //   <script type="module">, Deno URL imports and the size budget;
 // - dist/*.d.ts: one declaration file per entry.
-const entries = { index: 'src/index.ts', relay: 'src/relay.ts', testing: 'src/testing.ts', node: 'src/node.ts', inspector: 'src/inspector/index.ts' }
+const entries = {
+  index: 'src/index.ts',
+  relay: 'src/relay.ts',
+  testing: 'src/testing.ts',
+  node: 'src/node.ts',
+  inspector: 'src/inspector/index.ts',
+}
 // The provider integrations (issue 10): each its own entry, importing no SDK at runtime.
-const providers = { openai: 'src/providers/openai.ts', anthropic: 'src/providers/anthropic.ts', 'ai-sdk': 'src/providers/ai-sdk.ts' }
+const providers = {
+  openai: 'src/providers/openai.ts',
+  anthropic: 'src/providers/anthropic.ts',
+  'ai-sdk': 'src/providers/ai-sdk.ts',
+}
 const ts = () => typescript({ tsconfig: './tsconfig.build.json' })
 // The inspector's page (`honeyhive-edge dev`): static files it reads next to its module, copied as they are.
 const inspectorPage = {

@@ -7,7 +7,13 @@ const shared = ['test/*.test.ts']
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'node', environment: 'node', include: [...shared, 'test/node/**/*.test.ts', 'test/providers/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: [...shared, 'test/node/**/*.test.ts', 'test/providers/**/*.test.ts'],
+        },
+      },
       { test: { name: 'happy-dom', environment: 'happy-dom', include: [...shared, 'test/dom/**/*.test.ts'] } },
       // Runtime suites with their own pools or launchers (browser, workers, deno, bun, edge-runtime), one config
       // each; they run the shared scenarios of test/scenarios/.

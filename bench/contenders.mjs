@@ -150,7 +150,8 @@ export async function runPhase(name, phase, baseUrl, config) {
       // Warm-up as long as the timed loop (time-capped), so that each contender's code is measured once the
       // JIT has optimised it: a short warm-up favours the smallest code path, not the cheapest one.
       const warmUntil = performance.now() + config.timeLimitMs / 6
-      for (let i = 0; i < config.cpuCalls && (i % 100 !== 0 || performance.now() < warmUntil); i++) contender.log(createChatEvent(i))
+      for (let i = 0; i < config.cpuCalls && (i % 100 !== 0 || performance.now() < warmUntil); i++)
+        contender.log(createChatEvent(i))
       await contender.flush()
       // Steady state first: bursts of 20 calls on a drained queue (the flush between them is not timed).
       let burstUs = 0
@@ -166,10 +167,16 @@ export async function runPhase(name, phase, baseUrl, config) {
       const deadline = performance.now() + config.timeLimitMs / 6
       const before = process.cpuUsage()
       let calls = 0
-      while (calls < events.length && (calls % 100 !== 0 || performance.now() < deadline)) contender.log(events[calls++])
+      while (calls < events.length && (calls % 100 !== 0 || performance.now() < deadline))
+        contender.log(events[calls++])
       const used = process.cpuUsage(before)
       if (calls < events.length) notes.push(`CPU loop stopped at the time cap after ${calls} of ${events.length} calls`)
-      return { calls, cpuUsPerCall: (used.user + used.system) / calls, cpuUsPerCallIdle: burstUs / 1000, note: notes.join('; ') || undefined }
+      return {
+        calls,
+        cpuUsPerCall: (used.user + used.system) / calls,
+        cpuUsPerCallIdle: burstUs / 1000,
+        note: notes.join('; ') || undefined,
+      }
     }
 
     if (phase === 'e2e') {
@@ -187,7 +194,10 @@ export async function runPhase(name, phase, baseUrl, config) {
       }
       let count = await counted(baseUrl)
       if (performance.now() < deadline) {
-        await Promise.race([contender.flush(), new Promise((resolve) => setTimeout(resolve, deadline - performance.now()).unref())])
+        await Promise.race([
+          contender.flush(),
+          new Promise((resolve) => setTimeout(resolve, deadline - performance.now()).unref()),
+        ])
       }
       count = await counted(baseUrl)
       while (count.events < logged && performance.now() < deadline) {
@@ -197,8 +207,10 @@ export async function runPhase(name, phase, baseUrl, config) {
       const seconds = (performance.now() - started) / 1000
       const used = process.cpuUsage(before)
       sample()
-      if (logged < config.events) notes.push(`only ${logged} events logged within the ${config.timeLimitMs / 1000} s cap`)
-      if (count.events < config.events) notes.push(`${count.events} of ${config.events} delivered within the ${config.timeLimitMs / 1000} s cap`)
+      if (logged < config.events)
+        notes.push(`only ${logged} events logged within the ${config.timeLimitMs / 1000} s cap`)
+      if (count.events < config.events)
+        notes.push(`${count.events} of ${config.events} delivered within the ${config.timeLimitMs / 1000} s cap`)
       return {
         delivered: count.events,
         requests: count.requests,
@@ -235,9 +247,18 @@ export async function runPhase(name, phase, baseUrl, config) {
       gc()
       const rssGrowth = process.memoryUsage().rss - rssBefore
       const heapGrowth = process.memoryUsage().heapUsed - heapBefore
-      if (logged < config.outageEvents) notes.push(`only ${logged} events logged within the ${config.timeLimitMs / 2000} s cap`)
+      if (logged < config.outageEvents)
+        notes.push(`only ${logged} events logged within the ${config.timeLimitMs / 2000} s cap`)
       const rssSecondHalf = rssHalf === undefined ? undefined : process.memoryUsage().rss - rssHalf
-      return { logged, rssGrowth, rssSecondHalf, heapGrowth, queued: contender.queued(), peakRss, note: notes.join('; ') || undefined }
+      return {
+        logged,
+        rssGrowth,
+        rssSecondHalf,
+        heapGrowth,
+        queued: contender.queued(),
+        peakRss,
+        note: notes.join('; ') || undefined,
+      }
     }
     throw new Error(`unknown phase ${phase}`)
   } finally {

@@ -25,7 +25,12 @@ if (process.argv[2] === '--child') {
   // The events go to an in-process answer: the bench measures the adapter, not a network.
   const ok = () => Promise.resolve(Response.json({ event_ids: [], success: true }))
   const hh = createClient({ baseUrl: 'http://127.0.0.1:9', fetch: ok })
-  const params = { model: 'gpt-bench', messages: [{ role: 'user', content: 'Count' }], stream: true, stream_options: { include_usage: true } }
+  const params = {
+    model: 'gpt-bench',
+    messages: [{ role: 'user', content: 'Count' }],
+    stream: true,
+    stream_options: { include_usage: true },
+  }
 
   /** One sample: `streams` streams consumed as a chat UI would (the text accumulated), CPU and wall time. */
   async function consume(tracked) {
@@ -48,11 +53,12 @@ if (process.argv[2] === '--child') {
     return { cpuMs: (used.user + used.system) / 1000 / streams, wallMs: wall / streams }
   }
 
-  for (let i = 0; i < 3; i++) await consume(false), await consume(true)
+  for (let i = 0; i < 3; i++) (await consume(false), await consume(true))
   const results = []
   // Alternate which goes first, so neither side always runs on a warmer process.
   for (let i = 0; i < rounds; i++) {
-    const pair = i % 2 ? [await consume(true), await consume(false)].reverse() : [await consume(false), await consume(true)]
+    const pair =
+      i % 2 ? [await consume(true), await consume(false)].reverse() : [await consume(false), await consume(true)]
     results.push({ raw: pair[0], tracked: pair[1] })
   }
   const stats = hh.stats()
@@ -62,13 +68,23 @@ if (process.argv[2] === '--child') {
 // ---------- parent side: the fake provider ----------
 
 if (process.argv[2] !== '--child') {
-  const base = { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_767_225_600, model: 'gpt-bench-2026-01-01' }
+  const base = {
+    id: 'chatcmpl-bench',
+    object: 'chat.completion.chunk',
+    created: 1_767_225_600,
+    model: 'gpt-bench-2026-01-01',
+  }
   const frame = (data) => `data: ${JSON.stringify(data)}\n\n`
-  const chunk = (delta, finish_reason = null) => frame({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason }], usage: null })
+  const chunk = (delta, finish_reason = null) =>
+    frame({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason }], usage: null })
   // The SSE body, cut in pieces of 100 chunks as a provider would flush them.
   const pieces = [chunk({ role: 'assistant', content: '' })]
   for (let i = 0; i < chunks; i += 100) pieces.push(chunk({ content: 'tok ' }).repeat(100))
-  pieces.push(chunk({}, 'stop'), frame({ ...base, choices: [], usage: { prompt_tokens: 3, completion_tokens: chunks, total_tokens: chunks + 3 } }), 'data: [DONE]\n\n')
+  pieces.push(
+    chunk({}, 'stop'),
+    frame({ ...base, choices: [], usage: { prompt_tokens: 3, completion_tokens: chunks, total_tokens: chunks + 3 } }),
+    'data: [DONE]\n\n',
+  )
   const server = createServer((req, res) => {
     req.resume()
     req.on('end', () => {
@@ -83,21 +99,33 @@ if (process.argv[2] !== '--child') {
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${server.address().port}`
-  const child = fork(fileURLToPath(import.meta.url), ['--child', url, '--rounds', String(rounds)], { execArgv: ['--expose-gc', '--single-threaded-gc'] })
+  const child = fork(fileURLToPath(import.meta.url), ['--child', url, '--rounds', String(rounds)], {
+    execArgv: ['--expose-gc', '--single-threaded-gc'],
+  })
   const { results, sent } = await new Promise((resolve, reject) => child.once('message', resolve).once('error', reject))
   server.close()
 
-  console.log(`${chunks.toLocaleString('en')}-chunk chat completion stream, openai SDK, ${rounds} rounds after a warm-up (Node ${process.version})`)
-  console.log('| round | raw CPU ms | trackOpenAI CPU ms | × raw (CPU) | raw wall ms | trackOpenAI wall ms | × raw (wall) |')
+  console.log(
+    `${chunks.toLocaleString('en')}-chunk chat completion stream, openai SDK, ${rounds} rounds after a warm-up (Node ${process.version})`,
+  )
+  console.log(
+    '| round | raw CPU ms | trackOpenAI CPU ms | × raw (CPU) | raw wall ms | trackOpenAI wall ms | × raw (wall) |',
+  )
   console.log('|--:|--:|--:|--:|--:|--:|--:|')
   const fixed = (n) => n.toFixed(1)
   results.forEach(({ raw, tracked }, i) =>
-    console.log(`| ${i + 1} | ${fixed(raw.cpuMs)} | ${fixed(tracked.cpuMs)} | ${(tracked.cpuMs / raw.cpuMs).toFixed(3)} | ${fixed(raw.wallMs)} | ${fixed(tracked.wallMs)} | ${(tracked.wallMs / raw.wallMs).toFixed(3)} |`),
+    console.log(
+      `| ${i + 1} | ${fixed(raw.cpuMs)} | ${fixed(tracked.cpuMs)} | ${(tracked.cpuMs / raw.cpuMs).toFixed(3)} | ${fixed(raw.wallMs)} | ${fixed(tracked.wallMs)} | ${(tracked.wallMs / raw.wallMs).toFixed(3)} |`,
+    ),
   )
   const cpu = median(results.map(({ raw, tracked }) => tracked.cpuMs / raw.cpuMs))
   const wall = median(results.map(({ raw, tracked }) => tracked.wallMs / raw.wallMs))
   // The fastest sample of each side is the one least disturbed by other work on the machine.
   const least = (side) => Math.min(...results.map((round) => round[side].cpuMs))
-  console.log(`median × raw: CPU ${cpu.toFixed(3)}, wall ${wall.toFixed(3)}; fastest samples: CPU ${(least('tracked') / least('raw')).toFixed(3)}; events delivered: ${sent}`)
-  console.log(`${cpu <= 1.05 ? '✓' : '✗'} target: trackOpenAI adds at most 5 % CPU to consuming the stream (median ${((cpu - 1) * 100).toFixed(1)} %)`)
+  console.log(
+    `median × raw: CPU ${cpu.toFixed(3)}, wall ${wall.toFixed(3)}; fastest samples: CPU ${(least('tracked') / least('raw')).toFixed(3)}; events delivered: ${sent}`,
+  )
+  console.log(
+    `${cpu <= 1.05 ? '✓' : '✗'} target: trackOpenAI adds at most 5 % CPU to consuming the stream (median ${((cpu - 1) * 100).toFixed(1)} %)`,
+  )
 }

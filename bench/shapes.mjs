@@ -15,7 +15,9 @@ const chain = (depth) => {
 }
 const shapes = {
   flat: () => ({ inputs: { text: 'x'.repeat(size) } }),
-  wide: () => ({ inputs: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`k${i}`, 'x'.repeat(size / 2000)])) }),
+  wide: () => ({
+    inputs: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`k${i}`, 'x'.repeat(size / 2000)])),
+  }),
   'chain 90': () => ({ metadata: chain(90) }),
   'chain 2,000 (cut at 100)': () => ({ metadata: chain(2000) }),
   'chain 5,000 (cut at 100)': () => ({ metadata: chain(5000) }),
@@ -23,7 +25,14 @@ const shapes = {
 }
 
 // No network: the client queues and truncates; the bench times log() alone.
-const hh = createClient({ baseUrl: 'http://127.0.0.1:9', maxEventBytes: 64 * 1024, flushAt: 1000, flushIntervalMs: 60_000, maxQueueSize: 100_000, onError: () => {} })
+const hh = createClient({
+  baseUrl: 'http://127.0.0.1:9',
+  maxEventBytes: 64 * 1024,
+  flushAt: 1000,
+  flushIntervalMs: 60_000,
+  maxQueueSize: 100_000,
+  onError: () => {},
+})
 const time = (make, rounds) => {
   const events = Array.from({ length: rounds }, make)
   const started = performance.now()

@@ -32,7 +32,9 @@ async function bundle(source) {
 const measure = (code) => ({
   minified: code.length,
   gzip: gzipSync(code, { level: 9 }).length,
-  brotli: brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: code.length } }).length,
+  brotli: brotliCompressSync(code, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: code.length },
+  }).length,
 })
 
 const rows = [['honeyhive-edge', measure(readFileSync(new URL('../dist/honeyhive-edge.min.js', import.meta.url)))]]
@@ -43,5 +45,7 @@ const ours = rows[0][1].gzip
 console.log('| bundle | minified KiB | gzip KiB | brotli KiB | gzip × honeyhive-edge |')
 console.log('|:--|--:|--:|--:|--:|')
 for (const [name, size] of rows) {
-  console.log(`| ${name} | ${kib(size.minified)} | ${kib(size.gzip)} | ${kib(size.brotli)} | ${(size.gzip / ours).toFixed(2)} |`)
+  console.log(
+    `| ${name} | ${kib(size.minified)} | ${kib(size.gzip)} | ${kib(size.brotli)} | ${(size.gzip / ours).toFixed(2)} |`,
+  )
 }

@@ -15,16 +15,40 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 export async function offlineChatCompletions(request, { delayMs = 60 } = {}) {
   const body = await request.json()
   const last = [...(body.messages ?? [])].reverse().find((message) => message.role === 'user')
-  const said = typeof last?.content === 'string' ? last.content : (last?.content?.map?.((part) => part.text ?? '').join('') ?? '')
-  const words = `You said: ${said}. This reply comes from the offline model; set OPENAI_API_KEY for a real one.`.split(/(?<= )/)
-  const usage = { prompt_tokens: said.split(/\s+/).length + 8, completion_tokens: words.length, total_tokens: said.split(/\s+/).length + 8 + words.length }
-  const base = { id: `chatcmpl-offline-${crypto.randomUUID()}`, created: Math.floor(Date.now() / 1000), model: `${body.model}-offline` }
+  const said =
+    typeof last?.content === 'string' ? last.content : (last?.content?.map?.((part) => part.text ?? '').join('') ?? '')
+  const words = `You said: ${said}. This reply comes from the offline model; set OPENAI_API_KEY for a real one.`.split(
+    /(?<= )/,
+  )
+  const usage = {
+    prompt_tokens: said.split(/\s+/).length + 8,
+    completion_tokens: words.length,
+    total_tokens: said.split(/\s+/).length + 8 + words.length,
+  }
+  const base = {
+    id: `chatcmpl-offline-${crypto.randomUUID()}`,
+    created: Math.floor(Date.now() / 1000),
+    model: `${body.model}-offline`,
+  }
   if (!body.stream) {
     const message = { role: 'assistant', content: words.join(''), refusal: null }
-    return Response.json({ ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: 'stop', logprobs: null }], usage })
+    return Response.json({
+      ...base,
+      object: 'chat.completion',
+      choices: [{ index: 0, message, finish_reason: 'stop', logprobs: null }],
+      usage,
+    })
   }
-  const chunk = (delta, finish_reason = null) => ({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason, logprobs: null }] })
-  const frames = [chunk({ role: 'assistant', content: '' }), ...words.map((content) => chunk({ content })), chunk({}, 'stop')]
+  const chunk = (delta, finish_reason = null) => ({
+    ...base,
+    object: 'chat.completion.chunk',
+    choices: [{ index: 0, delta, finish_reason, logprobs: null }],
+  })
+  const frames = [
+    chunk({ role: 'assistant', content: '' }),
+    ...words.map((content) => chunk({ content })),
+    chunk({}, 'stop'),
+  ]
   if (body.stream_options?.include_usage) frames.push({ ...base, object: 'chat.completion.chunk', choices: [], usage })
   let next = 0
   const stream = new ReadableStream({

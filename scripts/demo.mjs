@@ -29,7 +29,11 @@ if (!real) {
 }
 const inspector = server?.inspector
 const baseUrl = real ? process.env.HH_BASE_URL : server.baseUrl
-console.log(real ? `honeyhive-edge demo → ${baseUrl ?? 'https://api.honeyhive.ai'}${route} (HH_API_KEY set)` : `honeyhive-edge demo → fake HoneyHive at ${baseUrl}${route} (set HH_API_KEY to use a real one)`)
+console.log(
+  real
+    ? `honeyhive-edge demo → ${baseUrl ?? 'https://api.honeyhive.ai'}${route} (HH_API_KEY set)`
+    : `honeyhive-edge demo → fake HoneyHive at ${baseUrl}${route} (set HH_API_KEY to use a real one)`,
+)
 
 const sessionId = crypto.randomUUID()
 const hh = createClient({
@@ -57,7 +61,12 @@ async function callModel(messages, onFirstToken) {
 const messages = [{ role: 'system', content: 'You are a helpful assistant.' }]
 for (const question of ['Hello!', 'What is HoneyHive?', 'Tell me a joke', 'Please crash', 'Thanks, bye']) {
   messages.push({ role: 'user', content: question })
-  const span = hh.startModelEvent({ event_name: 'chat', model: 'demo-model', provider: 'demo', messages: [...messages] })
+  const span = hh.startModelEvent({
+    event_name: 'chat',
+    model: 'demo-model',
+    provider: 'demo',
+    messages: [...messages],
+  })
   try {
     const reply = await callModel(messages, span.firstToken)
     messages.push(reply)
@@ -86,7 +95,11 @@ async function toolTurn(question) {
   const asks = turn.startModelEvent({ ...model, messages: [...history] })
   await sleep(10)
   const usage = { prompt_tokens: 40, completion_tokens: 12 }
-  asks.end({ response: { role: 'assistant', content: null, tool_calls: [call] }, usage, metadata: { finish_reason: 'tool_calls' } })
+  asks.end({
+    response: { role: 'assistant', content: null, tool_calls: [call] },
+    usage,
+    metadata: { finish_reason: 'tool_calls' },
+  })
   const weather = await turn.tool('get_weather', { city: 'Paris' }, async ({ city }) => {
     await sleep(15)
     return { city, temperature_c: 18, sky: 'clear' }
@@ -96,9 +109,16 @@ async function toolTurn(question) {
   const answers = turn.startModelEvent({ ...model, messages: [...history] })
   await sleep(8)
   answers.firstToken()
-  const reply = { role: 'assistant', content: `It is ${weather.temperature_c} °C and ${weather.sky} in ${weather.city}.` }
+  const reply = {
+    role: 'assistant',
+    content: `It is ${weather.temperature_c} °C and ${weather.sky} in ${weather.city}.`,
+  }
   await sleep(10)
-  answers.end({ response: reply, usage: { prompt_tokens: 60, completion_tokens: 14 }, metadata: { finish_reason: 'stop' } })
+  answers.end({
+    response: reply,
+    usage: { prompt_tokens: 60, completion_tokens: 14 },
+    metadata: { finish_reason: 'stop' },
+  })
   turn.end({ outputs: reply })
   console.log(`${at()}  tree ${short(turn.event_id)}  "${question}" → get_weather → "${reply.content}"`)
 }
@@ -114,22 +134,35 @@ if (inspector) {
   for (const [index, request] of inspector.requests().entries()) {
     const carried = events.filter((event) => event.attempts.some((attempt) => attempt.request === request.id))
     const retryAfter = request.status === 429 ? ' (Retry-After: 1 s, scripted)' : ''
-    console.log(`  #${index + 1} +${String(request.at - started).padStart(5)} ms  ${request.method} ${request.path}  ${carried.length} events → ${request.status}${retryAfter}`)
+    console.log(
+      `  #${index + 1} +${String(request.at - started).padStart(5)} ms  ${request.method} ${request.path}  ${carried.length} events → ${request.status}${retryAfter}`,
+    )
     for (const event of carried) {
-      console.log(`       ${event.event_id}  ${event.error ? `error: ${event.error}` : `${Math.round(event.end - event.start)} ms`}`)
+      console.log(
+        `       ${event.event_id}  ${event.error ? `error: ${event.error}` : `${Math.round(event.end - event.start)} ms`}`,
+      )
     }
   }
   const stored = events.reduce((sum, event) => sum + event.stored, 0)
-  console.log(`\nStored ${stored} events (${events.filter((event) => event.stored > 0).length} unique ids), session ${sessionId}.`)
-  printTimeline(inspector.sessions().find((session) => session.session_id === sessionId), events)
+  console.log(
+    `\nStored ${stored} events (${events.filter((event) => event.stored > 0).length} unique ids), session ${sessionId}.`,
+  )
+  printTimeline(
+    inspector.sessions().find((session) => session.session_id === sessionId),
+    events,
+  )
   if (v1) printTree(events.map((event) => inspector.event(event.event_id).received))
-  else console.log('\n`npm run demo -- --route /v1/events/batch` adds a turn with a tool call, logged and printed as a tree.')
+  else
+    console.log(
+      '\n`npm run demo -- --route /v1/events/batch` adds a turn with a tool call, logged and printed as a tree.',
+    )
   if (v1) {
     // Where HoneyHive renders each field: config.*, inputs.chat_history, outputs.role/content, metadata.*.
     console.log(`\nWhere the first event's fields landed on ${route}:`)
     const show = (value) => (Array.isArray(value) ? `[${value.length} items]` : JSON.stringify(value))
     for (const [key, value] of Object.entries(inspector.event(events[0].event_id).received)) {
-      if (value && typeof value === 'object' && !Array.isArray(value)) for (const [inner, item] of Object.entries(value)) console.log(`  ${key}.${inner} = ${show(item)}`)
+      if (value && typeof value === 'object' && !Array.isArray(value))
+        for (const [inner, item] of Object.entries(value)) console.log(`  ${key}.${inner} = ${show(item)}`)
       else console.log(`  ${key} = ${show(value)}`)
     }
   }
@@ -143,7 +176,13 @@ function printTimeline(session, events) {
   const column = (ms) => Math.min(width - 1, Math.floor(((ms - from) / span) * width))
   const marks = { success: '█', error: '▒', cancelled: '░' }
   const nameWidth = Math.max(6, ...events.map((event) => (event.event_name ?? 'event').length))
-  const facts = [`${session.events} events`, `${session.errors} error${session.errors === 1 ? '' : 's'}`, `${session.tokens ?? 0} tokens`, `${Math.round(session.durationMs)} ms total`, `${session.retried} retried`]
+  const facts = [
+    `${session.events} events`,
+    `${session.errors} error${session.errors === 1 ? '' : 's'}`,
+    `${session.tokens ?? 0} tokens`,
+    `${Math.round(session.durationMs)} ms total`,
+    `${session.retried} retried`,
+  ]
   console.log(`\nTimeline of session ${sessionId}: ${facts.join(', ')}`)
   for (const event of events) {
     const first = column(event.start)
@@ -151,8 +190,16 @@ function printTimeline(session, events) {
     for (let i = first; i <= Math.max(first, column(event.end) - 1); i++) bar[i] = marks[event.status]
     if (event.ttft !== undefined) bar[column(event.start + event.ttft)] = '┃'
     const failed = event.attempts.filter((attempt) => !attempt.stored)
-    const notes = [event.status, ...(failed.length ? [`↻ after ${failed.map((attempt) => `#${attempt.request} ${attempt.status}`).join(', ')}`] : []), ...(event.ttft !== undefined ? [`first token ${Math.round(event.ttft)} ms`] : [])]
-    console.log(`  ${(event.event_name ?? 'event').padEnd(nameWidth)} │${bar.join('')}│ ${String(Math.round(event.end - event.start)).padStart(4)} ms  ${notes.join(', ')}`)
+    const notes = [
+      event.status,
+      ...(failed.length
+        ? [`↻ after ${failed.map((attempt) => `#${attempt.request} ${attempt.status}`).join(', ')}`]
+        : []),
+      ...(event.ttft !== undefined ? [`first token ${Math.round(event.ttft)} ms`] : []),
+    ]
+    console.log(
+      `  ${(event.event_name ?? 'event').padEnd(nameWidth)} │${bar.join('')}│ ${String(Math.round(event.end - event.start)).padStart(4)} ms  ${notes.join(', ')}`,
+    )
   }
 }
 /**
@@ -190,7 +237,9 @@ function printTree(received) {
 }
 await hh.shutdown()
 if (server && inspect) {
-  console.log(`\nInspect this session: ${server.url}#session=${sessionId}\nThe inspector keeps serving (both routes, the page, the fault buttons); Ctrl-C to stop.`)
+  console.log(
+    `\nInspect this session: ${server.url}#session=${sessionId}\nThe inspector keeps serving (both routes, the page, the fault buttons); Ctrl-C to stop.`,
+  )
   const stop = () => void server.close().then(() => process.exit(0))
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)

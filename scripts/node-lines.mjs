@@ -23,11 +23,16 @@ const major = (version) => Number(/^v(\d+)/.exec(version)?.[1])
 function run(bin, args, inherit) {
   const started = Date.now()
   return new Promise((resolve) => {
-    const child = spawn(bin, [vitest, 'run', ...args], { cwd: root, stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(bin, [vitest, 'run', ...args], {
+      cwd: root,
+      stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+    })
     let output = ''
     child.stdout?.on('data', (chunk) => (output += chunk))
     child.stderr?.on('data', (chunk) => (output += chunk))
-    child.once('close', (code) => resolve({ ok: code === 0, output, seconds: Math.round((Date.now() - started) / 1000) }))
+    child.once('close', (code) =>
+      resolve({ ok: code === 0, output, seconds: Math.round((Date.now() - started) / 1000) }),
+    )
   })
 }
 
@@ -61,10 +66,15 @@ const floor = Number(/^>=\s*(\d+)/.exec(pkg.engines?.node ?? '')?.[1])
 // Lines that ran, passed or not: a failing line is reported above, not as a missing one.
 const tested = summary.map((entry) => major(entry.version))
 if (ci && !tested.includes(floor)) {
-  failures.push(`package.json engines.node is "${pkg.engines?.node}" but CI ran Node ${tested.join(', ')}: raise engines or run Node ${floor}`)
+  failures.push(
+    `package.json engines.node is "${pkg.engines?.node}" but CI ran Node ${tested.join(', ')}: raise engines or run Node ${floor}`,
+  )
 }
 
 console.log('\nnode-lines:')
-for (const entry of summary) console.log(`  Node ${entry.version}  ${entry.what.padEnd(12)}  ${entry.ok ? 'passed' : 'FAILED'}  ${entry.seconds} s`)
+for (const entry of summary)
+  console.log(
+    `  Node ${entry.version}  ${entry.what.padEnd(12)}  ${entry.ok ? 'passed' : 'FAILED'}  ${entry.seconds} s`,
+  )
 for (const failure of failures) console.error(`  ${failure}`)
 process.exit(summary.every((entry) => entry.ok) && failures.length === 0 ? 0 : 1)

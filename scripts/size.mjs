@@ -43,7 +43,8 @@ console.log(
     `budget ${kib(gzipBudget)} gzip: ${overBy > 0 ? `over by ${overBy} B` : `${-overBy} B to spare`}`,
 )
 if (overBy > 0) failed = true
-if (gzip > gzipTarget) console.log(`- size target ${kib(gzipTarget)} gzip not met yet: ${gzip - gzipTarget} B over (not a failure)`)
+if (gzip > gzipTarget)
+  console.log(`- size target ${kib(gzipTarget)} gzip not met yet: ${gzip - gzipTarget} B over (not a failure)`)
 
 // 1b. Each provider entry (issue 10), bundled alone from dist/ (its shared chunks inlined) and minified
 // with the same terser settings as the client. They import no SDK and no core code. 2 KiB each, except:
@@ -53,12 +54,17 @@ const adapterBudgets = { openai: 2.5 * 1024, anthropic: 2 * 1024, 'ai-sdk': 3 * 
 const { rollup } = await import('rollup')
 const { default: terser } = await import('@rollup/plugin-terser')
 for (const [name, adapterBudget] of Object.entries(adapterBudgets)) {
-  const bundle = await rollup({ input: join(root, `dist/${name}.js`), plugins: [terser({ ecma: 2022, module: true, compress: { passes: 2 } })] })
+  const bundle = await rollup({
+    input: join(root, `dist/${name}.js`),
+    plugins: [terser({ ecma: 2022, module: true, compress: { passes: 2 } })],
+  })
   const [chunk] = (await bundle.generate({ format: 'es' })).output
   const size = gzipSync(chunk.code, { level: 9 }).length
   const imports = chunk.imports.length > 0 ? `; imports ${chunk.imports.join(', ')}` : ''
   const over = size > adapterBudget || imports !== ''
-  console.log(`${over ? '✗' : '✓'} size: honeyhive-edge/${name} is ${kib(size)} gzip, ${kib(chunk.code.length)} minified; budget ${kib(adapterBudget)} gzip${imports}`)
+  console.log(
+    `${over ? '✗' : '✓'} size: honeyhive-edge/${name} is ${kib(size)} gzip, ${kib(chunk.code.length)} minified; budget ${kib(adapterBudget)} gzip${imports}`,
+  )
   if (over) failed = true
 }
 
@@ -69,7 +75,8 @@ try {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
   const { messages } = await publint({ pkgDir: root, level: 'suggestion' })
   const errors = messages.filter((message) => message.type === 'error')
-  for (const message of messages) console.log(`  publint ${message.type}: ${formatMessage(message, pkg) ?? message.code}`)
+  for (const message of messages)
+    console.log(`  publint ${message.type}: ${formatMessage(message, pkg) ?? message.code}`)
   const warnings = messages.filter((message) => message.type === 'warning').length
   console.log(
     `${errors.length > 0 ? '✗' : '✓'} publint: ${errors.length} error(s), ${warnings} warning(s), ${messages.length - errors.length - warnings} suggestion(s)`,
@@ -91,11 +98,19 @@ const packDir = mkdtempSync(join(tmpdir(), 'honeyhive-edge-attw-'))
 try {
   // shell on Windows only, where npm is npm.cmd; the arguments are fixed, none is user input.
   const run = (command, args) =>
-    spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, shell: process.platform === 'win32' })
+    spawnSync(command, args, {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      shell: process.platform === 'win32',
+    })
   const pack = run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir])
   if (pack.error || pack.status !== 0) throw new Error(`npm pack failed: ${pack.error?.message ?? pack.stderr.trim()}`)
   const tarball = join(packDir, JSON.parse(pack.stdout)[0].filename)
-  const cli = join(dirname(createRequire(import.meta.url).resolve('@arethetypeswrong/cli/package.json')), 'dist/index.js')
+  const cli = join(
+    dirname(createRequire(import.meta.url).resolve('@arethetypeswrong/cli/package.json')),
+    'dist/index.js',
+  )
   const attw = run(process.execPath, [cli, tarball, '--format', 'json', '--profile', 'esm-only'])
   // Exit codes: 0 no problems, 1 problems (after the profile), 3 attw could not check the package.
   if (attw.error || (attw.status !== 0 && attw.status !== 1)) {
@@ -125,7 +140,11 @@ try {
     }
   }
 } catch (error) {
-  const reason = error.message.split('\n').map((line) => line.trim()).filter(Boolean).join(' ')
+  const reason = error.message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ')
   console.log(`✗ attw: could not run (${reason}); is the @arethetypeswrong/cli dev dependency installed?`)
   failed = true
 } finally {

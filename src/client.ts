@@ -6,7 +6,15 @@ import { randomId } from './ids.js'
 import { resolveOptions, shutdownTimeoutMs, type ClientOptions } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { spanParent, type ModelEventSpan, type SpanParent } from './spans.js'
-import { batchRequestSchema, check, isUuid, modelEventSchema, sessionPropertiesSchema, type BatchResponse, type ModelEvent } from './schema.js'
+import {
+  batchRequestSchema,
+  check,
+  isUuid,
+  modelEventSchema,
+  sessionPropertiesSchema,
+  type BatchResponse,
+  type ModelEvent,
+} from './schema.js'
 import { batchFrame, seedRoute } from './routes.js'
 import { sendBatch } from './transport.js'
 import { watchPageHide } from './unload.js'
@@ -96,13 +104,23 @@ const deadline = (options?: FlushOptions): number | undefined => {
 export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
   // Read-only from here on: the session, the engine and the transport keep their own state.
   const options = Object.freeze(resolveOptions(clientOptions))
-  const stamp = check(modelEventSchema, { session_id: options.sessionId, project: options.project, source: options.source }).issues?.[0]
+  const stamp = check(modelEventSchema, {
+    session_id: options.sessionId,
+    project: options.project,
+    source: options.source,
+  }).issues?.[0]
   if (stamp) throw new ConfigError(stamp.path === 'session_id' ? 'sessionId' : stamp.path, stamp.message)
-  const props = options.sessionProperties === undefined ? undefined : check(sessionPropertiesSchema, options.sessionProperties).issues?.[0]
+  const props =
+    options.sessionProperties === undefined
+      ? undefined
+      : check(sessionPropertiesSchema, options.sessionProperties).issues?.[0]
   if (props) throw new ConfigError('sessionProperties', `${props.path} ${props.message}`.trim())
   // An upstream may quote the key back (a proxy, a WAF): no log line or error carries it.
   const { apiKey } = options
-  const debug = options.debug ? (message: string) => console.debug(`[honeyhive-edge] ${apiKey ? message.split(apiKey).join('[redacted]') : message}`) : noop
+  const debug = options.debug
+    ? (message: string) =>
+        console.debug(`[honeyhive-edge] ${apiKey ? message.split(apiKey).join('[redacted]') : message}`)
+    : noop
   const report = (error: HoneyHiveError): void => {
     redactSecret(error, apiKey)
     debug(String(error))
@@ -134,7 +152,8 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
       const { id: given, encoded, error } = prepareEvent(event, options, session)
       id = given
       // A chain or tool on the seed's route: reported once per client, counted every time.
-      if (error && (error as DroppedError).reason === 'route' && routeReported) delivery.reject(error, 'dropped', undefined, true)
+      if (error && (error as DroppedError).reason === 'route' && routeReported)
+        delivery.reject(error, 'dropped', undefined, true)
       else if (error) delivery.reject(error)
       routeReported ||= (error as DroppedError)?.reason === 'route'
       if (encoded?.truncated) debug(`truncated ${id}`)
@@ -157,7 +176,13 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     if (closed) throw new DroppedError('shutdown', 'createModelEventBatch() after shutdown(): not sent', [])
     // As in log(): an Error given as `error` is sent as its message.
     const given = (body as { model_events?: Array<{ error?: unknown }> })?.model_events
-    if (Array.isArray(given)) body = { ...(body as object), model_events: given.map((event) => (event?.error instanceof Error ? { ...event, error: event.error.message } : event)) }
+    if (Array.isArray(given))
+      body = {
+        ...(body as object),
+        model_events: given.map((event) =>
+          event?.error instanceof Error ? { ...event, error: event.error.message } : event,
+        ),
+      }
     const result = check(batchRequestSchema, body)
     if (!result.output) throw new ValidationError(result.issues)
     const { model_events, ...fields } = result.output
@@ -183,7 +208,11 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
         : typeof fields !== 'object' || fields === null || Array.isArray(fields)
           ? { path: 'feedback', message: 'must be an object ({ rating, comment, ground_truth, ... })' }
           : !options.apiKey && typeof feedbackOptions?.token !== 'string'
-            ? { path: 'token', message: 'is needed without an apiKey: the relay forwards feedback only with a token your server made (createFeedbackToken)' }
+            ? {
+                path: 'token',
+                message:
+                  'is needed without an apiKey: the relay forwards feedback only with a token your server made (createFeedbackToken)',
+              }
             : undefined
       if (issue) return delivery.reject(new ValidationError([issue], [id]))
       // Encoded safely (cycles, BigInt, Error) as any event field is.

@@ -91,14 +91,25 @@ function mergeInto(entry: Entry, merge: (event: Record<string, unknown>) => void
  * the timer and the pauses, the sender sends one request and applies the failure policy to its answer, the
  * ledger counts, the session owns the session fields (docs/architecture.md).
  */
-export function createDelivery({ options, session, report, debug, keepalive, clock = systemClock }: DeliveryContext): Delivery {
+export function createDelivery({
+  options,
+  session,
+  report,
+  debug,
+  keepalive,
+  clock = systemClock,
+}: DeliveryContext): Delivery {
   const queue = createQueue(options.maxQueueSize)
   const updates = createQueue(options.maxQueueSize)
   const ledger = createLedger(report, clock)
   const { totals, dropOverflow } = ledger
   // The frame while it still carries the session fields is the largest it gets.
   const envelope = byteLength(batchBody([], session.frame))
-  const limits: Limits = { batchBytes: options.maxBatchBytes - envelope, batchCount: options.flushAt, sessionInFlight: false }
+  const limits: Limits = {
+    batchBytes: options.maxBatchBytes - envelope,
+    batchCount: options.flushAt,
+    sessionInFlight: false,
+  }
   // A full queue sends too: with maxQueueSize under flushAt, waiting for flushAt would only drop events.
   const sendAt = Math.min(options.flushAt, options.maxQueueSize)
   // Aborted by a deadline (shutdown, the end of a script): what is in flight and any wait stop.
@@ -111,7 +122,11 @@ export function createDelivery({ options, session, report, debug, keepalive, clo
   const scheduler = createScheduler(clock, () => start())
   const signal = () => stopper.signal
   const waitingEntries = () => [...queue.entries, ...inFlight]
-  const sender = createSender({ options, session, ledger, scheduler, clock, report, debug, keepalive, signal, waiting: waitingEntries }, transport, limits)
+  const sender = createSender(
+    { options, session, ledger, scheduler, clock, report, debug, keepalive, signal, waiting: waitingEntries },
+    transport,
+    limits,
+  )
 
   const stats = (): Stats => ({ ...totals, queued: queue.size + updates.size + inFlight.length })
   const waiting = (): number => queue.size + updates.size

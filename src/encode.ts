@@ -17,7 +17,12 @@ export function replaceValue(value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message }
   if (value instanceof Map) return Object.fromEntries(value)
   if (value instanceof Set) return [...value]
-  if (value instanceof ArrayBuffer || value instanceof DataView) return [...new Uint8Array(value instanceof DataView ? value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) : value)]
+  if (value instanceof ArrayBuffer || value instanceof DataView)
+    return [
+      ...new Uint8Array(
+        value instanceof DataView ? value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) : value,
+      ),
+    ]
   if (ArrayBuffer.isView(value)) return Array.from(value as Uint8Array)
   return value
 }
@@ -53,7 +58,11 @@ function isPlain(value: unknown, depth: number): boolean {
     return true
   }
   const prototype = Object.getPrototypeOf(value)
-  if ((prototype !== Object.prototype && prototype !== null) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return false
+  if (
+    (prototype !== Object.prototype && prototype !== null) ||
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  )
+    return false
   for (const key in value) if (!isPlain((value as Record<string, unknown>)[key], depth + 1)) return false
   return true
 }
@@ -80,7 +89,8 @@ function measure(sizes: WeakMap<object, number>, value: unknown): number {
   if (size === undefined) {
     // Brackets and commas, then each member: "key": for objects.
     size = Math.max(2, Object.keys(value).length + 1)
-    for (const [key, member] of Object.entries(value)) size += (Array.isArray(value) ? 0 : byteLength(JSON.stringify(key)) + 1) + measure(sizes, member)
+    for (const [key, member] of Object.entries(value))
+      size += (Array.isArray(value) ? 0 : byteLength(JSON.stringify(key)) + 1) + measure(sizes, member)
     sizes.set(value, size)
   }
   return size
@@ -121,7 +131,12 @@ function shrink(sizes: WeakMap<object, number>, value: unknown, excess: number):
 }
 
 /** Shrinks the members of `target` in place, largest first (except those named in `keep`); returns the excess left. */
-function shrinkMembers(sizes: WeakMap<object, number>, target: Record<string, unknown>, excess: number, keep: string[] = []): number {
+function shrinkMembers(
+  sizes: WeakMap<object, number>,
+  target: Record<string, unknown>,
+  excess: number,
+  keep: string[] = [],
+): number {
   const members = Object.keys(target)
     .filter((key) => !keep.includes(key))
     .map((key) => [key, measure(sizes, target[key])] as const)
@@ -155,7 +170,13 @@ export function encodeEvent(event: Record<string, unknown>, maxBytes: number): E
     const sizes = new WeakMap<object, number>()
     for (let round = 0; bytes > maxBytes && round < 4; round++) {
       // Ids and the event type stay whole: the server refuses a cut or marked id, and the whole batch with it.
-      shrinkMembers(sizes, fields, bytes - maxBytes, ['event_id', 'session_id', 'parent_id', 'children_ids', 'event_type'])
+      shrinkMembers(sizes, fields, bytes - maxBytes, [
+        'event_id',
+        'session_id',
+        'parent_id',
+        'children_ids',
+        'event_type',
+      ])
       json = toJson(fields)
       bytes = byteLength(json)
     }

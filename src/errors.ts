@@ -49,7 +49,11 @@ export class HttpError extends HoneyHiveError {
     // What HoneyHive said: a JSON error's message, or a short text body (v1 declares no 400 body).
     const said = typeof body === 'string' ? body.slice(0, 300) : (body as { message?: unknown })?.message
     // Since 2026-09-22 HoneyHive answers a rejected key (or a permission failure) with 404.
-    super(`HoneyHive answered ${status}${said ? `: ${said}` : ''}${status === 404 ? '; check the API key (HoneyHive answers 404 to a rejected key) and `route`' : ''}`, eventIds, cause)
+    super(
+      `HoneyHive answered ${status}${said ? `: ${said}` : ''}${status === 404 ? '; check the API key (HoneyHive answers 404 to a rejected key) and `route`' : ''}`,
+      eventIds,
+      cause,
+    )
     Object.assign(this, { status, body, retryAfterMs })
   }
 }
@@ -128,6 +132,7 @@ export function redactSecret<T extends HoneyHiveError>(error: T, secret: string 
     }
   }
   const carrier = error as T & { body?: unknown; cause?: unknown }
-  for (const key of ['message', 'stack', 'body', 'cause'] as const) if (carrier[key] !== undefined) (carrier as Record<string, unknown>)[key] = scrub(carrier[key])
+  for (const key of ['message', 'stack', 'body', 'cause'] as const)
+    if (carrier[key] !== undefined) (carrier as Record<string, unknown>)[key] = scrub(carrier[key])
   return error
 }

@@ -10,7 +10,13 @@ export function holdExit(drain: () => unknown): void {
   drains.add(drain)
   if (hooked) return
   hooked = true
-  const runtime = globalThis as { Deno?: unknown; document?: unknown; navigator?: { userAgent?: string }; process?: { on?: Function }; addEventListener?: Function }
+  const runtime = globalThis as {
+    Deno?: unknown
+    document?: unknown
+    navigator?: { userAgent?: string }
+    process?: { on?: Function }
+    addEventListener?: Function
+  }
   const run = (event?: { preventDefault?: () => void }): void => {
     const due = [...drains]
     drains.clear()
@@ -23,7 +29,8 @@ export function holdExit(drain: () => unknown): void {
   if (runtime.Deno) runtime.addEventListener!('beforeunload', run)
   // Node and Bun; not a page (a bundler's `process` shim; there `beforeunload` means leaving the page) and
   // not Workers, whose nodejs_compat `process` never exits.
-  else if (!runtime.document && runtime.navigator?.userAgent !== 'Cloudflare-Workers') runtime.process?.on?.('beforeExit', run)
+  else if (!runtime.document && runtime.navigator?.userAgent !== 'Cloudflare-Workers')
+    runtime.process?.on?.('beforeExit', run)
 }
 
 /** Forgets `drain` (its queue is empty, or its client was shut down). */

@@ -18,12 +18,22 @@ const maxIssues = 10
 /** A batch's events and session fields, or why it is refused. */
 export type Checked = { events: StoredEvent[]; single?: boolean; properties?: StoredSessionProperties } | string
 
-const where = (prefix: string, issue: v.BaseIssue<unknown>) => `${[prefix, ...(issue.path?.map((item) => String(item.key)) ?? [])].filter(Boolean).join('.') || 'body'}: ${issue.message}`
+const where = (prefix: string, issue: v.BaseIssue<unknown>) =>
+  `${[prefix, ...(issue.path?.map((item) => String(item.key)) ?? [])].filter(Boolean).join('.') || 'body'}: ${issue.message}`
 
 /** Checks a batch body's frame, then its events one by one, stopping after `maxIssues` problems. */
-function checkBatch(body: unknown, listKey: 'events' | 'model_events', frame: v.GenericSchema, event: v.GenericSchema): Checked {
+function checkBatch(
+  body: unknown,
+  listKey: 'events' | 'model_events',
+  frame: v.GenericSchema,
+  event: v.GenericSchema,
+): Checked {
   const framed = v.safeParse(frame, body)
-  if (!framed.success) return framed.issues.slice(0, maxIssues).map((issue) => where('', issue)).join('; ')
+  if (!framed.success)
+    return framed.issues
+      .slice(0, maxIssues)
+      .map((issue) => where('', issue))
+      .join('; ')
   const list = (body as Record<string, unknown[]>)[listKey]
   const issues: string[] = []
   for (let index = 0; index < list.length && issues.length < maxIssues; index++) {
@@ -31,8 +41,17 @@ function checkBatch(body: unknown, listKey: 'events' | 'model_events', frame: v.
     if (!result.success) issues.push(where(`${listKey}.${index}`, result.issues[0]))
   }
   if (issues.length > 0) return issues.join('; ')
-  const output = framed.output as { single_session?: boolean; is_single_session?: boolean; session_properties?: StoredSessionProperties; session?: StoredSessionProperties }
-  return { events: list as StoredEvent[], single: output.single_session ?? output.is_single_session, properties: output.session_properties ?? output.session }
+  const output = framed.output as {
+    single_session?: boolean
+    is_single_session?: boolean
+    session_properties?: StoredSessionProperties
+    session?: StoredSessionProperties
+  }
+  return {
+    events: list as StoredEvent[],
+    single: output.single_session ?? output.is_single_session,
+    properties: output.session_properties ?? output.session,
+  }
 }
 
 // The frames: each schema with its list of events taken as it is, so that the events are checked one by one.
@@ -44,4 +63,3 @@ export function parseBatch(route: string, body: unknown): Checked {
   if (route === v1Route) return checkBatch(body, 'events', v1Frame, serverV1EventSchema)
   return checkBatch(body, 'model_events', seedFrame, serverModelEventSchema)
 }
-

@@ -14,7 +14,10 @@ export const legacyUpdateRoute = '/events'
 /** Whether `pathname` is one of the update routes (any method; the caller answers 405 to all but PUT). */
 export const isUpdatePath = (pathname: string) =>
   pathname === legacyUpdateRoute ||
-  (pathname.startsWith(v1UpdatePrefix) && pathname !== v1Route && pathname.length > v1UpdatePrefix.length && !pathname.slice(v1UpdatePrefix.length).includes('/'))
+  (pathname.startsWith(v1UpdatePrefix) &&
+    pathname !== v1Route &&
+    pathname.length > v1UpdatePrefix.length &&
+    !pathname.slice(v1UpdatePrefix.length).includes('/'))
 
 /** One update as read from its request: the event it names and the fields to apply. */
 export interface ReadUpdate {

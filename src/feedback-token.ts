@@ -17,7 +17,11 @@ export interface FeedbackTokenOptions {
 }
 
 /** Token defaults: valid for 24 hours, at most 30 days. */
-export const feedbackTokenDefaults = { ttlMs: 24 * 60 * 60 * 1000, maxTtlMs: 30 * 24 * 60 * 60 * 1000, minSecretLength: 32 }
+export const feedbackTokenDefaults = {
+  ttlMs: 24 * 60 * 60 * 1000,
+  maxTtlMs: 30 * 24 * 60 * 60 * 1000,
+  minSecretLength: 32,
+}
 
 const encoder = new TextEncoder()
 // What is signed: a fixed label (a token means nothing elsewhere), the event id (lower case, as UUIDs
@@ -25,7 +29,10 @@ const encoder = new TextEncoder()
 const signed = (eventId: string, expiresAtMs: number): BufferSource =>
   encoder.encode(`honeyhive-edge feedback v1\n${eventId.toLowerCase()}\n${expiresAtMs}`)
 const toBase64Url = (bytes: ArrayBuffer): string =>
-  btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 const fromBase64Url = (text: string): BufferSource =>
   Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (char) => char.charCodeAt(0))
 
@@ -34,7 +41,10 @@ export function checkFeedbackSecret(secret: unknown, option: string): asserts se
   if (typeof secret !== 'string' || secret.length < feedbackTokenDefaults.minSecretLength) {
     const length = feedbackTokenDefaults.minSecretLength
     const example = '`openssl rand -base64 32`'
-    throw new ConfigError(option, `must be a string of at least ${length} random characters (e.g. ${example}), kept on the server`)
+    throw new ConfigError(
+      option,
+      `must be a string of at least ${length} random characters (e.g. ${example}), kept on the server`,
+    )
   }
 }
 

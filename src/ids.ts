@@ -10,7 +10,10 @@ export function randomId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16))
   bytes[6] = (bytes[6] & 0x0f) | 0x40 // version 4
   bytes[8] = (bytes[8] & 0x3f) | 0x80 // variant 10xx
-  return Array.from(bytes, (byte, i) => (i > 3 && i < 11 && !(i & 1) ? '-' : '') + (byte + 256).toString(16).slice(1)).join('')
+  return Array.from(
+    bytes,
+    (byte, i) => (i > 3 && i < 11 && !(i & 1) ? '-' : '') + (byte + 256).toString(16).slice(1),
+  ).join('')
 }
 
 /** A stable number in [0, 1) for a string (FNV-1a), so sampling keeps or drops a whole session. */
@@ -59,7 +62,10 @@ export const sessionNamespace = '9b39d488-1409-5c8b-8e46-8a298c53103b'
  */
 export function sessionIdFor(id: string): string {
   if (isUuid(id)) return id
-  const namespace = sessionNamespace.replace(/-/g, '').match(/../g)!.map((pair) => parseInt(pair, 16))
+  const namespace = sessionNamespace
+    .replace(/-/g, '')
+    .match(/../g)!
+    .map((pair) => parseInt(pair, 16))
   const hex = sha1(new Uint8Array([...namespace, ...new TextEncoder().encode(id)]))
     .slice(0, 4)
     .map((word) => (word >>> 0).toString(16).padStart(8, '0'))

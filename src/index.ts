@@ -18,10 +18,5 @@ export {
   isHoneyHiveError,
 } from './errors.js'
 export type { DropReason } from './errors.js'
-export {
-  modelEventSchema,
-  sessionPropertiesSchema,
-  batchRequestSchema,
-  batchResponseSchema,
-} from './schema.js'
+export { modelEventSchema, sessionPropertiesSchema, batchRequestSchema, batchResponseSchema } from './schema.js'
 export type { ModelEvent, SessionProperties, BatchRequest, BatchResponse, Issue } from './schema.js'

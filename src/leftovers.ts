@@ -84,9 +84,12 @@ export function createLeftovers(batchUrl: string, report: (error: HoneyHiveError
       const events: StoredEvent[] = []
       try {
         const names = Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i)!)
-        const theirs = names.filter((name) => !name.startsWith(`${key}:`) && (name === prefix || name.startsWith(`${prefix}:`)))
+        const theirs = names.filter(
+          (name) => !name.startsWith(`${key}:`) && (name === prefix || name.startsWith(`${prefix}:`)),
+        )
         // A page's stores in the order it made them (…:2 before …:10).
-        for (const name of theirs.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) events.push(...(remove(name) ?? []))
+        for (const name of theirs.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })))
+          events.push(...(remove(name) ?? []))
       } catch {
         // No storage at all (sandboxed frame, cookies blocked): nothing to claim.
       }

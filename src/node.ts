@@ -46,7 +46,8 @@ async function writeResponse(response: Response, req: IncomingMessage, res: Serv
   res.once('close', () => void reader.cancel().catch(() => {}))
   try {
     for (let part = await reader.read(); !part.done; part = await reader.read()) {
-      if (!res.write(part.value)) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)))
+      if (!res.write(part.value))
+        await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)))
     }
     res.end()
   } catch {

@@ -92,14 +92,19 @@ export const defaults = {
 export const shutdownTimeoutMs = 10_000
 
 // Every option's name, for the typo check (the rest are the keys of `defaults`).
-const names = Object.keys(defaults).concat('apiKey dangerouslyAllowBrowser project source sessionId singleSession sessionProperties beaconUrl fetch beforeSend onError'.split(' '))
+const names = Object.keys(defaults).concat(
+  'apiKey dangerouslyAllowBrowser project source sessionId singleSession sessionProperties beaconUrl fetch beforeSend onError'.split(
+    ' ',
+  ),
+)
 
 /** Edit distance, to suggest the option a misspelt one meant. */
 function distance(a: string, b: string): number {
   let above = Array.from({ length: b.length + 1 }, (_, j) => j)
   for (let i = 0; i < a.length; i++) {
     const row = [i + 1]
-    for (let j = 0; j < b.length; j++) row.push(Math.min(above[j + 1] + 1, row[j] + 1, above[j] + (a[i] === b[j] ? 0 : 1)))
+    for (let j = 0; j < b.length; j++)
+      row.push(Math.min(above[j + 1] + 1, row[j] + 1, above[j] + (a[i] === b[j] ? 0 : 1)))
     above = row
   }
   return above[b.length]
@@ -120,24 +125,46 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options', 'must be an object')
   for (const key of Object.keys(options)) {
     if (names.includes(key)) continue
-    const near = names.map((name) => [distance(key.toLowerCase(), name.toLowerCase()), name] as const).sort((a, b) => a[0] - b[0])[0]
+    const near = names
+      .map((name) => [distance(key.toLowerCase(), name.toLowerCase()), name] as const)
+      .sort((a, b) => a[0] - b[0])[0]
     fail(key, `is not an option${near[0] <= Math.max(2, key.length * 0.4) ? `; did you mean \`${near[1]}\`?` : ''}`)
   }
   // An option given as undefined takes its default (null is a bad value, as for any other type).
   const resolved = { ...options } as ResolvedOptions & Record<string, unknown>
   const { maxBatchBytes, maxEventBytes } = options
   // One of the two byte limits given alone: the other follows it rather than contradict it.
-  if (maxBatchBytes === undefined) resolved.maxBatchBytes = Math.max(defaults.maxBatchBytes, (Number.isInteger(maxEventBytes) ? maxEventBytes! : 0) + 1024)
-  if (maxEventBytes === undefined) resolved.maxEventBytes = Math.min(defaults.maxEventBytes, resolved.maxBatchBytes - 1024)
+  if (maxBatchBytes === undefined)
+    resolved.maxBatchBytes = Math.max(
+      defaults.maxBatchBytes,
+      (Number.isInteger(maxEventBytes) ? maxEventBytes! : 0) + 1024,
+    )
+  if (maxEventBytes === undefined)
+    resolved.maxEventBytes = Math.min(defaults.maxEventBytes, resolved.maxBatchBytes - 1024)
   for (const key in defaults) if (resolved[key] === undefined) resolved[key] = defaults[key as keyof typeof defaults]
   // Timers take at most 2^31-1 ms: a larger value fires at once or fails every send.
-  const least = { flushAt: 1, flushIntervalMs: 1, maxQueueSize: 1, timeoutMs: 1, maxRetries: 0, maxRetryAfterMs: 0, maxBatchBytes: 2048, maxEventBytes: 1024 }
+  const least = {
+    flushAt: 1,
+    flushIntervalMs: 1,
+    maxQueueSize: 1,
+    timeoutMs: 1,
+    maxRetries: 0,
+    maxRetryAfterMs: 0,
+    maxBatchBytes: 2048,
+    maxEventBytes: 1024,
+  }
   for (const [key, min] of Object.entries(least)) {
     const value = resolved[key] as number
-    if (!Number.isInteger(value) || value < min || value > 2 ** 31 - 1) fail(key, `must be a whole number from ${min} to 2147483647`)
+    if (!Number.isInteger(value) || value < min || value > 2 ** 31 - 1)
+      fail(key, `must be a whole number from ${min} to 2147483647`)
   }
-  if (resolved.maxBatchBytes < resolved.maxEventBytes + 1024) fail('maxBatchBytes', `must be at least maxEventBytes + 1024 (maxBatchBytes ${resolved.maxBatchBytes}, maxEventBytes ${resolved.maxEventBytes})`)
-  if (!(typeof resolved.sampleRate === 'number' && resolved.sampleRate >= 0 && resolved.sampleRate <= 1)) fail('sampleRate', 'must be a number from 0 to 1')
+  if (resolved.maxBatchBytes < resolved.maxEventBytes + 1024)
+    fail(
+      'maxBatchBytes',
+      `must be at least maxEventBytes + 1024 (maxBatchBytes ${resolved.maxBatchBytes}, maxEventBytes ${resolved.maxEventBytes})`,
+    )
+  if (!(typeof resolved.sampleRate === 'number' && resolved.sampleRate >= 0 && resolved.sampleRate <= 1))
+    fail('sampleRate', 'must be a number from 0 to 1')
   // Never echo the key: it may be a real key with a typo.
   for (const key of ['apiKey', 'beaconUrl', 'sessionId']) {
     if (resolved[key] !== undefined && !(resolved[key] as string)?.trim?.()) fail(key, 'must be a non-empty string')
@@ -157,7 +184,10 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (resolved.sessionId !== undefined) resolved.sessionId = sessionIdFor(resolved.sessionId)
   // A page's source is public: a key in it is anyone's. Workers, Deno, Bun and Node have no document.
   if (resolved.apiKey && globalThis.document && !resolved.dangerouslyAllowBrowser) {
-    fail('apiKey', 'is readable by anyone in a web page: post through a relay (honeyhive-edge/relay), or set dangerouslyAllowBrowser: true')
+    fail(
+      'apiKey',
+      'is readable by anyone in a web page: post through a relay (honeyhive-edge/relay), or set dangerouslyAllowBrowser: true',
+    )
   }
   let url: URL | undefined
   try {
@@ -165,10 +195,13 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   } catch {}
   if (!/^https?:$/.test(url?.protocol as string)) fail('baseUrl', 'must be an http(s) URL')
   // Not echoed: a query or credentials may hold a secret.
-  if (url!.search || url!.hash || url!.username || url!.password || /[?#]/.test(resolved.baseUrl)) fail('baseUrl', 'must have no query, fragment or credentials: give the origin and an optional path')
-  if (resolved.route !== seedRoute && resolved.route !== v1Route) fail('route', `must be '${seedRoute}' or '${v1Route}'`)
+  if (url!.search || url!.hash || url!.username || url!.password || /[?#]/.test(resolved.baseUrl))
+    fail('baseUrl', 'must have no query, fragment or credentials: give the origin and an optional path')
+  if (resolved.route !== seedRoute && resolved.route !== v1Route)
+    fail('route', `must be '${seedRoute}' or '${v1Route}'`)
   // The relay takes the seed's shape from pages and forwards in its own route: a keyless client needs no route.
-  if (resolved.route === v1Route && !resolved.apiKey) fail('route', `'${v1Route}' needs an apiKey; through a relay, set route on createRelay`)
+  if (resolved.route === v1Route && !resolved.apiKey)
+    fail('route', `'${v1Route}' needs an apiKey; through a relay, set route on createRelay`)
   resolved.batchUrl = `${url!.origin}${url!.pathname.replace(/\/+$/, '')}${resolved.route}`
   return resolved
 }

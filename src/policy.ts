@@ -65,10 +65,14 @@ const common: Omit<Policy, 'backoff'> = {
     503: retry('unavailable: nothing was processed'),
     504: stored('a gateway timed out: the events may have been stored'),
   },
-  timeout: retry('no answer in time: the server may have stored the events, and is given longer next time', { mayHaveStored: true }),
+  timeout: retry('no answer in time: the server may have stored the events, and is given longer next time', {
+    mayHaveStored: true,
+  }),
   network: retry('no connection: nothing reached the server'),
-  invalid: retry('a 2xx that is not HoneyHive\'s answer (a login or maintenance page) says nothing about the events', { mayHaveStored: true }),
-  otherRedirect: retry('a redirect is not HoneyHive\'s answer: the base URL points elsewhere'),
+  invalid: retry("a 2xx that is not HoneyHive's answer (a login or maintenance page) says nothing about the events", {
+    mayHaveStored: true,
+  }),
+  otherRedirect: retry("a redirect is not HoneyHive's answer: the base URL points elsewhere"),
   otherClient: refuse('HoneyHive refused the request: sending it again would be refused again'),
   otherServer: refuse('a server error HoneyHive does not send for a passing fault'),
 }
@@ -89,7 +93,10 @@ export const clientPolicy: Policy = {
  */
 export const updatePolicy: Policy = {
   ...clientPolicy,
-  statuses: { ...clientPolicy.statuses, 404: retry('the event is not stored yet: HoneyHive stores events asynchronously', { notYet: true }) },
+  statuses: {
+    ...clientPolicy.statuses,
+    404: retry('the event is not stored yet: HoneyHive stores events asynchronously', { notYet: true }),
+  },
 }
 
 /**
@@ -112,9 +119,13 @@ export const consumerPolicy: Policy = {
   },
   // Issue 23: only HoneyHive's own refusals may settle a message; a status HoneyHive does not give for a
   // batch, or a 2xx page, says nothing about the events (and stored none of them: not counted toward maxSends).
-  invalid: retry('a 2xx that is not HoneyHive\'s answer (a login or maintenance page) says nothing about the events'),
-  otherClient: retry('a client error HoneyHive does not give for a batch: the base URL or a proxy answered, not HoneyHive'),
-  otherServer: retry('a server error HoneyHive does not give for a batch: the base URL or a proxy answered, not HoneyHive'),
+  invalid: retry("a 2xx that is not HoneyHive's answer (a login or maintenance page) says nothing about the events"),
+  otherClient: retry(
+    'a client error HoneyHive does not give for a batch: the base URL or a proxy answered, not HoneyHive',
+  ),
+  otherServer: retry(
+    'a server error HoneyHive does not give for a batch: the base URL or a proxy answered, not HoneyHive',
+  ),
   backoff: { firstMs: 5000, maxMs: 3_600_000, jitter: false },
 }
 

@@ -46,12 +46,16 @@ export function prepareEvent(input: unknown, options: ResolvedOptions, session?:
     try {
       const result = options.beforeSend(event as ModelEvent)
       if (result === null) return { id }
-      if (typeof result !== 'object' || Array.isArray(result)) throw new TypeError('beforeSend must return an object or null')
+      if (typeof result !== 'object' || Array.isArray(result))
+        throw new TypeError('beforeSend must return an object or null')
       // The id log() returned stays the event's id.
       event = { ...result, event_id: id }
     } catch (cause) {
       // Never send an event raw when its redaction failed.
-      return { id, error: new DroppedError('before_send', 'beforeSend threw; event dropped, not sent unredacted', [id], cause) }
+      return {
+        id,
+        error: new DroppedError('before_send', 'beforeSend threw; event dropped, not sent unredacted', [id], cause),
+      }
     }
   }
   // By session, so a session is kept or dropped whole: the one the client started with, also after it joined the server's.
@@ -74,7 +78,10 @@ export function prepareEvent(input: unknown, options: ResolvedOptions, session?:
   if ((result.output.event_type ?? 'model') !== 'model' && options.route === seedRoute && options.apiKey) {
     return { id, error: new DroppedError('route', treeMessage, [id]) }
   }
-  const encoded = encodeEvent(options.route === v1Route ? toV1Event(result.output) : result.output, options.maxEventBytes)
+  const encoded = encodeEvent(
+    options.route === v1Route ? toV1Event(result.output) : result.output,
+    options.maxEventBytes,
+  )
   encoded.session = result.output.session_id
   return { id, encoded }
 }

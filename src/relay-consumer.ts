@@ -126,7 +126,10 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
     } catch (caught) {
       const error = caught as HoneyHiveError
       const left = new Set(error.eventIds)
-      settle(events.filter((event) => !left.has(event.id)), outcomes)
+      settle(
+        events.filter((event) => !left.has(event.id)),
+        outcomes,
+      )
       const pending = events.filter((event) => left.has(event.id))
       const repeated = Math.max(0, ...pending.map((event) => Math.max(event.sends ?? 0, event.attempts)))
       const { action, hint, rule } = judgeConsumerFailure(error, pending.length, repeated)
@@ -169,7 +172,11 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
     if (failed.length === 1 && failed[0].length > 1) return bisect(failed[0], route, fields, outcomes)
     // Groups that failed in probing mode are kept here, under the sends budget.
     for (const part of failed) {
-      if (part.length > 1) keep(part.filter((event) => outcomes.get(event.id)?.done === false), outcomes)
+      if (part.length > 1)
+        keep(
+          part.filter((event) => outcomes.get(event.id)?.done === false),
+          outcomes,
+        )
     }
     return failed.length === 0
   }

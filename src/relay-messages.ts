@@ -52,7 +52,11 @@ export function readMessages(
     if (!route || !Array.isArray(body!.events) || !body!.events.every(isEvent) || !isFields(body!.fields)) {
       // Not from this relay's producer (another producer, a dashboard send, an edited replay): never sent.
       const expected = `UUID event ids, route '${seedRoute}' or '${v1Route}'`
-      report(new HoneyHiveError(`Queue message ${message.id} is not a relay batch or update (${expected}); acked and dropped`))
+      report(
+        new HoneyHiveError(
+          `Queue message ${message.id} is not a relay batch or update (${expected}); acked and dropped`,
+        ),
+      )
       message.ack()
       continue
     }

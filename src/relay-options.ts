@@ -63,14 +63,21 @@ export interface RelayOptions {
 }
 
 /** Relay defaults, in one place (the rest are the client's, see `ClientOptions`). */
-export const relayDefaults = { maxBodyBytes: 512 * 1024, maxEvents: 100, timeoutMs: 5000, bodyTimeoutMs: 10_000, retryDelaySeconds: 5 }
+export const relayDefaults = {
+  maxBodyBytes: 512 * 1024,
+  maxEvents: 100,
+  timeoutMs: 5000,
+  bodyTimeoutMs: 10_000,
+  retryDelaySeconds: 5,
+}
 
 /**
  * Checks the relay's own options (the client's are checked by `resolveOptions`); throws a `ConfigError`
  * naming the first bad one, never quoting a key or secret.
  */
 export function checkRelayOptions(options: RelayOptions & Omit<typeof relayDefaults, 'timeoutMs'>): void {
-  const { apiKey, allowedOrigins, maxBodyBytes, maxEvents, bodyTimeoutMs, queue, retryDelaySeconds, feedbackSecret } = options
+  const { apiKey, allowedOrigins, maxBodyBytes, maxEvents, bodyTimeoutMs, queue, retryDelaySeconds, feedbackSecret } =
+    options
   const fail = (option: string, message: string): never => {
     throw new ConfigError(option, message)
   }
@@ -78,8 +85,10 @@ export function checkRelayOptions(options: RelayOptions & Omit<typeof relayDefau
     fail('allowedOrigins', "list the exact origins allowed, e.g. ['https://app.example.com']")
   }
   const bad = allowedOrigins.find((origin) => !isOrigin(origin))
-  if (bad !== undefined) fail('allowedOrigins', `${JSON.stringify(bad)} is not an exact origin (scheme://host[:port], no path, no wildcard)`)
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) fail('maxBodyBytes', 'must be a whole number of bytes, at least 1024')
+  if (bad !== undefined)
+    fail('allowedOrigins', `${JSON.stringify(bad)} is not an exact origin (scheme://host[:port], no path, no wildcard)`)
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024)
+    fail('maxBodyBytes', 'must be a whole number of bytes, at least 1024')
   if (!Number.isInteger(maxEvents) || maxEvents < 1) fail('maxEvents', 'must be a whole number above 0')
   if (!Number.isInteger(bodyTimeoutMs) || bodyTimeoutMs < 1 || bodyTimeoutMs > 2 ** 31 - 1) {
     fail('bodyTimeoutMs', 'must be a whole number of ms from 1 to 2147483647')
@@ -87,7 +96,8 @@ export function checkRelayOptions(options: RelayOptions & Omit<typeof relayDefau
   if (queue !== undefined && typeof (queue as QueueProducer)?.sendBatch !== 'function') {
     fail('queue', 'must be a Queues producer binding (env.HH_EVENTS), with sendBatch()')
   }
-  if (!(retryDelaySeconds >= 1 && retryDelaySeconds <= 3600)) fail('retryDelaySeconds', 'must be a number of seconds from 1 to 3600')
+  if (!(retryDelaySeconds >= 1 && retryDelaySeconds <= 3600))
+    fail('retryDelaySeconds', 'must be a number of seconds from 1 to 3600')
   if (feedbackSecret !== undefined) checkFeedbackSecret(feedbackSecret, 'feedbackSecret')
   // The secret is shared with the servers that mint tokens; the key must stay in the relay alone.
   if (feedbackSecret === apiKey) fail('feedbackSecret', 'must be its own random secret, not the API key')

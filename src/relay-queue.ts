@@ -58,11 +58,22 @@ export function pack<T>(items: T[], size: (item: T) => number, maxBytes: number,
 }
 
 /** Puts a page's validated events into the queue, in as few messages as fit; rejects when the queue refuses. */
-export async function enqueue(queue: QueueProducer, route: Route, events: WireEvent[], fields: SessionFields): Promise<void> {
-  const messages = pack(events, (event) => byteLength(event.json) + 1, messageBytes - byteLength(toJson(fields))).map((group) => {
-    const body: Body = { route, events: group.map((event) => JSON.parse(event.json)), ...(Object.keys(fields).length > 0 && { fields }) }
-    return { body, contentType: 'json' as const, bytes: byteLength(toJson(body)) }
-  })
+export async function enqueue(
+  queue: QueueProducer,
+  route: Route,
+  events: WireEvent[],
+  fields: SessionFields,
+): Promise<void> {
+  const messages = pack(events, (event) => byteLength(event.json) + 1, messageBytes - byteLength(toJson(fields))).map(
+    (group) => {
+      const body: Body = {
+        route,
+        events: group.map((event) => JSON.parse(event.json)),
+        ...(Object.keys(fields).length > 0 && { fields }),
+      }
+      return { body, contentType: 'json' as const, bytes: byteLength(toJson(body)) }
+    },
+  )
   for (const chunk of pack(messages, (message) => message.bytes, sendBatchBytes, sendBatchCount)) {
     await queue.sendBatch(chunk.map(({ body, contentType }) => ({ body, contentType })))
   }

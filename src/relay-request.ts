@@ -20,7 +20,7 @@ export async function readLimited(body: ReadableStream<Uint8Array> | null, limit
     stop()
   }, ms)
   try {
-    for (let size = 0; ; ) {
+    for (let size = 0; ;) {
       const { done, value } = await reader.read()
       if (slow) return null
       if (done) break
@@ -61,7 +61,13 @@ export function modelEventsOnly(events: ModelEvent[], report: (error: HoneyHiveE
   const isModel = (event: ModelEvent): boolean => (event.event_type ?? 'model') === 'model'
   const dropped = events.filter((event) => !isModel(event))
   if (dropped.length === 0) return events
-  report(new DroppedError('route', treeMessage, dropped.flatMap((event) => event.event_id ?? [])))
+  report(
+    new DroppedError(
+      'route',
+      treeMessage,
+      dropped.flatMap((event) => event.event_id ?? []),
+    ),
+  )
   const parents = new Set(dropped.map((event) => event.event_id))
   return events.filter(isModel).map((event) => {
     if (event.parent_id === undefined || !parents.has(event.parent_id)) return event

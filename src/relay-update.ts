@@ -46,8 +46,12 @@ export interface UpdateMessage {
 }
 
 /** Sends one update upstream with the event-update policy (a 404 is retried: the event may not be stored yet). */
-export const forwardUpdate = (update: EventUpdate, route: Route, base: string, transport: TransportOptions): Promise<void> =>
-  sendUpdate(update, route, { ...transport, base, keyless: false, policy: updatePolicy })
+export const forwardUpdate = (
+  update: EventUpdate,
+  route: Route,
+  base: string,
+  transport: TransportOptions,
+): Promise<void> => sendUpdate(update, route, { ...transport, base, keyless: false, policy: updatePolicy })
 
 /**
  * Returns the relay's handler of page updates: refuses (403) without a `feedbackSecret` or a valid token for
@@ -57,17 +61,24 @@ export const forwardUpdate = (update: EventUpdate, route: Route, base: string, t
 export function createUpdateHandler({ secret, route, base, transport, queue, report }: UpdateContext) {
   // Imported on the first update only: nothing runs at module scope or in createRelay (Workers forbid it there).
   let key: Promise<CryptoKey> | undefined
-  return async function update(body: Record<string, unknown>, waitUntil?: (promise: Promise<unknown>) => void): Promise<Reply> {
+  return async function update(
+    body: Record<string, unknown>,
+    waitUntil?: (promise: Promise<unknown>) => void,
+  ): Promise<Reply> {
     const refuse = (status: number, message: string, headers?: Record<string, string>): Reply => {
       return { status, body: { success: false, message }, headers }
     }
     if (secret === undefined) {
-      return refuse(403, 'This relay takes no event updates: set feedbackSecret on createRelay to accept feedback with tokens')
+      return refuse(
+        403,
+        'This relay takes no event updates: set feedbackSecret on createRelay to accept feedback with tokens',
+      )
     }
     const { token, ...update } = body
     if (!isUuid(update.event_id)) return refuse(400, 'event_id: must be the UUID of the event to update')
     const extra = Object.keys(update).filter((name) => name !== 'event_id' && !pageUpdateFields.includes(name))
-    if (extra.length > 0) return refuse(400, `${extra.join(', ')}: a page may update only ${pageUpdateFields.join(', ')}`)
+    if (extra.length > 0)
+      return refuse(400, `${extra.join(', ')}: a page may update only ${pageUpdateFields.join(', ')}`)
     const bad = pageUpdateFields.find((name) => update[name] !== undefined && !isObject(update[name]))
     if (bad) return refuse(400, `${bad}: must be a plain object`)
     key ??= importFeedbackKey(secret)

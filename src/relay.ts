@@ -56,7 +56,8 @@ const maxRetryAfterMs = 10_000
  * export default { fetch: (request, env, ctx) => relay(request, ctx) }
  */
 export function createRelay(relayOptions: RelayOptions): Relay {
-  if (typeof relayOptions !== 'object' || relayOptions === null) throw new ConfigError('options', 'pass an object, e.g. createRelay({ apiKey, allowedOrigins })')
+  if (typeof relayOptions !== 'object' || relayOptions === null)
+    throw new ConfigError('options', 'pass an object, e.g. createRelay({ apiKey, allowedOrigins })')
   const {
     apiKey,
     allowedOrigins,
@@ -70,12 +71,23 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     ...rest
   } = relayOptions
   // Never echo the key's value: it may be a real key with a typo.
-  if (typeof apiKey !== 'string' || apiKey.trim() === '') throw new ConfigError('apiKey', 'must be a non-empty string (e.g. the HH_API_KEY secret)')
+  if (typeof apiKey !== 'string' || apiKey.trim() === '')
+    throw new ConfigError('apiKey', 'must be a non-empty string (e.g. the HH_API_KEY secret)')
   // Only undefined takes the relay's default: null is refused by resolveOptions, as for the client.
   // Server code: a relay built in a test's DOM or a server-rendered page is not a key in a browser.
-  const resolved = resolveOptions({ ...rest, apiKey, dangerouslyAllowBrowser: true, timeoutMs: rest.timeoutMs === undefined ? relayDefaults.timeoutMs : rest.timeoutMs, onError })
+  const resolved = resolveOptions({
+    ...rest,
+    apiKey,
+    dangerouslyAllowBrowser: true,
+    timeoutMs: rest.timeoutMs === undefined ? relayDefaults.timeoutMs : rest.timeoutMs,
+    onError,
+  })
   // With a queue, an event must fit one message: it is truncated by the client's rules to fit.
-  const options = { ...resolved, sampleRate: 1, maxEventBytes: queue ? Math.min(resolved.maxEventBytes, messageBytes - sessionBytes) : resolved.maxEventBytes }
+  const options = {
+    ...resolved,
+    sampleRate: 1,
+    maxEventBytes: queue ? Math.min(resolved.maxEventBytes, messageBytes - sessionBytes) : resolved.maxEventBytes,
+  }
   const stamps = check(modelEventSchema, { project: options.project, source: options.source })
   if (stamps.issues) throw new ConfigError(stamps.issues[0].path, stamps.issues[0].message)
   checkRelayOptions({ ...relayOptions, maxBodyBytes, maxEvents, bodyTimeoutMs, retryDelaySeconds })
@@ -85,7 +97,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
   // Refused origins already reported; bounded, since anyone can send any Origin.
   const refused = new Set<string>()
   const secrets = feedbackSecret === undefined ? [apiKey] : [apiKey, feedbackSecret]
-  const redact = (text: string): string => secrets.reduce((clean, secret) => clean.split(secret).join('[redacted]'), text)
+  const redact = (text: string): string =>
+    secrets.reduce((clean, secret) => clean.split(secret).join('[redacted]'), text)
   const report = createReporter(secrets, onError)
   const transport: TransportOptions = {
     ...options,
@@ -118,29 +131,47 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     const answer = (status: number, body: object | null, headers: Record<string, string> = {}) =>
       new Response(body && redact(JSON.stringify(body)), {
         status,
-        headers: { ...cors, 'cache-control': 'no-store', ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          ...cors,
+          'cache-control': 'no-store',
+          ...(body ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
       })
     const refuse = (status: number, message: string, headers?: Record<string, string>) => {
       void request.body?.cancel().catch(() => undefined)
       return answer(status, { success: false, message }, headers)
     }
 
-    if (!methods.includes(request.method)) return refuse(405, `Use ${feedbackSecret ? 'POST (batches, updates) or PUT (updates)' : 'POST'}`, { allow: methods.join(', ') })
+    if (!methods.includes(request.method))
+      return refuse(405, `Use ${feedbackSecret ? 'POST (batches, updates) or PUT (updates)' : 'POST'}`, {
+        allow: methods.join(', '),
+      })
     if (!allowed.has(origin)) {
       if (request.method !== 'OPTIONS' && refused.size < 100 && !refused.has(origin)) {
         refused.add(origin)
-        report(new HoneyHiveError(`Refused a ${request.method} from origin ${JSON.stringify(origin)}: not in allowedOrigins (reported once per origin)`))
+        report(
+          new HoneyHiveError(
+            `Refused a ${request.method} from origin ${JSON.stringify(origin)}: not in allowedOrigins (reported once per origin)`,
+          ),
+        )
       }
       return refuse(403, 'Origin not allowed; add it to allowedOrigins')
     }
     if (request.method === 'OPTIONS') {
       // Only content-type: the browser never sends Authorization, the relay adds it.
-      return answer(204, null, { 'access-control-allow-methods': methods.slice(0, -1).join(', '), 'access-control-allow-headers': 'content-type', 'access-control-max-age': '86400' })
+      return answer(204, null, {
+        'access-control-allow-methods': methods.slice(0, -1).join(', '),
+        'access-control-allow-headers': 'content-type',
+        'access-control-max-age': '86400',
+      })
     }
     const type = (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase()
-    if (type !== '' && type !== 'application/json' && type !== 'text/plain') return refuse(415, 'Send the batch as application/json or text/plain')
+    if (type !== '' && type !== 'application/json' && type !== 'text/plain')
+      return refuse(415, 'Send the batch as application/json or text/plain')
     // Content-Length can lie or be absent (chunked): it only short-cuts; the read below enforces the limit.
-    if (Number(request.headers.get('content-length')) > maxBodyBytes) return refuse(413, `Body over ${maxBodyBytes} bytes`)
+    if (Number(request.headers.get('content-length')) > maxBodyBytes)
+      return refuse(413, `Body over ${maxBodyBytes} bytes`)
     const text = await readLimited(request.body, maxBodyBytes, bodyTimeoutMs).catch(() => '')
     if (text === undefined) return refuse(413, `Body over ${maxBodyBytes} bytes`)
     if (text === null) return refuse(408, `Body not received within ${bodyTimeoutMs} ms`)
@@ -152,13 +183,18 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     }
     const host = ctx as Partial<RelayContext> | undefined
     if (isUpdateBody(body)) {
-      const waitUntil = typeof host?.waitUntil === 'function' ? (promise: Promise<unknown>) => host.waitUntil!(promise) : undefined
+      const waitUntil =
+        typeof host?.waitUntil === 'function' ? (promise: Promise<unknown>) => host.waitUntil!(promise) : undefined
       const reply = await update(body, waitUntil)
       return answer(reply.status, reply.body, reply.headers)
     }
-    if (request.method === 'PUT') return refuse(405, 'PUT takes an event update ({ event_id, feedback, token }); send batches by POST', { allow: 'POST, OPTIONS' })
+    if (request.method === 'PUT')
+      return refuse(405, 'PUT takes an event update ({ event_id, feedback, token }); send batches by POST', {
+        allow: 'POST, OPTIONS',
+      })
     const result = check(batchRequestSchema, body)
-    if (!result.output) return refuse(400, result.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; '))
+    if (!result.output)
+      return refuse(400, result.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; '))
     const { model_events: posted, ...session } = result.output
     if (posted.length > maxEvents) return refuse(413, `More than ${maxEvents} events in one request; send fewer`)
     const model_events = options.route === seedRoute ? modelEventsOnly(posted, report) : posted
@@ -199,16 +235,24 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     }
     // A 429 keeps its status and wait, so the browser client backs off; anything else is the upstream's fault.
     if (failure instanceof HttpError && failure.status === 429) {
-      const wait: Record<string, string> = failure.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.ceil(failure.retryAfterMs / 1000)) }
+      const wait: Record<string, string> =
+        failure.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.ceil(failure.retryAfterMs / 1000)) }
       return refuse(429, 'HoneyHive is rate limiting; retry later', wait)
     }
-    return refuse(502, `HoneyHive did not accept the batch (${failure instanceof HttpError ? `status ${failure.status}` : failure.name})`)
+    return refuse(
+      502,
+      `HoneyHive did not accept the batch (${failure instanceof HttpError ? `status ${failure.status}` : failure.name})`,
+    )
   }
   return Object.assign(relay, {
     consume: (batch: QueueBatch) =>
       consume(batch).catch((error) => {
         // Unexpected: reported, then thrown, so that the queue retries every message not acked yet.
-        report(error instanceof HoneyHiveError ? error : new HoneyHiveError('The queue consumer failed; the batch will be retried', [], error))
+        report(
+          error instanceof HoneyHiveError
+            ? error
+            : new HoneyHiveError('The queue consumer failed; the batch will be retried', [], error),
+        )
         throw error
       }),
   })

@@ -31,12 +31,17 @@ export interface Frame {
  */
 export function batchFrame(route: string, fields: SessionFields): Frame {
   const { single_session, is_single_session, session_properties, session } = fields
-  const members = toJson(route === v1Route ? { single_session: single_session ?? is_single_session, session_properties: session_properties ?? session } : fields).slice(1, -1)
+  const members = toJson(
+    route === v1Route
+      ? { single_session: single_session ?? is_single_session, session_properties: session_properties ?? session }
+      : fields,
+  ).slice(1, -1)
   return { open: `{"${route === v1Route ? 'events' : 'model_events'}":[`, close: `]${members && `,${members}`}}` }
 }
 
 type Fields = Record<string, unknown>
-const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isObject = (value: unknown): value is Fields =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 /** `target` with `source`'s keys added where it has none: what the user put there themselves wins. */
 const under = (source: Fields, target: unknown): Fields => ({ ...source, ...(target as Fields) })
 // Drops undefined so that an empty mapping leaves no key behind.
@@ -73,21 +78,66 @@ function flatten(mapped: Fields, name: string, nested: unknown): Fields {
  * `config`, `inputs`, `outputs` or `metadata` win; `project` is dropped (the key decides the project).
  */
 export function toV1Event(event: ModelEvent): Fields {
-  const { project, model_name, model, model_version, provider, hyperparameters, template, tools, tool_choice, response_format, messages, template_inputs, response, usage, cost, config, inputs, outputs, metadata, ...root } = event
+  const {
+    project,
+    model_name,
+    model,
+    model_version,
+    provider,
+    hyperparameters,
+    template,
+    tools,
+    tool_choice,
+    response_format,
+    messages,
+    template_inputs,
+    response,
+    usage,
+    cost,
+    config,
+    inputs,
+    outputs,
+    metadata,
+    ...root
+  } = event
   const counts: Fields = { ...usage }
   // OpenAI's and Anthropic's own names for the cache and reasoning counts (field notes §9).
   const details = (name: string) => (usage?.[name] as Fields | undefined) ?? {}
-  counts.cache_read_input_tokens ??= details('prompt_tokens_details').cached_tokens ?? details('input_tokens_details').cached_tokens
+  counts.cache_read_input_tokens ??=
+    details('prompt_tokens_details').cached_tokens ?? details('input_tokens_details').cached_tokens
   counts.cache_write_input_tokens ??= usage?.cache_creation_input_tokens
-  counts.reasoning_tokens ??= details('completion_tokens_details').reasoning_tokens ?? details('output_tokens_details').reasoning_tokens
-  const said = isObject(response) && 'role' in response ? response : response === undefined ? {} : typeof response === 'string' ? { text: response } : { value: response }
-  const configured = { model: model_name ?? model, version: model_version, provider, template, tools, tool_choice, response_format }
+  counts.reasoning_tokens ??=
+    details('completion_tokens_details').reasoning_tokens ?? details('output_tokens_details').reasoning_tokens
+  const said =
+    isObject(response) && 'role' in response
+      ? response
+      : response === undefined
+        ? {}
+        : typeof response === 'string'
+          ? { text: response }
+          : { value: response }
+  const configured = {
+    model: model_name ?? model,
+    version: model_version,
+    provider,
+    template,
+    tools,
+    tool_choice,
+    response_format,
+  }
   const variables = isObject(template_inputs) ? template_inputs : undefined
   return {
     ...root,
     event_type: root.event_type ?? 'model',
     config: defined(under(flatten(configured, 'hyperparameters', hyperparameters), config)),
-    inputs: under(flatten({ chat_history: messages, template_inputs: variables ? undefined : template_inputs }, 'template_inputs', variables), inputs),
+    inputs: under(
+      flatten(
+        { chat_history: messages, template_inputs: variables ? undefined : template_inputs },
+        'template_inputs',
+        variables,
+      ),
+      inputs,
+    ),
     outputs: defined(under(said, outputs)),
     metadata: defined(under(flatten({ cost }, 'usage', counts), metadata)),
   }

@@ -16,7 +16,10 @@ import * as v from 'valibot'
 const text = v.optional(v.string())
 const number = v.optional(v.number())
 const flag = v.optional(v.boolean())
-const plainObject = v.custom<Record<string, unknown>>((input) => typeof input === 'object' && input !== null && !Array.isArray(input), 'must be an object')
+const plainObject = v.custom<Record<string, unknown>>(
+  (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
+  'must be an object',
+)
 const object = v.optional(plainObject)
 const anything = v.optional(v.unknown())
 const strings = v.optional(v.array(v.string()))
@@ -47,7 +50,12 @@ const eventEntries = {
 }
 
 /** `SessionProperties`: the four known keys checked, any other (`source`...) kept. */
-export const serverSessionPropertiesSchema = v.looseObject({ session_name: text, start_time: number, user_properties: object, metadata: object })
+export const serverSessionPropertiesSchema = v.looseObject({
+  session_name: text,
+  start_time: number,
+  user_properties: object,
+  metadata: object,
+})
 
 /** `ModelEvent` on `POST /events/model/batch`: the seed's fields and legacy aliases, any other key kept. */
 export const serverModelEventSchema = v.looseObject({
@@ -79,7 +87,11 @@ export const serverSeedBatchSchema = v.looseObject({
 })
 
 /** `PostEventRequest` on `POST /v1/events/batch`: `event_type` and `inputs` required, nothing but the 19 keys. */
-export const serverV1EventSchema = v.strictObject({ ...eventEntries, event_type: v.picklist(eventTypes), inputs: plainObject })
+export const serverV1EventSchema = v.strictObject({
+  ...eventEntries,
+  event_type: v.picklist(eventTypes),
+  inputs: plainObject,
+})
 
 /** `PostEventBatchRequest`: `events` required, nothing but `single_session` and `session_properties` besides. */
 export const serverV1BatchSchema = v.strictObject({

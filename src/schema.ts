@@ -8,7 +8,8 @@ import * as v from 'valibot'
 const text = v.optional(v.string())
 const time = v.optional(v.custom<number>(Number.isFinite, 'must be a finite number (ms)'))
 /** Whether `input` is a UUID string (the server silently replaces an id that is not). */
-export const isUuid = (input: unknown): input is string => typeof input === 'string' && /^[\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12}$/i.test(input)
+export const isUuid = (input: unknown): input is string =>
+  typeof input === 'string' && /^[\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12}$/i.test(input)
 const uuid = v.custom<string>(isUuid, 'must be a UUID string')
 const id = v.optional(uuid)
 /** A JSON object: anything but `null` and arrays. */
@@ -31,7 +32,9 @@ export const modelEventSchema = v.object({
   event_name: text,
   // The seed's route takes model events; chain and tool events travel in its shape only to a relay whose
   // upstream is HoneyHive's v1 route (prepare.ts refuses them on the seed route itself).
-  event_type: v.optional(v.custom<EventType>((input) => eventTypes.includes(input as EventType), 'must be "model", "chain" or "tool"')),
+  event_type: v.optional(
+    v.custom<EventType>((input) => eventTypes.includes(input as EventType), 'must be "model", "chain" or "tool"'),
+  ),
   event_id: id,
   session_id: id,
   parent_id: id,

@@ -73,7 +73,10 @@ export function createSender(context: SenderContext, transport: TransportOptions
       const error = caught instanceof HoneyHiveError ? caught : new NetworkError(idsOf(batch), caught)
       const left = new Set(error.eventIds)
       const undelivered = batch.filter((entry) => left.has(entry.id))
-      ledger.count('sent', batch.filter((entry) => !left.has(entry.id)))
+      ledger.count(
+        'sent',
+        batch.filter((entry) => !left.has(entry.id)),
+      )
       // Aborted by a deadline (shutdown, exit): the caller reports what is left, once.
       if (context.signal().aborted) return undelivered
       const rule = ruleFor(clientPolicy, answerOf(error))

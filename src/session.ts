@@ -41,7 +41,10 @@ export interface Session {
 export function createSession(options: SessionOptions): Session {
   let id = options.sessionId
   let first: string | undefined
-  let frame = batchFrame(options.route, { single_session: options.singleSession, session_properties: options.sessionProperties } as SessionFields)
+  let frame = batchFrame(options.route, {
+    single_session: options.singleSession,
+    session_properties: options.sessionProperties,
+  } as SessionFields)
   const plainFrame = batchFrame(options.route, {})
   let pending = frame.close !== plainFrame.close
   return {

@@ -62,7 +62,10 @@ export interface SpanHost {
 }
 
 const isPlain = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.getPrototypeOf(value) === Object.prototype
 /** An Error is sent as its message, as in log(); a string as it is; anything else as JSON. */
 const message = (error: unknown): string =>
   error instanceof Error ? error.message : typeof error === 'string' ? error : (toJson(error) as string)
@@ -95,7 +98,12 @@ export function spanParent(host: SpanHost, parentId?: string, children?: string[
 }
 
 /** Starts timing one event of `type`; its `end()` or `fail()` logs it once through `host`. */
-export function startSpan(host: SpanHost, type: EventType, init?: ModelEvent, parentId?: string): Span & ModelEventSpan {
+export function startSpan(
+  host: SpanHost,
+  type: EventType,
+  init?: ModelEvent,
+  parentId?: string,
+): Span & ModelEventSpan {
   const startedAt = performance.now()
   const start_time = Date.now()
   let event_id = randomId()

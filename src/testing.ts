@@ -88,7 +88,6 @@ export interface FakeHoneyHive {
   reset(): void
 }
 
-
 function json(status: number, body: unknown, headers: Record<string, string>): Response {
   return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
     status,
@@ -137,7 +136,11 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
     const status = fault?.status ?? (fault?.delayMs ? 200 : 500)
     if (fault && status >= 300) {
       const headers = fault.retryAfter === undefined ? cors : { ...cors, 'retry-after': String(fault.retryAfter) }
-      return json(status, fault.body ?? { statusCode: status, message: `Scripted fault ${status}`, success: false }, headers)
+      return json(
+        status,
+        fault.body ?? { statusCode: status, message: `Scripted fault ${status}`, success: false },
+        headers,
+      )
     }
     const stored = byId.get(read.event_id)
     // HoneyHive stores events asynchronously: an update that comes first is answered 404 (field notes §12).
@@ -176,8 +179,10 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
     const answer = async (): Promise<Response> => {
       if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: cors })
       const update = isUpdatePath(url.pathname)
-      if (url.pathname !== seedRoute && url.pathname !== v1Route && !update) return refuse(404, `No route ${url.pathname}`, cors, 'NOT_FOUND')
-      if (request.method !== (update ? 'PUT' : 'POST')) return refuse(405, `Use ${update ? 'PUT' : 'POST'}`, cors, 'METHOD_NOT_ALLOWED')
+      if (url.pathname !== seedRoute && url.pathname !== v1Route && !update)
+        return refuse(404, `No route ${url.pathname}`, cors, 'NOT_FOUND')
+      if (request.method !== (update ? 'PUT' : 'POST'))
+        return refuse(405, `Use ${update ? 'PUT' : 'POST'}`, cors, 'METHOD_NOT_ALLOWED')
       // HoneyHive answers a rejected key (or a permission failure) with 404 since 2026-09-22 (field notes §10).
       if (options.apiKey && request.headers.get('authorization') !== `Bearer ${options.apiKey}`) {
         return refuse(404, 'Not found: invalid API key or no access to this project', cors, 'NOT_FOUND')
@@ -192,11 +197,20 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
       const made = batch.single ? crypto.randomUUID() : undefined
       const store = (list: Exclude<Checked, string>['events']) =>
         list.map((event) => {
-          const stored = { ...event, event_id: event.event_id ?? crypto.randomUUID(), ...(made && { session_id: made }) } as ModelEvent
+          const stored = {
+            ...event,
+            event_id: event.event_id ?? crypto.randomUUID(),
+            ...(made && { session_id: made }),
+          } as ModelEvent
           events.push(stored)
           byId.set(stored.event_id!, [...(byId.get(stored.event_id!) ?? []), stored])
           const id = stored.session_id ?? ''
-          if (!sessions.has(id)) sessions.set(id, { session_id: id, ...(made === id && batch.properties && { properties: batch.properties }), events: [] })
+          if (!sessions.has(id))
+            sessions.set(id, {
+              session_id: id,
+              ...(made === id && batch.properties && { properties: batch.properties }),
+              events: [],
+            })
           sessions.get(id)!.events.push(stored)
           return stored.event_id
         })
@@ -206,11 +220,16 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
         if (fault.created !== undefined) {
           const ids = store(batch.events.slice(0, fault.created))
           // v1 declares no body for a partial 500: the client cannot tell what was created.
-          if (url.pathname === v1Route) return json(status, fault.body ?? { statusCode: 500, message: 'Internal error', success: false }, headers)
+          if (url.pathname === v1Route)
+            return json(status, fault.body ?? { statusCode: 500, message: 'Internal error', success: false }, headers)
           const errors = batch.events.slice(fault.created).map(() => 'Internal error while creating event')
           return json(status, { event_ids: ids, errors, success: false }, headers)
         }
-        return json(status, fault.body ?? { statusCode: status, message: `Scripted fault ${status}`, success: false }, headers)
+        return json(
+          status,
+          fault.body ?? { statusCode: status, message: `Scripted fault ${status}`, success: false },
+          headers,
+        )
       }
       const ids = store(batch.events)
       if (fault?.body !== undefined) return json(status, fault.body, cors)

@@ -107,7 +107,13 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
  * timeout, not a hang), whether or not the fetch in use honours its signal while a body is read (happy-dom
  * does not). Rejects with `TimeoutError` or `NetworkError` (an abort of ours included).
  */
-async function attempt(request: (signal: AbortSignal) => Request, options: TransportOptions, ids: string[], ms: number, signal?: AbortSignal) {
+async function attempt(
+  request: (signal: AbortSignal) => Request,
+  options: TransportOptions,
+  ids: string[],
+  ms: number,
+  signal?: AbortSignal,
+) {
   const controller = new AbortController()
   let stop!: (error: HoneyHiveError) => void
   // Rejected before the abort: a browser's fetch rejects at once on abort, and its AbortError must not win the race.
@@ -120,7 +126,10 @@ async function attempt(request: (signal: AbortSignal) => Request, options: Trans
   cut.catch(() => {})
   const onAbort = () => stop(new NetworkError(ids, { name: 'AbortError', message: 'aborted: the deadline passed' }))
   signal?.addEventListener('abort', onAbort)
-  const timer = setTimeout(() => stop(new TimeoutError(ids, { name: 'TimeoutError', message: `No answer within ${ms} ms` })), ms)
+  const timer = setTimeout(
+    () => stop(new TimeoutError(ids, { name: 'TimeoutError', message: `No answer within ${ms} ms` })),
+    ms,
+  )
   try {
     if (signal?.aborted) onAbort()
     const response = await Promise.race([(options.fetch ?? fetch)(request(controller.signal)), cut])
@@ -156,12 +165,21 @@ async function request(
   const policy = options.policy ?? clientPolicy
   const limit = (options.limit ??= { ms: options.timeoutMs })
   const signal = init.signal ?? options.signal
-  const headers = { 'content-type': 'application/json', ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }) }
+  const headers = {
+    'content-type': 'application/json',
+    ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }),
+  }
   for (let retries = 0; ; retries++) {
     let failure: HoneyHiveError
     try {
       const make = (abort: AbortSignal) =>
-        new Request(url, { method: method.toUpperCase(), headers, body: body(), signal: abort, ...(init.keepalive && { keepalive: true }) })
+        new Request(url, {
+          method: method.toUpperCase(),
+          headers,
+          body: body(),
+          signal: abort,
+          ...(init.keepalive && { keepalive: true }),
+        })
       const { response, text } = await attempt(make, options, ids(), limit.ms, signal)
       if (response.ok) return text
       const cause = { name: 'HTTPError', message: `${response.status} ${response.statusText}`.trim() }
@@ -179,7 +197,12 @@ async function request(
     if (!again || retries >= options.maxRetries || signal?.aborted) throw failure
     options.onRetry?.(retries + 1, failure)
     const asked = (failure as HttpError).retryAfterMs
-    await sleep(asked === undefined ? Math.random() * Math.min(300 * 2 ** retries, 30_000) : Math.min(asked, options.maxRetryAfterMs), signal)
+    await sleep(
+      asked === undefined
+        ? Math.random() * Math.min(300 * 2 ** retries, 30_000)
+        : Math.min(asked, options.maxRetryAfterMs),
+      signal,
+    )
     if (signal?.aborted) throw failure
   }
 }
@@ -198,7 +221,12 @@ const parse = (text: string): unknown => {
  * Resolves the validated response, whose `event_ids` include those created on the way; rejects with
  * `HttpError` / `NetworkError` / `TimeoutError` (naming the events not delivered) or `InvalidResponseError`.
  */
-export async function sendBatch(events: WireEvent[], frame: Frame, options: TransportOptions, init: SendInit = {}): Promise<BatchResponse> {
+export async function sendBatch(
+  events: WireEvent[],
+  frame: Frame,
+  options: TransportOptions,
+  init: SendInit = {},
+): Promise<BatchResponse> {
   let pending = events
   const created: string[] = []
   const ids = () => pending.map((event) => event.id)
@@ -215,7 +243,16 @@ export async function sendBatch(events: WireEvent[], frame: Frame, options: Tran
   const countSends = () => {
     for (const event of pending) event.sends = (event.sends ?? 0) + 1
   }
-  const text = await request('post', options.url, () => batchBody(pending, frame), ids, options, init, forgetCreated, countSends)
+  const text = await request(
+    'post',
+    options.url,
+    () => batchBody(pending, frame),
+    ids,
+    options,
+    init,
+    forgetCreated,
+    countSends,
+  )
   const body = parse(text)
   const result = check(batchResponseSchema, body)
   if (!result.output) {
@@ -239,6 +276,15 @@ export async function sendUpdate(
 ): Promise<void> {
   const target = updateTarget(options.base, route, update, options.keyless ?? !options.apiKey)
   const ids = () => [update.event_id]
-  const text = await request(target.method, target.url, () => toJson(target.body) as string, ids, options, init, () => false, () => {})
+  const text = await request(
+    target.method,
+    target.url,
+    () => toJson(target.body) as string,
+    ids,
+    options,
+    init,
+    () => false,
+    () => {},
+  )
   if (/^\s*</.test(text)) throw new InvalidResponseError(text, ids())
 }

@@ -65,7 +65,12 @@ export function watchPageHide(
     try {
       // text/plain: an application/json beacon needs a preflight and is dropped cross-origin while
       // sendBeacon still returns true (field notes §2). The receiver parses the body as JSON.
-      if (beaconUrl ? navigator.sendBeacon(beaconUrl, new Blob([body], { type: 'text/plain' })) : keepaliveFetch(chunk, body)) return []
+      if (
+        beaconUrl
+          ? navigator.sendBeacon(beaconUrl, new Blob([body], { type: 'text/plain' }))
+          : keepaliveFetch(chunk, body)
+      )
+        return []
     } catch {}
     if (chunk.length === 1) return chunk
     const half = Math.ceil(chunk.length / 2)
@@ -118,7 +123,8 @@ export function watchPageHide(
     const events = leftovers.take(held.splice(0))
     // By the event's own field, never by text: only the events stamped with the client's session move.
     const { session } = delivery
-    if (!session.pending) for (const event of events) if (event.session_id === heldSession) event.session_id = session.id
+    if (!session.pending)
+      for (const event of events) if (event.session_id === heldSession) event.session_id = session.id
     heldSession = undefined
     return events
   }
@@ -158,7 +164,12 @@ export function watchPageHide(
     for (let budget = hideBytes - inFlight; fit < entries.length; fit++) {
       const { update, bytes } = entries[fit]
       const last = chunks[chunks.length - 1]
-      const fresh = !last || update || last[0].update || last.length >= delivery.batchCount || chunkBytes + bytes + 1 > delivery.batchBytes
+      const fresh =
+        !last ||
+        update ||
+        last[0].update ||
+        last.length >= delivery.batchCount ||
+        chunkBytes + bytes + 1 > delivery.batchBytes
       if ((budget -= bytes + 1 + (fresh ? envelope : 0)) < 0) break
       if (fresh) {
         chunks.push([])

@@ -1,17 +1,28 @@
 import { inspect } from 'node:util'
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { createClient, DroppedError, HttpError, ValidationError, type ClientOptions, type HoneyHiveError, type ModelEvent } from '../src/index.js'
+import {
+  createClient,
+  DroppedError,
+  HttpError,
+  ValidationError,
+  type ClientOptions,
+  type HoneyHiveError,
+  type ModelEvent,
+} from '../src/index.js'
 import { createFakeHoneyHive } from '../src/testing.js'
 import { deadBaseUrl, posts, startFakeHoneyHive, storedIds } from './helpers/fake-server.js'
 
 type Body = { model_events: ModelEvent[] }
 /** Each request's events, on either route (`model_events`, or v1's `events`). */
 const bodies = (honeyhive: Parameters<typeof posts>[0]) =>
-  posts(honeyhive).map((request) => ({ model_events: (request.body as Body).model_events ?? (request.body as { events: ModelEvent[] }).events }))
+  posts(honeyhive).map((request) => ({
+    model_events: (request.body as Body).model_events ?? (request.body as { events: ModelEvent[] }).events,
+  }))
 const v1 = '/v1/events/batch'
 const routes = ['/events/model/batch', v1] as const
 /** What a client needs for a route: v1 takes a key (the fake, set without one, accepts any). */
-const onRoute = (route: (typeof routes)[number]): ClientOptions => (route === v1 ? { route, apiKey: 'hh-route-test-key', dangerouslyAllowBrowser: true } : {})
+const onRoute = (route: (typeof routes)[number]): ClientOptions =>
+  route === v1 ? { route, apiKey: 'hh-route-test-key', dangerouslyAllowBrowser: true } : {}
 const chat = (i: number, extra: ModelEvent = {}): ModelEvent => ({
   model: 'gpt-4o',
   provider: 'openai',
@@ -336,7 +347,15 @@ describe('encoding', () => {
         list: [1, null, null],
       },
     })
-    expect(Object.keys(honeyhive.events[0].metadata as object).sort()).toEqual(['big', 'cyclic', 'err', 'inf', 'list', 'nan', 'when'])
+    expect(Object.keys(honeyhive.events[0].metadata as object).sort()).toEqual([
+      'big',
+      'cyclic',
+      'err',
+      'inf',
+      'list',
+      'nan',
+      'when',
+    ])
   })
 
   test('an event over maxEventBytes is truncated field by field with a marker, ids intact, never blocking the batch', async () => {
@@ -457,7 +476,8 @@ describe('beforeSend and sampling', () => {
     for (const session_id of sessions) for (let i = 0; i < 3; i++) hh.log({ ...chat(i), session_id })
     await hh.flush()
     const perSession = new Map<string, number>()
-    for (const event of honeyhive.events) perSession.set(event.session_id!, (perSession.get(event.session_id!) ?? 0) + 1)
+    for (const event of honeyhive.events)
+      perSession.set(event.session_id!, (perSession.get(event.session_id!) ?? 0) + 1)
     expect([...perSession.values()].every((count) => count === 3)).toBe(true)
     expect(perSession.size).toBeGreaterThan(25)
     expect(perSession.size).toBeLessThan(75)
@@ -475,14 +495,23 @@ describe('startModelEvent', () => {
   test('end() fills start_time, end_time and duration, merges the result, and logs once', async () => {
     const { honeyhive, hh, errors } = await setup()
     const before = Date.now()
-    const span = hh.startModelEvent({ model: 'gpt-4o', provider: 'openai', messages: [{ role: 'user', content: 'hi' }] })
+    const span = hh.startModelEvent({
+      model: 'gpt-4o',
+      provider: 'openai',
+      messages: [{ role: 'user', content: 'hi' }],
+    })
     await new Promise((resolve) => setTimeout(resolve, 30))
     expect(span.end({ response: { content: 'hello' }, usage: { total_tokens: 7 } })).toBe(span.event_id)
     span.end()
     await hh.flush()
     expect(honeyhive.events).toHaveLength(1)
     const event = honeyhive.events[0]
-    expect(event).toMatchObject({ event_id: span.event_id, model: 'gpt-4o', response: { content: 'hello' }, usage: { total_tokens: 7 } })
+    expect(event).toMatchObject({
+      event_id: span.event_id,
+      model: 'gpt-4o',
+      response: { content: 'hello' },
+      usage: { total_tokens: 7 },
+    })
     expect(event.start_time).toBeGreaterThanOrEqual(before)
     expect(event.end_time).toBeGreaterThanOrEqual(event.start_time! + 25)
     expect(event.duration).toBeGreaterThanOrEqual(25)
@@ -493,7 +522,10 @@ describe('startModelEvent', () => {
     const errors: HoneyHiveError[] = []
     let span: ReturnType<ReturnType<typeof createClient>['startModelEvent']> | undefined
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
-    const hh = createClient({ baseUrl, onError: (error) => (errors.push(error), error.name === 'ValidationError' && span?.end()) })
+    const hh = createClient({
+      baseUrl,
+      onError: (error) => (errors.push(error), error.name === 'ValidationError' && span?.end()),
+    })
     span = hh.startModelEvent({ model: 'gpt-4o' })
     span.end({ start_time: 'yesterday' as never })
     await hh.flush()
@@ -516,7 +548,13 @@ describe('startModelEvent', () => {
     revoke()
     const spans = [hh.startModelEvent({ model: 'a' }), hh.startModelEvent({ model: 'b' })]
     expect(spans[0].end(proxy as never)).toBe(spans[0].event_id)
-    expect(spans[1].fail({ toJSON: () => { throw new Error('no JSON') } })).toBe(spans[1].event_id)
+    expect(
+      spans[1].fail({
+        toJSON: () => {
+          throw new Error('no JSON')
+        },
+      }),
+    ).toBe(spans[1].event_id)
     await hh.flush()
     expect(honeyhive.events).toEqual([])
     expect(errors.map((error) => [error.name, error.eventIds])).toEqual([
@@ -538,7 +576,16 @@ describe('startModelEvent', () => {
   test('log() of an unreadable event that has an event_id returns and reports that id', async () => {
     const { hh, errors } = await setup()
     const id = crypto.randomUUID()
-    expect(hh.log({ event_id: id, metadata: { toJSON: () => { throw new Error('no') } } } as never)).toBe(id)
+    expect(
+      hh.log({
+        event_id: id,
+        metadata: {
+          toJSON: () => {
+            throw new Error('no')
+          },
+        },
+      } as never),
+    ).toBe(id)
     expect(errors).toMatchObject([{ name: 'HoneyHiveError', eventIds: [id] }])
   })
 
@@ -614,7 +661,12 @@ describe('lifecycle', () => {
   test('shutdown() during an outage keeps trying until its deadline, then resolves what it could not deliver as dropped, with nothing left queued', async () => {
     const errors: HoneyHiveError[] = []
     let attempts = 0
-    const hh = createClient({ baseUrl: await deadBaseUrl(), maxRetries: 0, onError: (error) => errors.push(error), fetch: (input, init) => (attempts++, fetch(input, init)) })
+    const hh = createClient({
+      baseUrl: await deadBaseUrl(),
+      maxRetries: 0,
+      onError: (error) => errors.push(error),
+      fetch: (input, init) => (attempts++, fetch(input, init)),
+    })
     const ids = [hh.log(chat(1)), hh.log(chat(2))]
     const started = Date.now()
     expect(await hh.shutdown({ timeoutMs: 2500 })).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
@@ -645,7 +697,13 @@ describe('lifecycle', () => {
     const spy = vi.spyOn(console, 'debug').mockImplementation((...args) => void lines.push(args.join(' ')))
     try {
       honeyhive.fail({ status: 500 }, { status: 401 })
-      const hh = createClient({ apiKey: key, dangerouslyAllowBrowser: true, baseUrl, debug: true, onError: (error) => errors.push(error) })
+      const hh = createClient({
+        apiKey: key,
+        dangerouslyAllowBrowser: true,
+        baseUrl,
+        debug: true,
+        onError: (error) => errors.push(error),
+      })
       hh.log(chat(1))
       await hh.flush()
       hh.log(chat(2))

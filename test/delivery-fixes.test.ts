@@ -1,12 +1,22 @@
 import { describe, expect, test } from 'vitest'
-import { createClient, InvalidResponseError, type ClientOptions, type HoneyHiveError, type ModelEvent } from '../src/index.js'
+import {
+  createClient,
+  InvalidResponseError,
+  type ClientOptions,
+  type HoneyHiveError,
+  type ModelEvent,
+} from '../src/index.js'
 import { createFakeHoneyHive } from '../src/testing.js'
 import { storedIds } from './helpers/fake-server.js'
 
 // Issue 22: what a newcomer and an adversarial review broke in the delivery core. Each server here is the
 // fake HoneyHive behind a `fetch` that plays the fault (nothing leaves the process).
 
-const chat = (i: number, extra: ModelEvent = {}): ModelEvent => ({ model: 'gpt-4o', messages: [{ role: 'user', content: `q${i}` }], ...extra })
+const chat = (i: number, extra: ModelEvent = {}): ModelEvent => ({
+  model: 'gpt-4o',
+  messages: [{ role: 'user', content: `q${i}` }],
+  ...extra,
+})
 const v1 = { route: '/v1/events/batch', apiKey: 'hh-fixes-test-key', dangerouslyAllowBrowser: true } as const
 
 /** A client whose requests go to `serve` (a fetch), collecting what reaches onError and each request's body size and status. */
@@ -19,10 +29,20 @@ function setup(serve: (request: Request, n: number) => Promise<Response> | Respo
     const text = await request.clone().text()
     const response = await serve(request, ++n)
     const body = JSON.parse(text) as { model_events?: unknown[]; events?: unknown[] }
-    requests.push({ bytes: text.length, status: response.status, events: (body.model_events ?? body.events ?? []).length })
+    requests.push({
+      bytes: text.length,
+      status: response.status,
+      events: (body.model_events ?? body.events ?? []).length,
+    })
     return response
   }
-  const hh = createClient({ baseUrl: 'http://127.0.0.1:9', flushIntervalMs: 60_000, onError: (error) => errors.push(error), fetch, ...options })
+  const hh = createClient({
+    baseUrl: 'http://127.0.0.1:9',
+    flushIntervalMs: 60_000,
+    onError: (error) => errors.push(error),
+    fetch,
+    ...options,
+  })
   return { hh, errors, requests }
 }
 
@@ -30,7 +50,10 @@ describe('the delivery core under faults (issue 22)', () => {
   test('flush({ timeoutMs }) keeps trying after the backoff through an outage, within its deadline', async () => {
     const honeyhive = createFakeHoneyHive()
     const downUntil = Date.now() + 1500
-    const { hh } = setup((request) => (Date.now() < downUntil ? Promise.reject(new TypeError('fetch failed')) : honeyhive(request)), { maxRetries: 1 })
+    const { hh } = setup(
+      (request) => (Date.now() < downUntil ? Promise.reject(new TypeError('fetch failed')) : honeyhive(request)),
+      { maxRetries: 1 },
+    )
     const ids = [hh.log(chat(1)), hh.log(chat(2)), hh.log(chat(3))]
     const result = await hh.flush({ timeoutMs: 15_000 })
     expect(result).toEqual({ sent: 3, failed: 0, dropped: 0, queued: 0 })
@@ -42,10 +65,15 @@ describe('the delivery core under faults (issue 22)', () => {
     async (route) => {
       const honeyhive = createFakeHoneyHive()
       const { hh, errors } = setup(
-        async (request) => ((await request.clone().text()).includes('poison') ? new Response('{"message":"boom"}', { status: 500 }) : honeyhive(request)),
+        async (request) =>
+          (await request.clone().text()).includes('poison')
+            ? new Response('{"message":"boom"}', { status: 500 })
+            : honeyhive(request),
         { maxRetries: 1, flushAt: 20, ...(route === v1.route ? v1 : {}) },
       )
-      const ids = Array.from({ length: 20 }, (_, i) => hh.log(chat(i, i === 13 ? { metadata: { note: 'poison\u0000' } } : {})))
+      const ids = Array.from({ length: 20 }, (_, i) =>
+        hh.log(chat(i, i === 13 ? { metadata: { note: 'poison\u0000' } } : {})),
+      )
       const result = await hh.flush({ timeoutMs: 15_000 })
       expect(storedIds(honeyhive.events).sort()).toEqual(ids.filter((_, i) => i !== 13).sort())
       expect(result).toMatchObject({ sent: 19, dropped: 1, queued: 0 })
@@ -55,7 +83,11 @@ describe('the delivery core under faults (issue 22)', () => {
   )
 
   test('an outage of 500s is not bisected into a request per event: two extra requests per round at most', async () => {
-    const { hh, requests } = setup(() => new Response('{}', { status: 500 }), { maxRetries: 1, flushAt: 16, maxQueueSize: 100 })
+    const { hh, requests } = setup(() => new Response('{}', { status: 500 }), {
+      maxRetries: 1,
+      flushAt: 16,
+      maxQueueSize: 100,
+    })
     for (let i = 0; i < 15; i++) hh.log(chat(i))
     await hh.flush()
     // One round: 2 attempts of the batch, then each half once.
@@ -64,7 +96,11 @@ describe('the delivery core under faults (issue 22)', () => {
 
   test('a 2xx that is not HoneyHive’s answer (a login page) is not counted as sent: the events are kept and delivered later', async () => {
     const honeyhive = createFakeHoneyHive()
-    const { hh, errors } = setup((request, n) => (n <= 2 ? new Response('<html>Sign in</html>', { status: 200, headers: { 'content-type': 'text/html' } }) : honeyhive(request)))
+    const { hh, errors } = setup((request, n) =>
+      n <= 2
+        ? new Response('<html>Sign in</html>', { status: 200, headers: { 'content-type': 'text/html' } })
+        : honeyhive(request),
+    )
     const ids = [hh.log(chat(1)), hh.log(chat(2))]
     const first = await hh.flush()
     expect(first).toMatchObject({ sent: 0, queued: 2 })
@@ -85,7 +121,11 @@ describe('the delivery core under faults (issue 22)', () => {
 
   test('one 413 for a 100 KB paste behind a 64 KB proxy does not shrink later batches', async () => {
     const honeyhive = createFakeHoneyHive()
-    const { hh, requests } = setup(async (request) => ((await request.clone().text()).length > 64 * 1024 ? new Response(null, { status: 413 }) : honeyhive(request)), { flushAt: 20 })
+    const { hh, requests } = setup(
+      async (request) =>
+        (await request.clone().text()).length > 64 * 1024 ? new Response(null, { status: 413 }) : honeyhive(request),
+      { flushAt: 20 },
+    )
     hh.log(chat(0, { metadata: { paste: 'x'.repeat(100_000) } }))
     for (let i = 1; i < 20; i++) hh.log(chat(i))
     await hh.flush()
@@ -101,10 +141,13 @@ describe('the delivery core under faults (issue 22)', () => {
     const honeyhive = createFakeHoneyHive()
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
-    const { hh } = setup(async (request, n) => {
-      if (n === 1) await gate
-      return honeyhive(request)
-    }, { singleSession: true, flushAt: 1 })
+    const { hh } = setup(
+      async (request, n) => {
+        if (n === 1) await gate
+        return honeyhive(request)
+      },
+      { singleSession: true, flushAt: 1 },
+    )
     const mine = hh.sessionId
     hh.log(chat(1))
     const nested = { metadata: { session_id: mine, conversation: `session ${mine}` }, inputs: { session_id: mine } }

@@ -55,12 +55,27 @@ describe('createModelEventBatch', () => {
   test('every seed field round-trips unchanged, with the key in the Authorization header', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
     const hh = createClient({ apiKey: key, dangerouslyAllowBrowser: true, baseUrl })
-    const session = { session_name: 'chat', start_time: 1_700_000_000_000, user_properties: { a: 1 }, metadata: { b: 2 } }
-    const response = await hh.createModelEventBatch({ model_events: [fullEvent], single_session: true, session_properties: session })
+    const session = {
+      session_name: 'chat',
+      start_time: 1_700_000_000_000,
+      user_properties: { a: 1 },
+      metadata: { b: 2 },
+    }
+    const response = await hh.createModelEventBatch({
+      model_events: [fullEvent],
+      single_session: true,
+      session_properties: session,
+    })
     // single_session: true makes a session for the request; its events are stored there.
-    expect(response).toEqual({ event_ids: [uuid(1)], success: true, session_id: expect.stringMatching(/^[0-9a-f-]{36}$/) })
+    expect(response).toEqual({
+      event_ids: [uuid(1)],
+      success: true,
+      session_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    })
     expect(honeyhive.events).toEqual([{ ...fullEvent, session_id: response.session_id }])
-    expect(honeyhive.sessions).toEqual([{ session_id: response.session_id, properties: session, events: honeyhive.events }])
+    expect(honeyhive.sessions).toEqual([
+      { session_id: response.session_id, properties: session, events: honeyhive.events },
+    ])
     const [request] = posts(honeyhive)
     expect(request.headers.authorization).toBe(`Bearer ${key}`)
     expect(request.headers['content-type']).toBe('application/json')
@@ -70,7 +85,9 @@ describe('createModelEventBatch', () => {
   test('gives events without one an event_id and the client defaults', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     const hh = createClient({ baseUrl, project: 'p', source: 'dev', sessionId: uuid(9) })
-    const { event_ids } = await hh.createModelEventBatch({ model_events: [{ model: 'm' }, { model: 'n', project: 'other' }] })
+    const { event_ids } = await hh.createModelEventBatch({
+      model_events: [{ model: 'm' }, { model: 'n', project: 'other' }],
+    })
     expect(event_ids).toHaveLength(2)
     expect(honeyhive.events).toEqual([
       { model: 'm', event_id: event_ids[0], event_type: 'model', project: 'p', source: 'dev', session_id: uuid(9) },
@@ -78,7 +95,7 @@ describe('createModelEventBatch', () => {
     ])
   })
 
-  test('sends an Error given as an event\'s error as its message', async () => {
+  test("sends an Error given as an event's error as its message", async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     const hh = createClient({ baseUrl })
     await hh.createModelEventBatch({ model_events: [{ error: new Error('provider timed out') }] })
@@ -88,9 +105,14 @@ describe('createModelEventBatch', () => {
   test('refuses a bad body with a ValidationError naming each path, and sends nothing', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     const hh = createClient({ baseUrl })
-    const error = await hh.createModelEventBatch({ model_events: [{ start_time: '2024-01-01' }, { usage: 5 }] }).catch((e) => e)
+    const error = await hh
+      .createModelEventBatch({ model_events: [{ start_time: '2024-01-01' }, { usage: 5 }] })
+      .catch((e) => e)
     expect(error).toBeInstanceOf(ValidationError)
-    expect(error.issues.map((issue: { path: string }) => issue.path)).toEqual(['model_events.0.start_time', 'model_events.1.usage'])
+    expect(error.issues.map((issue: { path: string }) => issue.path)).toEqual([
+      'model_events.0.start_time',
+      'model_events.1.usage',
+    ])
     expect(error.message).toContain('model_events.0.start_time')
     expect(await hh.createModelEventBatch({ events: [] }).catch((e) => e.issues[0].path)).toBe('model_events')
     expect(posts(honeyhive)).toHaveLength(0)
@@ -104,7 +126,11 @@ describe('createModelEventBatch', () => {
     expect(response.event_ids).toEqual([uuid(1), uuid(2)])
     expect(posts(honeyhive).map((r) => r.status)).toEqual([500, 503, 200])
     const sentIds = posts(honeyhive).map((r) => storedIds((r.body as { model_events: [] }).model_events))
-    expect(sentIds).toEqual([[uuid(1), uuid(2)], [uuid(1), uuid(2)], [uuid(1), uuid(2)]])
+    expect(sentIds).toEqual([
+      [uuid(1), uuid(2)],
+      [uuid(1), uuid(2)],
+      [uuid(1), uuid(2)],
+    ])
     expect(hh.stats().retried).toBe(2)
   })
 
@@ -127,7 +153,9 @@ describe('createModelEventBatch', () => {
     expect(error).toMatchObject({ name: 'HttpError', status: 502, eventIds: [uuid(1)] })
     expect(isHoneyHiveError(error)).toBe(true)
     // From another realm (an iframe, a worker): no shared prototype, the same shape.
-    expect(isHoneyHiveError({ name: 'HttpError', message: 'HoneyHive answered 502', eventIds: [uuid(1)], status: 502 })).toBe(true)
+    expect(
+      isHoneyHiveError({ name: 'HttpError', message: 'HoneyHive answered 502', eventIds: [uuid(1)], status: 502 }),
+    ).toBe(true)
     expect(isHoneyHiveError({ message: 'not ours', eventIds: [] })).toBe(false)
     expect(isHoneyHiveError(new Error('not ours'))).toBe(false)
     expect(isHoneyHiveError(null)).toBe(false)
@@ -226,7 +254,9 @@ describe('createModelEventBatch', () => {
       },
     })
     honeyhive.fail({ status: 503 })
-    await expect(hh.createModelEventBatch({ model_events: [{ event_id: uuid(1) }] })).resolves.toMatchObject({ event_ids: [uuid(1)] })
+    await expect(hh.createModelEventBatch({ model_events: [{ event_id: uuid(1) }] })).resolves.toMatchObject({
+      event_ids: [uuid(1)],
+    })
     expect(seen).toEqual([`POST ${baseUrl}/events/model/batch`, `POST ${baseUrl}/events/model/batch`])
     expect(storedIds(honeyhive.events)).toEqual([uuid(1)])
   })
@@ -332,7 +362,9 @@ describe('createClient options', () => {
   }
 
   test('a misspelt option names what was written and the option it probably meant', () => {
-    expect(configError({ flushat: 5 }).message).toBe('Invalid option `flushat`: is not an option; did you mean `flushAt`?')
+    expect(configError({ flushat: 5 }).message).toBe(
+      'Invalid option `flushat`: is not an option; did you mean `flushAt`?',
+    )
     expect(configError({ maxRetry: 5 }).message).toContain('did you mean `maxRetries`?')
     expect(configError({ timeout: 5 }).message).toContain('did you mean `timeoutMs`?')
     expect(configError({ colour: 'red' }).message).toBe('Invalid option `colour`: is not an option')
@@ -363,7 +395,11 @@ describe('createClient options', () => {
 
   test('never echoes the API key in a configuration error, even when the key itself is refused', () => {
     const secret = 'sk-very-secret-value'
-    for (const options of [{ apiKey: secret, flushAt: -5 }, { apiKey: { toString: () => secret } }, { apiKey: [secret] }]) {
+    for (const options of [
+      { apiKey: secret, flushAt: -5 },
+      { apiKey: { toString: () => secret } },
+      { apiKey: [secret] },
+    ]) {
       const error = (() => {
         try {
           createClient(options as never)

@@ -5,7 +5,11 @@ import { posts, startFakeHoneyHive } from './helpers/fake-server.js'
 // Issue 19: hh.feedback() merges into a queued event, or sends HoneyHive's event update through the queue.
 
 const routes = ['/events/model/batch', '/v1/events/batch'] as const
-const onRoute = (route: (typeof routes)[number]): ClientOptions => ({ route, apiKey: 'hh-feedback-test-key', dangerouslyAllowBrowser: true })
+const onRoute = (route: (typeof routes)[number]): ClientOptions => ({
+  route,
+  apiKey: 'hh-feedback-test-key',
+  dangerouslyAllowBrowser: true,
+})
 
 async function setup(options: ClientOptions = {}) {
   const { honeyhive, baseUrl } = await startFakeHoneyHive()
@@ -39,7 +43,11 @@ describe.each(routes)('feedback on %s', (route) => {
     expect(updates()).toHaveLength(1)
     const [update] = updates()
     expect(update.path).toBe(route === '/v1/events/batch' ? `/v1/events/${id}` : '/events')
-    expect(update.body).toEqual(route === '/v1/events/batch' ? { feedback: { rating: 0, comment: 'wrong city', ground_truth: 'Paris' } } : { event_id: id, feedback: { rating: 0, comment: 'wrong city', ground_truth: 'Paris' } })
+    expect(update.body).toEqual(
+      route === '/v1/events/batch'
+        ? { feedback: { rating: 0, comment: 'wrong city', ground_truth: 'Paris' } }
+        : { event_id: id, feedback: { rating: 0, comment: 'wrong city', ground_truth: 'Paris' } },
+    )
     expect(honeyhive.events[0].feedback).toEqual({ rating: 0, comment: 'wrong city', ground_truth: 'Paris' })
   })
 
@@ -63,10 +71,22 @@ describe('feedback never throws', () => {
     expect(() => hh.feedback(id, 'great' as never)).not.toThrow()
     expect(() => hh.feedback('not-an-id', { rating: 1 })).not.toThrow()
     expect(() => hh.feedback(undefined as never, null as never)).not.toThrow()
-    const unreadable = new Proxy({}, { ownKeys: () => { throw new Error('revoked') } })
+    const unreadable = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('revoked')
+        },
+      },
+    )
     expect(() => hh.feedback(id, unreadable)).not.toThrow()
     await hh.flush()
-    expect(errors.map((error) => error.name)).toEqual(['ValidationError', 'ValidationError', 'ValidationError', 'HoneyHiveError'])
+    expect(errors.map((error) => error.name)).toEqual([
+      'ValidationError',
+      'ValidationError',
+      'ValidationError',
+      'HoneyHiveError',
+    ])
     expect((errors[0] as ValidationError).issues[0].path).toBe('feedback')
     expect((errors[1] as ValidationError).issues[0].path).toBe('event_id')
     expect(honeyhive.events[0].feedback).toBeUndefined()

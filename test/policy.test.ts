@@ -1,5 +1,14 @@
 import { describe, expect, test } from 'vitest'
-import { backoffMs, clientPolicy, consumerPolicy, retriedStatuses, ruleFor, updatePolicy, type Answer, type Policy } from '../src/policy.js'
+import {
+  backoffMs,
+  clientPolicy,
+  consumerPolicy,
+  retriedStatuses,
+  ruleFor,
+  updatePolicy,
+  type Answer,
+  type Policy,
+} from '../src/policy.js'
 
 const status = (code: number): Answer => ({ kind: 'status', status: code })
 type Row = [answer: Answer, client: string, update: string, consumer: string]
@@ -30,7 +39,9 @@ const rows: Row[] = [
 
 const describeRule = (policy: Policy, answer: Answer): string => {
   const rule = ruleFor(policy, answer)
-  return [rule.action + (rule.mayHaveStored ? '*' : ''), rule.isolate && 'isolate', rule.notYet && 'notYet'].filter(Boolean).join(' ')
+  return [rule.action + (rule.mayHaveStored ? '*' : ''), rule.isolate && 'isolate', rule.notYet && 'notYet']
+    .filter(Boolean)
+    .join(' ')
 }
 
 describe('the failure policy, as data', () => {
@@ -53,8 +64,12 @@ describe('the failure policy, as data', () => {
   })
 
   test('backoff doubles from the first wait to the cap; jitter scales it by the random number given', () => {
-    expect([1, 2, 3, 4, 7, 8, 20].map((round) => backoffMs(clientPolicy, round))).toEqual([1000, 2000, 4000, 8000, 60_000, 60_000, 60_000])
-    expect([1, 2, 11, 12].map((round) => backoffMs(consumerPolicy, round))).toEqual([5000, 10_000, 3_600_000, 3_600_000])
+    expect([1, 2, 3, 4, 7, 8, 20].map((round) => backoffMs(clientPolicy, round))).toEqual([
+      1000, 2000, 4000, 8000, 60_000, 60_000, 60_000,
+    ])
+    expect([1, 2, 11, 12].map((round) => backoffMs(consumerPolicy, round))).toEqual([
+      5000, 10_000, 3_600_000, 3_600_000,
+    ])
     const jittered: Policy = { ...clientPolicy, backoff: { ...clientPolicy.backoff, jitter: true } }
     expect(backoffMs(jittered, 3, 0.25)).toBe(1000)
     expect(backoffMs(jittered, 3, 0)).toBe(0)

@@ -1,12 +1,34 @@
 import { inspect } from 'node:util'
 import { describe, expect, test, vi } from 'vitest'
-import { createClient, DroppedError, HttpError, TimeoutError, ValidationError, type ClientOptions, type HoneyHiveError, type ModelEvent } from '../src/index.js'
+import {
+  createClient,
+  DroppedError,
+  HttpError,
+  TimeoutError,
+  ValidationError,
+  type ClientOptions,
+  type HoneyHiveError,
+  type ModelEvent,
+} from '../src/index.js'
 import { createFakeHoneyHive } from '../src/testing.js'
-import { accept, deadBaseUrl, onRoute, posts, routes, startFakeHoneyHive, startRawServer, storedIds } from './helpers/fake-server.js'
+import {
+  accept,
+  deadBaseUrl,
+  onRoute,
+  posts,
+  routes,
+  startFakeHoneyHive,
+  startRawServer,
+  storedIds,
+} from './helpers/fake-server.js'
 
 // What a hostile network, hostile data and an impatient runtime used to break (issue 12), in Node and happy-dom.
 
-const chat = (i: number, extra: ModelEvent = {}): ModelEvent => ({ model: 'gpt-4o', messages: [{ role: 'user', content: `question ${i}` }], ...extra })
+const chat = (i: number, extra: ModelEvent = {}): ModelEvent => ({
+  model: 'gpt-4o',
+  messages: [{ role: 'user', content: `question ${i}` }],
+  ...extra,
+})
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function client(options: ClientOptions) {
@@ -63,7 +85,9 @@ describe.each(routes)('hangs and lost delivery, on %s', (route) => {
     const started = Date.now()
     expect(await hh.shutdown({ timeoutMs: 500 })).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
     expect(Date.now() - started).toBeLessThan(3000)
-    expect(errors.filter((error) => error instanceof DroppedError)).toMatchObject([{ reason: 'shutdown', eventIds: ids }])
+    expect(errors.filter((error) => error instanceof DroppedError)).toMatchObject([
+      { reason: 'shutdown', eventIds: ids },
+    ])
     expect(errors.filter((error) => error.name === 'NetworkError')).toEqual([])
     await sleep(100)
     expect(posts(honeyhive)).toHaveLength(1)
@@ -107,7 +131,10 @@ describe.each(routes)('hangs and lost delivery, on %s', (route) => {
     for (let round = 0; round < 12; round++) await dead.hh.flush()
     expect(dead.hh.stats()).toMatchObject({ queued: 1, dropped: 0 })
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
-    honeyhive.fail(...Array.from({ length: 6 }, () => ({ status: 503 })), ...Array.from({ length: 6 }, () => ({ status: 429, retryAfter: 0 })))
+    honeyhive.fail(
+      ...Array.from({ length: 6 }, () => ({ status: 503 })),
+      ...Array.from({ length: 6 }, () => ({ status: 429, retryAfter: 0 })),
+    )
     const busy = client({ ...onRoute(route), baseUrl, maxRetries: 1 })
     const other = busy.hh.log(chat(2))
     for (let round = 0; round < 7; round++) await busy.hh.flush()
@@ -119,9 +146,16 @@ describe.each(routes)('hangs and lost delivery, on %s', (route) => {
 
   test('a fetch failure without an answer is retried whatever its message (Workers: "Network connection lost.", Bun: ECONNREFUSED)', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
-    for (const failure of [new Error('Network connection lost.'), Object.assign(new Error('Unable to connect. Is the computer able to access the url?'), { code: 'ECONNREFUSED' })]) {
+    for (const failure of [
+      new Error('Network connection lost.'),
+      Object.assign(new Error('Unable to connect. Is the computer able to access the url?'), { code: 'ECONNREFUSED' }),
+    ]) {
       let calls = 0
-      const { hh } = client({ ...onRoute(route), baseUrl, fetch: (input, init) => (calls++ === 0 ? Promise.reject(failure) : fetch(input, init)) })
+      const { hh } = client({
+        ...onRoute(route),
+        baseUrl,
+        fetch: (input, init) => (calls++ === 0 ? Promise.reject(failure) : fetch(input, init)),
+      })
       hh.log(chat(1))
       expect(await hh.flush()).toMatchObject({ sent: 1, queued: 0 })
       expect(hh.stats().retried).toBe(1)
@@ -164,7 +198,8 @@ describe.each(routes)('batches and flushes, on %s', (route) => {
     const relay = async (input: Request | string | URL, init?: RequestInit) => {
       const request = new Request(input, init)
       const body = (await request.clone().json()) as Record<string, unknown[]>
-      const response = (body.model_events ?? body.events).length > 3 ? new Response(null, { status: 413 }) : await honeyhive(request)
+      const response =
+        (body.model_events ?? body.events).length > 3 ? new Response(null, { status: 413 }) : await honeyhive(request)
       statuses.push(response.status)
       return response
     }
@@ -202,12 +237,22 @@ describe.each(routes)('batches and flushes, on %s', (route) => {
 
   test('createModelEventBatch sends nothing for no events (none given, or beforeSend dropped all) and refuses after shutdown()', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
-    const hh = createClient({ ...onRoute(route), baseUrl, beforeSend: (event) => (event.model === 'secret' ? null : event) })
+    const hh = createClient({
+      ...onRoute(route),
+      baseUrl,
+      beforeSend: (event) => (event.model === 'secret' ? null : event),
+    })
     expect(await hh.createModelEventBatch({ model_events: [] })).toEqual({ event_ids: [], success: true })
-    expect(await hh.createModelEventBatch({ model_events: [{ model: 'secret' }] })).toEqual({ event_ids: [], success: true })
+    expect(await hh.createModelEventBatch({ model_events: [{ model: 'secret' }] })).toEqual({
+      event_ids: [],
+      success: true,
+    })
     expect(posts(honeyhive)).toEqual([])
     await hh.shutdown()
-    await expect(hh.createModelEventBatch({ model_events: [{ model: 'gpt-4o' }] })).rejects.toMatchObject({ name: 'DroppedError', reason: 'shutdown' })
+    await expect(hh.createModelEventBatch({ model_events: [{ model: 'gpt-4o' }] })).rejects.toMatchObject({
+      name: 'DroppedError',
+      reason: 'shutdown',
+    })
     expect(posts(honeyhive)).toEqual([])
   })
 })
@@ -226,13 +271,17 @@ describe('bad data', () => {
     await hh.flush()
     expect(storedIds(honeyhive.events)).toEqual(good)
     expect(honeyhive.events[0].metadata).toEqual({ at: '1970-01-01T00:00:00.000Z' })
-    expect(errors.map((error) => [error.name, (error as ValidationError).issues?.[0].path, error.eventIds[0]])).toEqual([
-      ['ValidationError', 'metadata', bad[0]],
-      ['ValidationError', 'config', bad[1]],
-      ['ValidationError', 'outputs', bad[2]],
-      ['ValidationError', 'inputs', bad[3]],
-    ])
-    await expect(hh.createModelEventBatch({ model_events: [chat(1), chat(2, { metadata: new Date() as never })] })).rejects.toBeInstanceOf(ValidationError)
+    expect(errors.map((error) => [error.name, (error as ValidationError).issues?.[0].path, error.eventIds[0]])).toEqual(
+      [
+        ['ValidationError', 'metadata', bad[0]],
+        ['ValidationError', 'config', bad[1]],
+        ['ValidationError', 'outputs', bad[2]],
+        ['ValidationError', 'inputs', bad[3]],
+      ],
+    )
+    await expect(
+      hh.createModelEventBatch({ model_events: [chat(1), chat(2, { metadata: new Date() as never })] }),
+    ).rejects.toBeInstanceOf(ValidationError)
     expect(posts(honeyhive)).toHaveLength(1)
   })
 
@@ -240,9 +289,17 @@ describe('bad data', () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     const { hh, errors } = client({ baseUrl })
     hh.log({
-      metadata: new Map<unknown, unknown>([['tenant', 't1'], [7, new Set(['a', 'b'])]]) as never,
+      metadata: new Map<unknown, unknown>([
+        ['tenant', 't1'],
+        [7, new Set(['a', 'b'])],
+      ]) as never,
       messages: new Set([{ role: 'user', content: 'hi' }]) as never,
-      inputs: { vector: new Float32Array([0.5, 1.5]), bytes: new Uint8Array([1, 2]).buffer, view: new DataView(new Uint8Array([9, 8, 7]).buffer, 1), big: new BigInt64Array([5n]) },
+      inputs: {
+        vector: new Float32Array([0.5, 1.5]),
+        bytes: new Uint8Array([1, 2]).buffer,
+        view: new DataView(new Uint8Array([9, 8, 7]).buffer, 1),
+        big: new BigInt64Array([5n]),
+      },
     })
     await hh.flush()
     expect(errors).toEqual([])
@@ -262,13 +319,16 @@ describe('bad data', () => {
       for (let i = 0; i < depth; i++) node = (node.next = { i }) as Record<string, unknown>
       return root
     }
-    const ids = [hh.log({ metadata: chain(6000) }), hh.log({ metadata: chain(2000), inputs: { text: 'x'.repeat(10_000) } })]
+    const ids = [
+      hh.log({ metadata: chain(6000) }),
+      hh.log({ metadata: chain(2000), inputs: { text: 'x'.repeat(10_000) } }),
+    ]
     await hh.flush()
     expect(errors).toEqual([])
     expect(storedIds(honeyhive.events)).toEqual(ids)
     let node = honeyhive.events[0].metadata as Record<string, unknown>
     let depth = 1
-    while (typeof node.next === 'object') (node = node.next as Record<string, unknown>), depth++
+    while (typeof node.next === 'object') ((node = node.next as Record<string, unknown>), depth++)
     expect(depth).toBe(100)
     expect(node.next).toBe('…[truncated: nested over 100 levels]')
     expect(JSON.stringify(honeyhive.events[1]).length).toBeLessThan(4200)
@@ -281,7 +341,9 @@ describe('bad data', () => {
     hh.log({ inputs: { nul: '\u0000'.repeat(50_000) } })
     hh.log({ inputs: { lone: '\ud800'.repeat(50_000) } })
     await hh.flush()
-    const kept = honeyhive.events.map((event) => (Object.values(event.inputs!)[0] as string).split('…[truncated')[0].length)
+    const kept = honeyhive.events.map(
+      (event) => (Object.values(event.inputs!)[0] as string).split('…[truncated')[0].length,
+    )
     // Escaped, each is 2, 6 and 6 bytes: about 64 KiB / size fits.
     expect(kept[0]).toBeGreaterThan(30_000)
     expect(kept[1]).toBeGreaterThan(10_000)
@@ -294,7 +356,10 @@ describe('the key', () => {
   test('an upstream that quotes the key never gets it into onError, the error body, its stack or the debug log', async () => {
     const key = 'hh_live_9f3c2a7d1e5b'
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
-    honeyhive.fail({ status: 401, body: { statusCode: 401, message: `key ${key} revoked`, echo: { authorization: `Bearer ${key}` } } })
+    honeyhive.fail({
+      status: 401,
+      body: { statusCode: 401, message: `key ${key} revoked`, echo: { authorization: `Bearer ${key}` } },
+    })
     const lines: string[] = []
     vi.spyOn(console, 'debug').mockImplementation((...args) => void lines.push(args.map(String).join(' ')))
     const { hh, errors } = client({ baseUrl, apiKey: key, dangerouslyAllowBrowser: true, debug: true })
@@ -303,15 +368,22 @@ describe('the key', () => {
     vi.restoreAllMocks()
     expect(errors).toHaveLength(1)
     const error = errors[0] as HttpError
-    expect(error).toMatchObject({ status: 401, body: { message: 'key [redacted] revoked', echo: { authorization: 'Bearer [redacted]' } } })
-    for (const text of [error.message, error.stack, JSON.stringify(error), inspect(error, { depth: 10 }), ...lines]) expect(text).not.toContain(key)
+    expect(error).toMatchObject({
+      status: 401,
+      body: { message: 'key [redacted] revoked', echo: { authorization: 'Bearer [redacted]' } },
+    })
+    for (const text of [error.message, error.stack, JSON.stringify(error), inspect(error, { depth: 10 }), ...lines])
+      expect(text).not.toContain(key)
     expect(lines.join('\n')).toContain('[redacted]')
   })
 
   test('debug never prints the key, also in a retry line when a 500 quotes it', async () => {
     const apiKey = 'hh_secret_retry_key_123'
     const { url } = await startRawServer((_req, res, n, body) => {
-      if (n === 1) return void res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `key ${apiKey} is being rotated` }))
+      if (n === 1)
+        return void res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: `key ${apiKey} is being rotated` }))
       res.writeHead(200, { 'content-type': 'application/json' }).end(accept(body))
     })
     const lines: string[] = []
@@ -332,7 +404,10 @@ describe('the key', () => {
     const onUnhandled = (reason: unknown) => void unhandled.push(reason)
     process.on('unhandledRejection', onUnhandled)
     try {
-      const hh = createClient({ baseUrl: 'http://127.0.0.1:9', onError: async () => Promise.reject(new Error('my tracker is down')) })
+      const hh = createClient({
+        baseUrl: 'http://127.0.0.1:9',
+        onError: async () => Promise.reject(new Error('my tracker is down')),
+      })
       hh.log({ start_time: 'yesterday' as never })
       await sleep(50)
     } finally {

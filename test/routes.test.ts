@@ -14,7 +14,15 @@ const key = 'hh-v1-test-key'
 async function v1Client(options: ClientOptions = {}) {
   const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
   const errors: HoneyHiveError[] = []
-  const hh = createClient({ baseUrl, apiKey: key, dangerouslyAllowBrowser: true, route: v1, flushIntervalMs: 60_000, onError: (error) => errors.push(error), ...options })
+  const hh = createClient({
+    baseUrl,
+    apiKey: key,
+    dangerouslyAllowBrowser: true,
+    route: v1,
+    flushIntervalMs: 60_000,
+    onError: (error) => errors.push(error),
+    ...options,
+  })
   return { honeyhive, hh, errors, baseUrl }
 }
 
@@ -43,7 +51,17 @@ describe('the v1 wire format', () => {
       { event_type: 'model', config: { model: 'gpt-4o' }, inputs: {} },
       { event_type: 'model', inputs: {}, outputs: { text: 'plain text' } },
       { event_type: 'model', inputs: { template_inputs: 'not an object' }, outputs: { value: { score: 3 } } },
-      { event_type: 'model', inputs: {}, metadata: { input_tokens: 7, output_tokens: 3, cache_read_input_tokens: 2, cache_creation_input_tokens: 4, cache_write_input_tokens: 4 } },
+      {
+        event_type: 'model',
+        inputs: {},
+        metadata: {
+          input_tokens: 7,
+          output_tokens: 3,
+          cache_read_input_tokens: 2,
+          cache_creation_input_tokens: 4,
+          cache_write_input_tokens: 4,
+        },
+      },
     ])
   })
 
@@ -53,7 +71,13 @@ describe('the v1 wire format', () => {
     const history = [{ role: 'user', content: 'an earlier turn, as a template variable' }]
     // OpenRouter's request: `provider` is its routing preferences object; its usage reports `cost`.
     const routing = { order: ['anthropic', 'openai'], allow_fallbacks: false }
-    hh.log({ model: 'gpt-4o', provider: 'openrouter', hyperparameters: { temperature: 0.3, provider: routing }, messages, template_inputs: { chat_history: history, tone: 'brief' } })
+    hh.log({
+      model: 'gpt-4o',
+      provider: 'openrouter',
+      hyperparameters: { temperature: 0.3, provider: routing },
+      messages,
+      template_inputs: { chat_history: history, tone: 'brief' },
+    })
     hh.log({ model: 'gpt-4o', usage: { prompt_tokens: 5, cost: 0.0021 } })
     hh.log({ model: 'gpt-4o', usage: { prompt_tokens: 5, cost: 0.0021 }, cost: 0.003 })
     // A hyperparameter the mapped fields leave free keeps its conventional key, also when the seed's field is absent.
@@ -61,7 +85,12 @@ describe('the v1 wire format', () => {
     await hh.flush()
     expect(errors).toEqual([])
     const [routed, reported, both, free] = honeyhive.events
-    expect(routed.config).toEqual({ model: 'gpt-4o', provider: 'openrouter', temperature: 0.3, hyperparameters: { provider: routing } })
+    expect(routed.config).toEqual({
+      model: 'gpt-4o',
+      provider: 'openrouter',
+      temperature: 0.3,
+      hyperparameters: { provider: routing },
+    })
     expect(routed.inputs).toEqual({ chat_history: messages, tone: 'brief', template_inputs: { chat_history: history } })
     expect(reported.metadata).toEqual({ prompt_tokens: 5, cost: 0.0021 })
     expect(both.metadata).toEqual({ prompt_tokens: 5, cost: 0.003, usage: { cost: 0.0021 } })
@@ -93,14 +122,26 @@ describe('the v1 wire format', () => {
   test('HoneyHive answers a rejected key with 404: the error says to check the key and the route; a v1 400 says what HoneyHive said', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
     const errors: HoneyHiveError[] = []
-    const wrong = createClient({ baseUrl, apiKey: 'hh-wrong-key', dangerouslyAllowBrowser: true, route: v1, onError: (error) => errors.push(error) })
+    const wrong = createClient({
+      baseUrl,
+      apiKey: 'hh-wrong-key',
+      dangerouslyAllowBrowser: true,
+      route: v1,
+      onError: (error) => errors.push(error),
+    })
     wrong.log({ model: 'gpt-4o' })
     await wrong.flush()
     expect(errors[0]).toMatchObject({ name: 'HttpError', status: 404 })
     expect(errors[0].message).toContain('check the API key')
     expect(errors[0].message).toContain('`route`')
     honeyhive.fail({ status: 400, body: 'events.0.inputs: must be a plain object' })
-    const hh = createClient({ baseUrl, apiKey: key, dangerouslyAllowBrowser: true, route: v1, onError: (error) => errors.push(error) })
+    const hh = createClient({
+      baseUrl,
+      apiKey: key,
+      dangerouslyAllowBrowser: true,
+      route: v1,
+      onError: (error) => errors.push(error),
+    })
     hh.log({ model: 'gpt-4o' })
     await hh.flush()
     expect(errors[1].message).toBe('HoneyHive answered 400: events.0.inputs: must be a plain object')
@@ -110,7 +151,9 @@ describe('the v1 wire format', () => {
 describe('the fake HoneyHive is as strict as HoneyHive on v1', () => {
   const send = async (body: unknown) => {
     const honeyhive = createFakeHoneyHive()
-    const response = await honeyhive(new Request(`http://127.0.0.1:9${v1}`, { method: 'POST', body: JSON.stringify(body) }))
+    const response = await honeyhive(
+      new Request(`http://127.0.0.1:9${v1}`, { method: 'POST', body: JSON.stringify(body) }),
+    )
     return { status: response.status, message: ((await response.json()) as { message?: string }).message, honeyhive }
   }
   const event = { event_type: 'model', inputs: {} }
@@ -142,7 +185,14 @@ describe('the fake HoneyHive is as strict as HoneyHive on v1', () => {
   test('a single_session request makes a new session, stamps it on every event of the request and answers it', async () => {
     const honeyhive = createFakeHoneyHive()
     const response = await honeyhive(
-      new Request(`http://127.0.0.1:9${v1}`, { method: 'POST', body: JSON.stringify({ events: [{ ...event, session_id: uuid(5) }, event], single_session: true, session_properties: { session_name: 'chat' } }) }),
+      new Request(`http://127.0.0.1:9${v1}`, {
+        method: 'POST',
+        body: JSON.stringify({
+          events: [{ ...event, session_id: uuid(5) }, event],
+          single_session: true,
+          session_properties: { session_name: 'chat' },
+        }),
+      }),
     )
     const { session_id } = (await response.json()) as { session_id: string }
     expect(session_id).not.toBe(uuid(5))
@@ -155,14 +205,21 @@ describe.each(routes)('one session per conversation, on %s', (route) => {
   test.each([
     ['no option', {}],
     ['sessionId', { sessionId: uuid(7) }],
-    ['singleSession and sessionProperties', { singleSession: true, sessionProperties: { session_name: 'support chat', metadata: { plan: 'pro' } } }],
-    ['sessionId, singleSession and sessionProperties', { sessionId: uuid(8), singleSession: true, sessionProperties: { session_name: 'support chat' } }],
+    [
+      'singleSession and sessionProperties',
+      { singleSession: true, sessionProperties: { session_name: 'support chat', metadata: { plan: 'pro' } } },
+    ],
+    [
+      'sessionId, singleSession and sessionProperties',
+      { sessionId: uuid(8), singleSession: true, sessionProperties: { session_name: 'support chat' } },
+    ],
   ])('three batches of one client with %s land in one session', async (_name, options: ClientOptions) => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     const hh = createClient({ ...onRoute(route), baseUrl, flushIntervalMs: 60_000, ...options })
     const ids: string[] = []
     for (let batch = 0; batch < 3; batch++) {
-      for (let i = 0; i < 3; i++) ids.push(hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: `turn ${batch}.${i}` }] }))
+      for (let i = 0; i < 3; i++)
+        ids.push(hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: `turn ${batch}.${i}` }] }))
       // The third batch is queued before the first answer: queued events join the answered session too.
       if (batch < 2) await hh.flush()
     }
@@ -174,7 +231,11 @@ describe.each(routes)('one session per conversation, on %s', (route) => {
     // The session's flag and properties go with the first batch only.
     const bodies = posts(honeyhive).map((request) => request.body as Record<string, unknown>)
     const sessionFields = (body: Record<string, unknown>) => [body.single_session, body.session_properties]
-    expect(bodies.map(sessionFields)).toEqual([[options.singleSession, options.sessionProperties], [undefined, undefined], [undefined, undefined]])
+    expect(bodies.map(sessionFields)).toEqual([
+      [options.singleSession, options.sessionProperties],
+      [undefined, undefined],
+      [undefined, undefined],
+    ])
     if (options.sessionProperties) expect(honeyhive.sessions[0].properties).toEqual(options.sessionProperties)
   })
 
@@ -187,7 +248,9 @@ describe.each(routes)('one session per conversation, on %s', (route) => {
     for (let i = 4; i < 6; i++) hh.log({ model: 'm', event_name: `turn ${i}` })
     await hh.flush()
     expect(honeyhive.events).toHaveLength(6)
-    expect(honeyhive.sessions.map((session) => [session.session_id, session.events.length])).toEqual([[hh.sessionId, 6]])
+    expect(honeyhive.sessions.map((session) => [session.session_id, session.events.length])).toEqual([
+      [hh.sessionId, 6],
+    ])
   })
 
   test('an event that carries its own session_id first does not pull the client’s other events into that session', async () => {
@@ -202,13 +265,21 @@ describe.each(routes)('one session per conversation, on %s', (route) => {
     hh.log({ model: 'm' })
     await hh.flush()
     expect(hh.sessionId).toBe(mine)
-    expect(Object.fromEntries(honeyhive.sessions.map((session) => [session.session_id, session.events.length]))).toEqual({ [other]: 1, [mine]: 3 })
+    expect(
+      Object.fromEntries(honeyhive.sessions.map((session) => [session.session_id, session.events.length])),
+    ).toEqual({ [other]: 1, [mine]: 3 })
   })
 
   test('sampleRate keeps or drops a conversation whole, also when the client joins the session its first batch made', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     for (let client = 0; client < 20; client++) {
-      const hh = createClient({ ...onRoute(route), baseUrl, sampleRate: 0.5, singleSession: true, flushIntervalMs: 60_000 })
+      const hh = createClient({
+        ...onRoute(route),
+        baseUrl,
+        sampleRate: 0.5,
+        singleSession: true,
+        flushIntervalMs: 60_000,
+      })
       hh.log({ model: 'm', event_name: 'turn 1' })
       await hh.flush()
       hh.log({ model: 'm', event_name: 'turn 2' })

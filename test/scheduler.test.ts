@@ -109,7 +109,13 @@ describe('the delivery engine on a fake clock', () => {
       return up ? Response.json({ event_ids: [], success: true }) : new Response('{}', { status: 503 })
     }
     const options = resolveOptions({ baseUrl: 'http://127.0.0.1:9', fetch, maxRetries: 0, flushIntervalMs: 2000 })
-    const delivery = createDelivery({ options, session: createSession(options), report: () => {}, debug: () => {}, clock })
+    const delivery = createDelivery({
+      options,
+      session: createSession(options),
+      report: () => {},
+      debug: () => {},
+      clock,
+    })
     const start = clock.now()
     delivery.enqueue(encodeEvent({ event_id: crypto.randomUUID(), model: 'gpt-4o' }, Infinity))
     await advance(1999)

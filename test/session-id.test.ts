@@ -36,7 +36,11 @@ test('different ids give different sessions; the same id always the same', () =>
 })
 
 test('a UUID is kept as it is, whatever its version or case', () => {
-  for (const id of ['7f22137a-6911-4ed3-bc36-110f1dde6b01', '0CEF85A5-DA07-55B3-A28F-384D4A6C1DE3', '00000000-0000-0000-0000-000000000000']) {
+  for (const id of [
+    '7f22137a-6911-4ed3-bc36-110f1dde6b01',
+    '0CEF85A5-DA07-55B3-A28F-384D4A6C1DE3',
+    '00000000-0000-0000-0000-000000000000',
+  ]) {
     expect(sessionIdFor(id)).toBe(id)
   }
 })
@@ -48,6 +52,8 @@ for (const route of routes) {
     expect(clients.map((hh) => hh.sessionId)).toEqual(Array(2).fill('0cef85a5-da07-55b3-a28f-384d4a6c1de3'))
     clients.forEach((hh, i) => hh.log({ model: 'gpt-4o', metadata: { i } }))
     await Promise.all(clients.map((hh) => hh.shutdown()))
-    expect(honeyhive.events.map((event) => event.session_id)).toEqual(Array(2).fill('0cef85a5-da07-55b3-a28f-384d4a6c1de3'))
+    expect(honeyhive.events.map((event) => event.session_id)).toEqual(
+      Array(2).fill('0cef85a5-da07-55b3-a28f-384d4a6c1de3'),
+    )
   })
 }

@@ -2,7 +2,12 @@ import { describe, expect, test } from 'vitest'
 import { createClient, DroppedError, type ClientOptions, type HoneyHiveError } from '../src/index.js'
 import { posts, startFakeHoneyHive } from './helpers/fake-server.js'
 
-type Stored = Record<string, unknown> & { event_id: string; event_type: string; parent_id?: string; children_ids?: string[] }
+type Stored = Record<string, unknown> & {
+  event_id: string
+  event_type: string
+  parent_id?: string
+  children_ids?: string[]
+}
 
 /** A client on a loopback fake HoneyHive that collects what reaches onError. */
 async function setup(options: ClientOptions = {}) {
@@ -17,12 +22,21 @@ const v1 = { route: '/v1/events/batch', apiKey: 'hh-traces-test-key', dangerousl
 describe('traces: a chat turn as a tree', () => {
   test('a manual tree on the v1 route arrives with its parents, children and a failing tool, valid against v1', async () => {
     const { honeyhive, hh, errors, byName } = await setup(v1)
-    const turn = hh.startChain({ event_name: 'chat turn', inputs: { chat_history: [{ role: 'user', content: 'Weather in Paris?' }] } })
+    const turn = hh.startChain({
+      event_name: 'chat turn',
+      inputs: { chat_history: [{ role: 'user', content: 'Weather in Paris?' }] },
+    })
     const weather = await turn.tool('get_weather', { city: 'Paris' }, async ({ city }) => ({ city, celsius: 21 }))
-    await expect(turn.tool('get_time', { city: 'Paris' }, () => Promise.reject(new Error('clock service down')))).rejects.toThrow('clock service down')
+    await expect(
+      turn.tool('get_time', { city: 'Paris' }, () => Promise.reject(new Error('clock service down'))),
+    ).rejects.toThrow('clock service down')
     const search = turn.startTool({ event_name: 'search', inputs: { q: 'paris' } })
     search.end({ outputs: { hits: 3 } })
-    const model = turn.startModelEvent({ model: 'gpt-4o', provider: 'openai', messages: [{ role: 'user', content: 'Weather in Paris?' }] })
+    const model = turn.startModelEvent({
+      model: 'gpt-4o',
+      provider: 'openai',
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+    })
     model.end({ response: { role: 'assistant', content: 'Sunny, 21 °C' } })
     turn.end({ outputs: { content: 'Sunny, 21 °C' } })
     expect(weather).toEqual({ city: 'Paris', celsius: 21 })

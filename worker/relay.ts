@@ -1,4 +1,11 @@
-import { createRelay, type QueueBatch, type QueueProducer, type Relay, type RelayContext, type Route } from '../src/relay.js'
+import {
+  createRelay,
+  type QueueBatch,
+  type QueueProducer,
+  type Relay,
+  type RelayContext,
+  type Route,
+} from '../src/relay.js'
 
 /** The Worker's bindings, as wrangler.toml declares them. */
 export interface RelayEnv {
@@ -32,7 +39,10 @@ function relayFor(env: RelayEnv): Relay {
     relay = createRelay({
       apiKey: env.HH_API_KEY,
       baseUrl: env.HH_BASE_URL || undefined,
-      allowedOrigins: String(env.HH_ALLOWED_ORIGINS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean),
+      allowedOrigins: String(env.HH_ALLOWED_ORIGINS ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
       project: env.HH_PROJECT || undefined,
       source: env.HH_SOURCE || undefined,
       route: (env.HH_ROUTE || undefined) as Route | undefined,

@@ -47,7 +47,10 @@ async function newTurn() {
 function thumbs(reply, eventId, token) {
   const row = document.createElement('div')
   row.className = 'feedback'
-  for (const [name, label, rating] of [['up', '👍', 1], ['down', '👎', 0]]) {
+  for (const [name, label, rating] of [
+    ['up', '👍', 1],
+    ['down', '👎', 0],
+  ]) {
     const button = document.createElement('button')
     button.type = 'button'
     button.className = `thumb ${name}`
@@ -74,7 +77,12 @@ $('#chat').addEventListener('submit', async (event) => {
   line('user', input.value)
   input.value = ''
   const reply = line('assistant')
-  const params = { model: 'gpt-4o-mini', messages: [...messages], stream: true, stream_options: { include_usage: true } }
+  const params = {
+    model: 'gpt-4o-mini',
+    messages: [...messages],
+    stream: true,
+    stream_options: { include_usage: true },
+  }
   stop.disabled = false
   let turn
   try {
@@ -96,5 +104,6 @@ $('#chat').addEventListener('submit', async (event) => {
   stop.disabled = true
   messages.push({ role: 'assistant', content: reply.textContent })
   const queued = hh.stats().queued
-  if (!reply.classList.contains('failed')) show(`logged this turn (${queued} queued; sent within 2 s, or when you close the tab)`)
+  if (!reply.classList.contains('failed'))
+    show(`logged this turn (${queued} queued; sent within 2 s, or when you close the tab)`)
 })

@@ -16,8 +16,17 @@ const hh = createClient({
 const messages = [{ role: 'user', content: 'What is the capital of France?' }]
 const span = hh.startModelEvent({ event_name: 'answer', model: 'gpt-4o-mini', provider: 'openai', messages })
 // ...call your model here...
-span.end({ response: { role: 'assistant', content: 'Paris.' }, usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 } })
-hh.log({ event_name: 'follow-up', model: 'gpt-4o-mini', provider: 'openai', messages, response: { role: 'assistant', content: 'Anything else?' } })
+span.end({
+  response: { role: 'assistant', content: 'Paris.' },
+  usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 },
+})
+hh.log({
+  event_name: 'follow-up',
+  model: 'gpt-4o-mini',
+  provider: 'openai',
+  messages,
+  response: { role: 'assistant', content: 'Anything else?' },
+})
 
 // shutdown() flushes, then stops the client's timer, so the script exits as soon as delivery is done.
 const result = await hh.shutdown()

@@ -16,10 +16,20 @@ interface Message {
 /** Streams `deltas` as chat completion chunks, one every `delayMs`, then `finish` and `[DONE]`. */
 function stream(model: string, deltas: object[], finish: string, delayMs: number): Response {
   const id = `chatcmpl-offline-${crypto.randomUUID()}`
-  const base = { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: `${model}-offline` }
+  const base = {
+    id,
+    object: 'chat.completion.chunk',
+    created: Math.floor(Date.now() / 1000),
+    model: `${model}-offline`,
+  }
   const chunk = (delta: object, finish_reason: string | null = null) =>
     `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason }] })}\n\n`
-  const frames = [chunk({ role: 'assistant', content: '' }), ...deltas.map((delta) => chunk(delta)), chunk({}, finish), 'data: [DONE]\n\n']
+  const frames = [
+    chunk({ role: 'assistant', content: '' }),
+    ...deltas.map((delta) => chunk(delta)),
+    chunk({}, finish),
+    'data: [DONE]\n\n',
+  ]
   let next = 0
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -46,7 +56,12 @@ export async function offlineWeatherModel(request: Request, { delayMs = 60 } = {
   }
   if (body.stream && last?.role === 'tool') {
     const words = `From the weather tool: ${String(last.content)}.`.split(/(?<= )/)
-    return stream(body.model, words.map((content) => ({ content })), 'stop', delayMs)
+    return stream(
+      body.model,
+      words.map((content) => ({ content })),
+      'stop',
+      delayMs,
+    )
   }
   return offlineChatCompletions(request, { delayMs })
 }

@@ -36,7 +36,11 @@ export interface ChatRequest {
 // Offline on purpose: a stand-in you would replace with a real weather API.
 const weather = tool({
   description: 'The current weather in a city',
-  inputSchema: jsonSchema<{ city: string }>({ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }),
+  inputSchema: jsonSchema<{ city: string }>({
+    type: 'object',
+    properties: { city: { type: 'string' } },
+    required: ['city'],
+  }),
   execute: async ({ city }) => `sunny and 21 °C in ${city}`,
 })
 

@@ -13,7 +13,8 @@ export function hostName(value: string, scheme = 'http://'): string | undefined 
   }
 }
 
-const isLoopback = (name: string | undefined) => name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name ?? '')
+const isLoopback = (name: string | undefined) =>
+  name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name ?? '')
 
 /** The `Host` a request names: its header, or, for a Request made in code (none), its URL's. */
 const hostOf = (request: Request) => request.headers.get('host') ?? new URL(request.url).host
@@ -21,9 +22,12 @@ const hostOf = (request: Request) => request.headers.get('host') ?? new URL(requ
 /** The checks for `allowedHosts` (host names, any port) and `cors` (origins besides loopback and the page's own, or '*'). */
 export function createAccess(allowedHosts: string[] = loopbackHosts, cors: string[] | '*' = []) {
   // As browsers send them: `https://app.example:3000`, lower case, no path, no default port.
-  const origins = cors === '*' ? '*' : new Set(cors.map((origin) => (URL.canParse(origin) ? new URL(origin).origin : origin)))
+  const origins =
+    cors === '*' ? '*' : new Set(cors.map((origin) => (URL.canParse(origin) ? new URL(origin).origin : origin)))
   // `::1` and `[::1]` alike: an IPv6 address is named in brackets in a Host header.
-  const hosts = new Set(allowedHosts.map((name) => hostName(/^[\da-f:]+$/i.test(name) && name.includes(':') ? `[${name}]` : name) ?? name))
+  const hosts = new Set(
+    allowedHosts.map((name) => hostName(/^[\da-f:]+$/i.test(name) && name.includes(':') ? `[${name}]` : name) ?? name),
+  )
   return {
     /** Whether the request names a host this server answers as. */
     hostAllowed(request: Request): boolean {

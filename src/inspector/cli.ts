@@ -27,7 +27,8 @@ function fail(message: string): never {
 
 function whole(value: string | undefined, name: string, least: number, most: number): number | undefined {
   if (value === undefined) return undefined
-  if (!/^\d+$/.test(value) || Number(value) < least || Number(value) > most) fail(`--${name} must be a whole number from ${least} to ${most} (got "${value}")`)
+  if (!/^\d+$/.test(value) || Number(value) < least || Number(value) > most)
+    fail(`--${name} must be a whole number from ${least} to ${most} (got "${value}")`)
   return Number(value)
 }
 
@@ -36,7 +37,15 @@ function parse() {
     return parseArgs({
       args: process.argv.slice(2),
       allowPositionals: true,
-      options: { port: { type: 'string' }, host: { type: 'string' }, key: { type: 'string' }, 'max-events': { type: 'string' }, cors: { type: 'string', multiple: true }, 'allow-host': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        key: { type: 'string' },
+        'max-events': { type: 'string' },
+        cors: { type: 'string', multiple: true },
+        'allow-host': { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
     })
   } catch (error) {
     return fail((error as Error).message)
@@ -48,14 +57,20 @@ if (values.help) {
   console.log(usage)
   process.exit(0)
 }
-if (positionals[0] !== 'dev' || positionals.length > 1) fail(positionals.length === 0 ? 'name a command: dev' : `unknown command "${positionals.join(' ')}"`)
+if (positionals[0] !== 'dev' || positionals.length > 1)
+  fail(positionals.length === 0 ? 'name a command: dev' : `unknown command "${positionals.join(' ')}"`)
 if (values.key === '') fail('--key must not be empty')
 
 const port = whole(values.port, 'port', 0, 65535) ?? 8787
 const host = values.host ?? '127.0.0.1'
 const maxEvents = whole(values['max-events'], 'max-events', 1, 10_000_000) ?? inspectorLimits.maxEvents
-const origins = (values.cors ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean)
-for (const origin of origins) if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) fail(`--cors takes origins like https://app.example:3000, or '*' (got "${origin}")`)
+const origins = (values.cors ?? [])
+  .flatMap((value) => value.split(','))
+  .map((value) => value.trim())
+  .filter(Boolean)
+for (const origin of origins)
+  if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin))
+    fail(`--cors takes origins like https://app.example:3000, or '*' (got "${origin}")`)
 const cors = origins.includes('*') ? '*' : origins
 const allowedHosts = (values['allow-host'] ?? []).map((name) => name.trim().toLowerCase())
 
@@ -73,7 +88,10 @@ try {
       `  key       ${values.key ? 'required: requests without Authorization get 401, another key 404' : 'none: every request is accepted (--key KEY to require one)'}`,
       `  memory    the newest ${maxEvents.toLocaleString('en-US')} events (the least recently active sessions are dropped first)`,
       ...(exposed
-        ? [``, `  warning   bound to ${host}: anyone who can reach this address reads every prompt and response on the page, and can post events`]
+        ? [
+            ``,
+            `  warning   bound to ${host}: anyone who can reach this address reads every prompt and response on the page, and can post events`,
+          ]
         : []),
       ``,
       `Ctrl-C to stop.`,

@@ -22,13 +22,17 @@ export const faultLimits = { pending: 1000, seconds: 3600 }
 const kinds = new Set<FaultKind>(['429', '500', '413', 'stall'])
 
 /** A fault's name in the request log and on the page. */
-export const faultLabel = (fault: InspectorFault): string => (fault.kind === '429' ? `429 Retry-After ${fault.retryAfter ?? 2} s` : fault.kind)
+export const faultLabel = (fault: InspectorFault): string =>
+  fault.kind === '429' ? `429 Retry-After ${fault.retryAfter ?? 2} s` : fault.kind
 
 /** Checks a fault given to the API; returns why it is refused, if it is. */
 export function checkFault(fault: { kind?: unknown; retryAfter?: unknown }): string | undefined {
   if (!kinds.has(fault.kind as FaultKind)) return `kind must be one of ${[...kinds].join(', ')}`
   const { retryAfter } = fault
-  if (retryAfter !== undefined && !(Number.isInteger(retryAfter) && (retryAfter as number) >= 0 && (retryAfter as number) <= faultLimits.seconds)) {
+  if (
+    retryAfter !== undefined &&
+    !(Number.isInteger(retryAfter) && (retryAfter as number) >= 0 && (retryAfter as number) <= faultLimits.seconds)
+  ) {
     return `retryAfter must be whole seconds from 0 to ${faultLimits.seconds}`
   }
   return undefined
@@ -88,8 +92,15 @@ export function playFault(fault: InspectorFault, headers: Record<string, string>
     return new Response(body, { status: 200, headers: { ...headers, 'content-type': 'application/json' } })
   }
   const status = Number(fault.kind)
-  const messages: Record<string, string> = { 429: 'Too many requests (inspector fault)', 500: 'Internal error (inspector fault)', 413: 'Payload too large (inspector fault)' }
+  const messages: Record<string, string> = {
+    429: 'Too many requests (inspector fault)',
+    500: 'Internal error (inspector fault)',
+    413: 'Payload too large (inspector fault)',
+  }
   const extra: Record<string, string> = fault.kind === '429' ? { 'retry-after': String(fault.retryAfter ?? 2) } : {}
   const body = { statusCode: status, message: messages[fault.kind], success: false, errorCode: 'INSPECTOR_FAULT' }
-  return new Response(JSON.stringify(body), { status, headers: { ...headers, ...extra, 'content-type': 'application/json' } })
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...headers, ...extra, 'content-type': 'application/json' },
+  })
 }

@@ -12,7 +12,8 @@ import type { createRecord } from './record.js'
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { ...headers, 'content-type': 'application/json' } })
-const refusal = (status: number, message: string, errorCode: string, headers: Record<string, string>) => json(status, { statusCode: status, message, success: false, errorCode }, headers)
+const refusal = (status: number, message: string, errorCode: string, headers: Record<string, string>) =>
+  json(status, { statusCode: status, message, success: false, errorCode }, headers)
 
 // The fake's CORS answer, also on what the inspector answers itself (401, faults, stalls): a browser that
 // cannot read an answer sees a network error instead of the status the button meant. Only origins the
@@ -45,7 +46,9 @@ async function readBody(request: Request, limit: number): Promise<string | undef
 function carriedEvents(text: string, route: Route): ModelEvent[] {
   try {
     const list = (JSON.parse(text) as Record<string, unknown>)?.[route === v1Route ? 'events' : 'model_events']
-    return Array.isArray(list) ? list.filter((event) => typeof event === 'object' && event !== null && !Array.isArray(event)) : []
+    return Array.isArray(list)
+      ? list.filter((event) => typeof event === 'object' && event !== null && !Array.isArray(event))
+      : []
   } catch {
     return []
   }
@@ -74,7 +77,11 @@ export interface IngestParts {
 /** The handler of the batch routes (`kind: 'batch'`) and the update routes (`kind: 'update'`). */
 export function createIngest({ apiKey, maxBodyBytes, access, record, live, faults }: IngestParts) {
   /** An update the fake's rules accept, answered 200 and applied, or 404 for an event not kept and stored. */
-  function update(text: string, path: string, headers: Record<string, string>): { response: Response; applied?: ReadUpdate } {
+  function update(
+    text: string,
+    path: string,
+    headers: Record<string, string>,
+  ): { response: Response; applied?: ReadUpdate } {
     let body: unknown
     try {
       body = JSON.parse(text)
@@ -97,33 +104,75 @@ export function createIngest({ apiKey, maxBodyBytes, access, record, live, fault
     const headers = corsHeaders(request)
     const beacon = request.method === 'POST' && (request.headers.get('content-type') ?? '').startsWith('text/plain')
     let carried: ModelEvent[] = []
-    const done = async (response: Response, extra: { fault?: string; note?: string; stored?: ModelEvent[]; applied?: ReadUpdate } = {}) => {
+    const done = async (
+      response: Response,
+      extra: { fault?: string; note?: string; stored?: ModelEvent[]; applied?: ReadUpdate } = {},
+    ) => {
       let note = extra.note
-      if (!note && response.status >= 400) note = ((await response.clone().json().catch(() => ({}))) as { message?: string }).message
-      const arrival = { at, ms: Date.now() - at, method: request.method, path, beacon, status: response.status, ...(extra.fault && { fault: extra.fault }), ...(note && { note }) }
-      const change = kind === 'batch' ? record.add({ ...arrival, route, carried, stored: extra.stored ?? [] }) : record.update(arrival, extra.applied)
+      if (!note && response.status >= 400)
+        note = (
+          (await response
+            .clone()
+            .json()
+            .catch(() => ({}))) as { message?: string }
+        ).message
+      const arrival = {
+        at,
+        ms: Date.now() - at,
+        method: request.method,
+        path,
+        beacon,
+        status: response.status,
+        ...(extra.fault && { fault: extra.fault }),
+        ...(note && { note }),
+      }
+      const change =
+        kind === 'batch'
+          ? record.add({ ...arrival, route, carried, stored: extra.stored ?? [] })
+          : record.update(arrival, extra.applied)
       live.send('change', { ...change, kept: record.size() })
       return response
     }
     const origin = request.headers.get('origin')
     // Logged without what it carried: another site's page must not be able to write a session, even unstored.
-    if (!access.originAllowed(request)) return done(refusal(403, `Origin ${origin} may not send here: start honeyhive-edge dev with --cors ${origin} to let it`, 'FORBIDDEN', {}))
+    if (!access.originAllowed(request))
+      return done(
+        refusal(
+          403,
+          `Origin ${origin} may not send here: start honeyhive-edge dev with --cors ${origin} to let it`,
+          'FORBIDDEN',
+          {},
+        ),
+      )
     const text = await readBody(request, maxBodyBytes)
     if (kind === 'batch' && text) carried = carriedEvents(text, route)
     // Down: the connection is dropped once the request has arrived, so the timeline knows what it carried.
     if (faults.isDown()) return done(Response.error(), { fault: 'down', note: 'connection dropped (down)' })
-    if (text === undefined) return done(refusal(413, `Body over ${maxBodyBytes} bytes, the inspector's limit`, 'PAYLOAD_TOO_LARGE', headers))
+    if (text === undefined)
+      return done(refusal(413, `Body over ${maxBodyBytes} bytes, the inspector's limit`, 'PAYLOAD_TOO_LARGE', headers))
     if (request.method === 'OPTIONS') return done(new Response(null, { status: 204, headers }))
     const method = kind === 'batch' ? 'POST' : 'PUT'
     if (request.method !== method) return done(refusal(405, `Use ${method}`, 'METHOD_NOT_ALLOWED', headers))
     const authorization = request.headers.get('authorization')
     if (apiKey && authorization === null) {
-      return done(refusal(401, 'Missing Authorization: Bearer <key>: this inspector was started with --key', 'UNAUTHORIZED', headers))
+      return done(
+        refusal(
+          401,
+          'Missing Authorization: Bearer <key>: this inspector was started with --key',
+          'UNAUTHORIZED',
+          headers,
+        ),
+      )
     }
     // HoneyHive answers a rejected key with 404 since 2026-09-22 (field notes §10).
-    if (apiKey && authorization !== `Bearer ${apiKey}`) return done(refusal(404, 'Not found: invalid API key or no access to this project', 'NOT_FOUND', headers))
+    if (apiKey && authorization !== `Bearer ${apiKey}`)
+      return done(refusal(404, 'Not found: invalid API key or no access to this project', 'NOT_FOUND', headers))
     const fault = faults.take()
-    if (fault) return done(playFault(fault, headers), { fault: faultLabel(fault), ...(fault.kind === 'stall' && { note: 'stalled: 200 headers sent, no body' }) })
+    if (fault)
+      return done(playFault(fault, headers), {
+        fault: faultLabel(fault),
+        ...(fault.kind === 'stall' && { note: 'stalled: 200 headers sent, no body' }),
+      })
     if (kind === 'update') {
       const { response, applied } = update(text, path, headers)
       return done(response, { applied })
@@ -133,12 +182,19 @@ export function createIngest({ apiKey, maxBodyBytes, access, record, live, fault
     if (keylessUpdate(text)) {
       const { response, applied } = update(text, legacyUpdateRoute, headers)
       kind = 'update'
-      return done(response, { applied, note: `a keyless event update, applied as a relay forwards it${response.ok ? '' : ` (${response.status})`}` })
+      return done(response, {
+        applied,
+        note: `a keyless event update, applied as a relay forwards it${response.ok ? '' : ` (${response.status})`}`,
+      })
     }
     // A fake per request: it keeps nothing between requests (faults and the record are the inspector's), so
     // what it stored is what this request stored.
     const fake = createFakeHoneyHive()
-    const forwarded = new Request(request.url, { method: request.method, headers: request.headers, ...(text && { body: text }) })
+    const forwarded = new Request(request.url, {
+      method: request.method,
+      headers: request.headers,
+      ...(text && { body: text }),
+    })
     return done(await fake(forwarded), { stored: fake.events })
   }
 }

@@ -44,10 +44,26 @@ function bubble(message) {
   return h(
     'li',
     { class: `message role-${/^[a-z_]+$/.test(role) ? role : 'other'}`, 'data-role': role },
-    h('span', { class: 'role' }, role, message.tool_call_id ? h('span', { class: 'call-id' }, ` · ${message.tool_call_id}`) : undefined),
+    h(
+      'span',
+      { class: 'role' },
+      role,
+      message.tool_call_id ? h('span', { class: 'call-id' }, ` · ${message.tool_call_id}`) : undefined,
+    ),
     ...contentPieces(message.content).map((piece) => h('div', { class: 'text' }, piece)),
     calls.length > 0
-      ? h('ul', { class: 'calls' }, ...calls.map((call) => h('li', { class: 'call' }, h('b', {}, '⚙ ', String(call.name)), h('code', {}, `(${shortJson(call.args ?? '')})`))))
+      ? h(
+          'ul',
+          { class: 'calls' },
+          ...calls.map((call) =>
+            h(
+              'li',
+              { class: 'call' },
+              h('b', {}, '⚙ ', String(call.name)),
+              h('code', {}, `(${shortJson(call.args ?? '')})`),
+            ),
+          ),
+        )
       : undefined,
   )
 }
@@ -58,15 +74,36 @@ export function conversation(view) {
   const outputs = fields(view.outputs)
   const messages = Array.isArray(inputs.chat_history) ? inputs.chat_history.map(fields) : []
   if (typeof outputs.role === 'string') messages.push(outputs)
-  else if (typeof outputs.content === 'string' || typeof outputs.text === 'string') messages.push({ role: 'assistant', content: outputs.content ?? outputs.text })
+  else if (typeof outputs.content === 'string' || typeof outputs.text === 'string')
+    messages.push({ role: 'assistant', content: outputs.content ?? outputs.text })
   if (view.event_type === 'tool') {
     // A tool: its call and what it gave back (or how it failed), in the same words.
     const args = inputs.args ?? inputs.arguments ?? inputs
     const result = view.error ? `failed: ${view.error}` : shortJson(outputs.result ?? outputs)
-    const call = h('li', { class: 'message role-call', 'data-role': 'call' }, h('span', { class: 'role' }, 'call'), h('div', { class: 'text' }, h('b', {}, view.event_name ?? 'tool'), h('code', {}, `(${shortJson(args)})`)))
-    const answer = h('li', { class: `message role-tool${view.error ? ' failed' : ''}`, 'data-role': view.error ? 'error' : 'result' }, h('span', { class: 'role' }, view.error ? 'error' : 'result'), h('div', { class: 'text' }, result))
-    return h('div', { class: 'chat', id: 'conversation' }, h('h4', {}, 'Tool call'), h('ol', { class: 'messages' }, call, answer))
+    const call = h(
+      'li',
+      { class: 'message role-call', 'data-role': 'call' },
+      h('span', { class: 'role' }, 'call'),
+      h('div', { class: 'text' }, h('b', {}, view.event_name ?? 'tool'), h('code', {}, `(${shortJson(args)})`)),
+    )
+    const answer = h(
+      'li',
+      { class: `message role-tool${view.error ? ' failed' : ''}`, 'data-role': view.error ? 'error' : 'result' },
+      h('span', { class: 'role' }, view.error ? 'error' : 'result'),
+      h('div', { class: 'text' }, result),
+    )
+    return h(
+      'div',
+      { class: 'chat', id: 'conversation' },
+      h('h4', {}, 'Tool call'),
+      h('ol', { class: 'messages' }, call, answer),
+    )
   }
   if (messages.length === 0) return undefined
-  return h('div', { class: 'chat', id: 'conversation' }, h('h4', {}, `Conversation (${messages.length} message${messages.length === 1 ? '' : 's'})`), h('ol', { class: 'messages' }, ...messages.map(bubble)))
+  return h(
+    'div',
+    { class: 'chat', id: 'conversation' },
+    h('h4', {}, `Conversation (${messages.length} message${messages.length === 1 ? '' : 's'})`),
+    h('ol', { class: 'messages' }, ...messages.map(bubble)),
+  )
 }

@@ -12,7 +12,13 @@ function jsonView(value) {
     { class: 'json' },
     ...tokens.map((token, index) => {
       if (index % 2 === 0) return token
-      const kind = token.startsWith('"') ? (/:\s*$/.test(token) ? 'key' : 'string') : /^[-\d]/.test(token) ? 'number' : 'literal'
+      const kind = token.startsWith('"')
+        ? /:\s*$/.test(token)
+          ? 'key'
+          : 'string'
+        : /^[-\d]/.test(token)
+          ? 'number'
+          : 'literal'
       return h('span', { class: kind }, token)
     }),
   )
@@ -21,19 +27,43 @@ function jsonView(value) {
 /** An event's details: the requests that carried it, every field as received, and where v1 stores them. */
 export function detail({ summary, received, v1 }, onClose) {
   const attempts = summary.attempts.map((attempt) =>
-    h('li', { class: attempt.stored ? 'ok' : 'bad' }, `#${attempt.request} → ${attempt.status || 'connection dropped'}${attempt.fault ? ` (fault: ${attempt.fault})` : ''}${attempt.beacon ? ' · beacon' : ''} · ${attempt.stored ? 'stored' : 'not stored'}`),
+    h(
+      'li',
+      { class: attempt.stored ? 'ok' : 'bad' },
+      `#${attempt.request} → ${attempt.status || 'connection dropped'}${attempt.fault ? ` (fault: ${attempt.fault})` : ''}${attempt.beacon ? ' · beacon' : ''} · ${attempt.stored ? 'stored' : 'not stored'}`,
+    ),
   )
   const feedback = summary.feedback
   return h(
     'div',
     { class: 'detail', id: 'detail' },
-    h('div', { class: 'detail-head' }, h('h3', {}, h('span', { class: `kind ${summary.event_type}` }, summary.event_type), ' ', summary.event_name ?? 'event', ' ', h('code', {}, summary.event_id)), h('button', { type: 'button', class: 'clear', onclick: onClose }, 'close')),
+    h(
+      'div',
+      { class: 'detail-head' },
+      h(
+        'h3',
+        {},
+        h('span', { class: `kind ${summary.event_type}` }, summary.event_type),
+        ' ',
+        summary.event_name ?? 'event',
+        ' ',
+        h('code', {}, summary.event_id),
+      ),
+      h('button', { type: 'button', class: 'clear', onclick: onClose }, 'close'),
+    ),
     h('ol', { class: 'attempts' }, ...attempts),
     feedback
       ? h(
           'div',
           { class: 'feedback', id: 'feedback' },
-          feedback.thumb ? h('span', { class: `badge thumb ${feedback.thumb}` }, thumbIcon(feedback.thumb), feedback.thumb === 'up' ? 'thumbs up' : 'thumbs down') : undefined,
+          feedback.thumb
+            ? h(
+                'span',
+                { class: `badge thumb ${feedback.thumb}` },
+                thumbIcon(feedback.thumb),
+                feedback.thumb === 'up' ? 'thumbs up' : 'thumbs down',
+              )
+            : undefined,
           h('span', { class: 'muted' }, `feedback.rating: ${feedback.rating ?? '–'}`),
           feedback.comment ? h('q', { class: 'comment' }, feedback.comment) : undefined,
         )
@@ -45,7 +75,12 @@ export function detail({ summary, received, v1 }, onClose) {
       h('div', {}, h('h4', {}, `As received on ${summary.route}`), jsonView(received)),
       v1
         ? h('div', {}, h('h4', {}, 'Where /v1/events/batch stores it'), jsonView(v1))
-        : h('div', {}, h('h4', {}, 'Route'), h('p', { class: 'muted' }, "Received on HoneyHive's current route: stored as shown.")),
+        : h(
+            'div',
+            {},
+            h('h4', {}, 'Route'),
+            h('p', { class: 'muted' }, "Received on HoneyHive's current route: stored as shown."),
+          ),
     ),
   )
 }

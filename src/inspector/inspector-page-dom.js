@@ -13,10 +13,11 @@ export function h(tag, attributes = {}, ...children) {
         if (key.startsWith('--')) element.style.setProperty(key, style)
         else element.style[key] = style
       }
-    }
-    else element.setAttribute(name, value === true ? '' : String(value))
+    } else element.setAttribute(name, value === true ? '' : String(value))
   }
-  for (const child of children.flat()) if (child !== undefined && child !== null && child !== false) element.append(child instanceof Node ? child : String(child))
+  for (const child of children.flat())
+    if (child !== undefined && child !== null && child !== false)
+      element.append(child instanceof Node ? child : String(child))
   return element
 }
 
@@ -24,7 +25,8 @@ export function h(tag, attributes = {}, ...children) {
 export const short = (id) => (id ? (id.length > 14 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id) : '(no session_id)')
 
 /** A time of day with milliseconds. */
-export const clock = (ms) => `${new Date(ms).toLocaleTimeString('en-GB', { hour12: false })}.${String(ms % 1000).padStart(3, '0')}`
+export const clock = (ms) =>
+  `${new Date(ms).toLocaleTimeString('en-GB', { hour12: false })}.${String(ms % 1000).padStart(3, '0')}`
 
 /** A duration, rounded for reading: 0.4 ms, 840 ms, 1.24 s, 12.5 s, 2 m 03 s, 1 h 05 m. */
 export function duration(ms) {

@@ -7,8 +7,15 @@ export function sessionItem(session, selected, onSelect) {
   return h(
     'li',
     { class: `session-item${selected ? ' selected' : ''}`, 'data-session': session.session_id, onclick: onSelect },
-    h('div', { class: 'session-line' }, h('code', {}, short(session.session_id)), h('span', { class: 'muted' }, clock(session.first))),
-    session.first_message ? h('div', { class: 'session-first', title: session.first_message }, session.first_message) : undefined,
+    h(
+      'div',
+      { class: 'session-line' },
+      h('code', {}, short(session.session_id)),
+      h('span', { class: 'muted' }, clock(session.first)),
+    ),
+    session.first_message
+      ? h('div', { class: 'session-first', title: session.first_message }, session.first_message)
+      : undefined,
     h(
       'div',
       { class: 'session-stats' },
@@ -27,7 +34,11 @@ export function requestRow(request) {
   const kind = request.status === 0 ? 'bad' : request.status >= 500 ? 'bad' : request.status >= 400 ? 'warn' : 'ok'
   const preflight = request.method === 'OPTIONS'
   const duplicates = request.duplicateCount
-    ? h('span', { class: 'bad', title: request.duplicates.join('\n') }, `${request.duplicateCount} (${short(request.duplicates[0])}${request.duplicateCount > 1 ? ', …' : ''})`)
+    ? h(
+        'span',
+        { class: 'bad', title: request.duplicates.join('\n') },
+        `${request.duplicateCount} (${short(request.duplicates[0])}${request.duplicateCount > 1 ? ', …' : ''})`,
+      )
     : ''
   return h(
     'tr',
@@ -37,7 +48,12 @@ export function requestRow(request) {
     h('td', {}, h('code', {}, `${request.method} ${request.path}`)),
     h('td', {}, preflight ? 'preflight' : request.beacon ? h('span', { class: 'badge beacon' }, 'beacon') : 'json'),
     h('td', { class: 'num' }, preflight ? '' : `${request.stored}/${request.events}`),
-    h('td', {}, h('span', { class: `status ${kind}` }, request.status || 'dropped'), h('span', { class: 'muted' }, ` ${duration(request.ms)}`)),
+    h(
+      'td',
+      {},
+      h('span', { class: `status ${kind}` }, request.status || 'dropped'),
+      h('span', { class: 'muted' }, ` ${duration(request.ms)}`),
+    ),
     h('td', {}, request.fault ? h('span', { class: 'chip pending' }, request.fault) : ''),
     h('td', {}, duplicates),
     h('td', { class: 'note', title: request.note ?? '' }, request.note ?? ''),
@@ -53,6 +69,10 @@ export function emptyState(origin) {
     h('h2', {}, 'Waiting for events'),
     h('p', {}, 'Point your app at this server and use it: each session appears here as a timeline, live.'),
     h('pre', { class: 'snippet' }, snippet),
-    h('p', { class: 'muted' }, 'Both routes are served: POST /events/model/batch and POST /v1/events/batch. Beacons (text/plain) are accepted.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Both routes are served: POST /events/model/batch and POST /v1/events/batch. Beacons (text/plain) are accepted.',
+    ),
   )
 }

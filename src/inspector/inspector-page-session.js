@@ -8,7 +8,12 @@ import { treeRows } from './inspector-page-tree.js'
  * drawn that long and marked with its real length; the bars keep their true lengths relative to each other.
  */
 export function timeScale(events, compress) {
-  const spans = events.map((event) => [event.start ?? event.received, Math.max(event.end ?? event.start ?? event.received, event.start ?? event.received)]).sort((a, b) => a[0] - b[0])
+  const spans = events
+    .map((event) => [
+      event.start ?? event.received,
+      Math.max(event.end ?? event.start ?? event.received, event.start ?? event.received),
+    ])
+    .sort((a, b) => a[0] - b[0])
   const busy = []
   for (const [start, end] of spans) {
     const last = busy.at(-1)
@@ -51,7 +56,10 @@ export function timeScale(events, compress) {
 // apart and never run past the end of the track, so they cannot overlap each other or the next column.
 const labelPx = 76
 // Round steps for the axis, in ms.
-const ticks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000]
+const ticks = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000,
+  1_800_000, 3_600_000,
+]
 
 /** The axis of a track `trackPx` wide: round steps on a linear axis, the start of each burst on a shortened one. */
 function axis(scale, trackPx) {
@@ -59,7 +67,9 @@ function axis(scale, trackPx) {
   const fits = (at) => (at / 100) * trackPx <= trackPx - labelPx
   if (scale.cuts.length === 0) {
     const room = Math.max(1, Math.floor(trackPx / labelPx) - 1)
-    const step = ticks.find((candidate) => scale.total / candidate <= room) ?? 3_600_000 * Math.ceil(scale.total / 3_600_000 / room)
+    const step =
+      ticks.find((candidate) => scale.total / candidate <= room) ??
+      3_600_000 * Math.ceil(scale.total / 3_600_000 / room)
     for (let ms = 0; ms <= scale.total; ms += step) {
       const at = (ms / scale.total) * 100
       if (ms > 0 && !fits(at)) break
@@ -69,11 +79,21 @@ function axis(scale, trackPx) {
     // A shortened axis: each burst of calls after a cut is labelled with when it began (the cuts say what
     // they leave out), and a long burst has round times inside it; a label too close to the one before it is
     // left out.
-    const marks = [{ at: 0, text: '0' }, ...scale.cuts.map((cut) => ({ at: ((cut.from + cut.drawn) / scale.total) * 100, text: `+${duration(cut.until - scale.first)}` }))]
+    const marks = [
+      { at: 0, text: '0' },
+      ...scale.cuts.map((cut) => ({
+        at: ((cut.from + cut.drawn) / scale.total) * 100,
+        text: `+${duration(cut.until - scale.first)}`,
+      })),
+    ]
     const msPerPx = scale.total / trackPx
     const step = ticks.find((candidate) => candidate / msPerPx >= labelPx * 1.5) ?? ticks.at(-1)
     for (const segment of scale.segments) {
-      for (let ms = Math.ceil((segment.start - scale.first) / step) * step; ms < segment.end - scale.first; ms += step) {
+      for (
+        let ms = Math.ceil((segment.start - scale.first) / step) * step;
+        ms < segment.end - scale.first;
+        ms += step
+      ) {
         const at = ((segment.from + ms - (segment.start - scale.first)) / scale.total) * 100
         if (ms > segment.start - scale.first) marks.push({ at, text: `+${duration(ms)}` })
       }
@@ -95,18 +115,44 @@ const kindOf = (event) => kinds[event.event_type] ?? 'model'
 function badgesOf(event, failed) {
   const kind = kindOf(event)
   return [
-    kind === 'tool' && event.status === 'error' ? h('span', { class: 'badge tool-failed', title: event.error ?? 'The tool failed' }, '✕ tool failed') : undefined,
+    kind === 'tool' && event.status === 'error'
+      ? h('span', { class: 'badge tool-failed', title: event.error ?? 'The tool failed' }, '✕ tool failed')
+      : undefined,
     event.feedback?.thumb
-      ? h('span', { class: `badge thumb ${event.feedback.thumb}`, title: [`feedback.rating: ${event.feedback.rating}`, event.feedback.comment].filter(Boolean).join('\n') }, thumbIcon(event.feedback.thumb), event.feedback.thumb)
+      ? h(
+          'span',
+          {
+            class: `badge thumb ${event.feedback.thumb}`,
+            title: [`feedback.rating: ${event.feedback.rating}`, event.feedback.comment].filter(Boolean).join('\n'),
+          },
+          thumbIcon(event.feedback.thumb),
+          event.feedback.thumb,
+        )
       : event.feedback
         ? h('span', { class: 'badge thumb', title: event.feedback.comment ?? '' }, 'feedback')
         : undefined,
-    event.stored === 0 ? h('span', { class: 'badge lost', title: 'No request stored it (yet)' }, 'not stored') : undefined,
+    event.stored === 0
+      ? h('span', { class: 'badge lost', title: 'No request stored it (yet)' }, 'not stored')
+      : undefined,
     failed.length > 0 && event.stored > 0
-      ? h('span', { class: 'badge retry', title: failed.map((attempt) => `#${attempt.request} ${attempt.status || 'dropped'}${attempt.fault ? ` (${attempt.fault})` : ''}`).join(', ') }, `↻ ${failed.length}`)
+      ? h(
+          'span',
+          {
+            class: 'badge retry',
+            title: failed
+              .map(
+                (attempt) =>
+                  `#${attempt.request} ${attempt.status || 'dropped'}${attempt.fault ? ` (${attempt.fault})` : ''}`,
+              )
+              .join(', '),
+          },
+          `↻ ${failed.length}`,
+        )
       : undefined,
     event.beacon ? h('span', { class: 'badge beacon', title: 'Stored from a text/plain beacon' }, 'beacon') : undefined,
-    event.stored > 1 ? h('span', { class: 'badge dup', title: `Stored ${event.stored} times` }, `dup ×${event.stored}`) : undefined,
+    event.stored > 1
+      ? h('span', { class: 'badge dup', title: `Stored ${event.stored} times` }, `dup ×${event.stored}`)
+      : undefined,
   ]
 }
 
@@ -127,22 +173,42 @@ function bar({ event, depth, span, orphan }, scale, selected, onOpen) {
   const left = scale.at(from)
   return h(
     'div',
-    { class: `row kind-${kind}${selected ? ' selected' : ''}${event.status === 'error' ? ' failed' : ''}`, 'data-event': event.event_id, 'data-kind': kind, 'data-depth': depth, 'data-retries': failed.length, onclick: () => onOpen(event.event_id) },
+    {
+      class: `row kind-${kind}${selected ? ' selected' : ''}${event.status === 'error' ? ' failed' : ''}`,
+      'data-event': event.event_id,
+      'data-kind': kind,
+      'data-depth': depth,
+      'data-retries': failed.length,
+      onclick: () => onOpen(event.event_id),
+    },
     h(
       'div',
-      { class: 'label', title: `${event.event_name ?? 'event'}${event.preview ? `: ${event.preview}` : ''}\n${event.event_id}`, style: { paddingLeft: `${10 + depth * 16}px` } },
+      {
+        class: 'label',
+        title: `${event.event_name ?? 'event'}${event.preview ? `: ${event.preview}` : ''}\n${event.event_id}`,
+        style: { paddingLeft: `${10 + depth * 16}px` },
+      },
       depth > 0 ? h('span', { class: 'guide', 'aria-hidden': 'true' }, '└') : undefined,
       h('span', { class: `kind ${kind}` }, kind),
       h('b', {}, event.event_name ?? (kind === 'model' ? (event.model ?? 'model call') : kind)),
-      event.preview ? h('span', { class: 'preview' }, event.preview) : h('span', { class: 'preview muted' }, event.model ?? ''),
+      event.preview
+        ? h('span', { class: 'preview' }, event.preview)
+        : h('span', { class: 'preview muted' }, event.model ?? ''),
     ),
     h(
       'div',
       { class: 'track' },
       h(
         'div',
-        { class: `bar ${kind} ${event.status}${event.stored === 0 ? ' unstored' : ''}${event.start === undefined ? ' untimed' : ''}`, 'data-status': event.status, title: title.filter(Boolean).join('\n'), style: { left: `${left}%`, width: `${scale.at(to) - left}%` } },
-        event.ttft !== undefined && end > start ? h('i', { class: 'ttft', style: { left: `${Math.min(100, (event.ttft / (end - start)) * 100)}%` } }) : undefined,
+        {
+          class: `bar ${kind} ${event.status}${event.stored === 0 ? ' unstored' : ''}${event.start === undefined ? ' untimed' : ''}`,
+          'data-status': event.status,
+          title: title.filter(Boolean).join('\n'),
+          style: { left: `${left}%`, width: `${scale.at(to) - left}%` },
+        },
+        event.ttft !== undefined && end > start
+          ? h('i', { class: 'ttft', style: { left: `${Math.min(100, (event.ttft / (end - start)) * 100)}%` } })
+          : undefined,
       ),
     ),
     h(
@@ -150,7 +216,11 @@ function bar({ event, depth, span, orphan }, scale, selected, onOpen) {
       { class: 'meta' },
       h('span', { class: 'dur' }, event.start === undefined ? 'no times' : duration(end - start)),
       ...badgesOf(event, failed),
-      event.error ? h('span', { class: 'err', title: event.error }, event.error) : event.model && event.preview ? h('span', { class: 'muted model' }, event.model) : undefined,
+      event.error
+        ? h('span', { class: 'err', title: event.error }, event.error)
+        : event.model && event.preview
+          ? h('span', { class: 'muted model' }, event.model)
+          : undefined,
     ),
   )
 }
@@ -168,7 +238,11 @@ export function timeline(events, { sessionId, compress, selected, onOpen, trackP
     const wide = (cut.drawn / scale.total) * width >= 64
     return h(
       'div',
-      { class: 'cut', style: { left: `${(cut.from / scale.total) * 100}%`, width: `${(cut.drawn / scale.total) * 100}%` }, title: `${duration(cut.gap)} without a call, drawn shorter` },
+      {
+        class: 'cut',
+        style: { left: `${(cut.from / scale.total) * 100}%`, width: `${(cut.drawn / scale.total) * 100}%` },
+        title: `${duration(cut.gap)} without a call, drawn shorter`,
+      },
       wide ? h('span', { class: 'cut-label' }, `⋯ ${duration(cut.gap)}`) : undefined,
     )
   })
@@ -179,7 +253,13 @@ export function timeline(events, { sessionId, compress, selected, onOpen, trackP
       'div',
       { class: 'timeline-inner', style: { '--zoom': String(zoom) } },
       h('div', { class: 'cuts' }, ...cuts),
-      h('div', { class: 'row axis' }, h('div', { class: 'label muted' }, compress && cuts.length ? 'idle time shortened' : 'time'), h('div', { class: 'track' }, ...axis(scale, width)), h('div', { class: 'meta muted' }, 'duration')),
+      h(
+        'div',
+        { class: 'row axis' },
+        h('div', { class: 'label muted' }, compress && cuts.length ? 'idle time shortened' : 'time'),
+        h('div', { class: 'track' }, ...axis(scale, width)),
+        h('div', { class: 'meta muted' }, 'duration'),
+      ),
       ...treeRows(events, sessionId).map((row) => bar(row, scale, row.event.event_id === selected, onOpen)),
     ),
   )
@@ -215,6 +295,12 @@ export function legend() {
     h('span', {}, h('i', { class: 'swatch model' }, h('i', { class: 'ttft' })), 'first token'),
     h('span', {}, h('span', { class: 'badge retry' }, '↻ n'), 'failed attempts before it was stored'),
     h('span', {}, h('span', { class: 'badge beacon' }, 'beacon'), 'sent as the page went away'),
-    h('span', {}, h('span', { class: 'badge thumb up' }, thumbIcon('up')), h('span', { class: 'badge thumb down' }, thumbIcon('down')), 'feedback'),
+    h(
+      'span',
+      {},
+      h('span', { class: 'badge thumb up' }, thumbIcon('up')),
+      h('span', { class: 'badge thumb down' }, thumbIcon('down')),
+      'feedback',
+    ),
   )
 }

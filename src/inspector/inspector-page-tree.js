@@ -30,7 +30,11 @@ export function treeRows(events, sessionId) {
   // Spans bottom-up, without recursion (a deep tree from a loop must not overflow the page's stack).
   const order = []
   const seen = new Set()
-  const stack = roots.slice().sort(byStart).reverse().map((event) => ({ event, depth: 0 }))
+  const stack = roots
+    .slice()
+    .sort(byStart)
+    .reverse()
+    .map((event) => ({ event, depth: 0 }))
   while (stack.length > 0) {
     const { event, depth } = stack.pop()
     if (seen.has(event.event_id)) continue
@@ -40,7 +44,8 @@ export function treeRows(events, sessionId) {
     for (let index = kids.length - 1; index >= 0; index--) stack.push({ event: kids[index], depth: depth + 1 })
   }
   // Events in a cycle of parents reach no root: shown at the top level rather than lost.
-  for (const event of events.slice().sort(byStart)) if (!seen.has(event.event_id)) order.push({ event, depth: 0, orphan: true })
+  for (const event of events.slice().sort(byStart))
+    if (!seen.has(event.event_id)) order.push({ event, depth: 0, orphan: true })
   for (let index = order.length - 1; index >= 0; index--) {
     const { event } = order[index]
     let [start, end] = [startOf(event), endOf(event)]

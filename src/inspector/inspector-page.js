@@ -44,13 +44,16 @@ function applySnapshot(snapshot) {
 
 function applyChange(change) {
   state.requests.push(change.request)
-  if (state.requests.length > state.limits.maxRequests) state.requests.splice(0, state.requests.length - state.limits.maxRequests)
+  if (state.requests.length > state.limits.maxRequests)
+    state.requests.splice(0, state.requests.length - state.limits.maxRequests)
   for (const event of change.events) state.events.set(event.event_id, event)
   for (const session of change.sessions) state.sessions.set(session.session_id, session)
   const gone = new Set(change.dropped.sessions)
   for (const id of gone) state.sessions.delete(id)
   for (const id of change.dropped.events) state.events.delete(id)
-  if (gone.size > 0) for (const [id, event] of state.events) if (gone.has(event.session_id) && !state.sessions.has(event.session_id)) state.events.delete(id)
+  if (gone.size > 0)
+    for (const [id, event] of state.events)
+      if (gone.has(event.session_id) && !state.sessions.has(event.session_id)) state.events.delete(id)
   state.kept = change.kept
   if (state.detail && !state.events.has(state.detail.summary.event_id)) state.detail = undefined
 }
@@ -58,7 +61,9 @@ function applyChange(change) {
 const newestFirst = () => [...state.sessions.values()].sort((a, b) => b.first - a.first)
 
 function eventsOf(sessionId) {
-  return [...state.events.values()].filter((event) => event.session_id === sessionId).sort((a, b) => (a.start ?? a.received) - (b.start ?? b.received))
+  return [...state.events.values()]
+    .filter((event) => event.session_id === sessionId)
+    .sort((a, b) => (a.start ?? a.received) - (b.start ?? b.received))
 }
 
 // ---- rendering ---------------------------------------------------------------------------------------
@@ -87,7 +92,8 @@ function render() {
 function renderHeader() {
   $('base-url').textContent = location.origin
   const { events, sessions } = state.kept
-  $('kept').textContent = `${plural(events, 'event')} in ${plural(sessions, 'session')} kept (at most ${state.limits.maxEvents.toLocaleString('en-US')})`
+  $('kept').textContent =
+    `${plural(events, 'event')} in ${plural(sessions, 'session')} kept (at most ${state.limits.maxEvents.toLocaleString('en-US')})`
 }
 
 function renderFaults() {
@@ -97,7 +103,11 @@ function renderFaults() {
   if (left > 0) parts.push(h('span', { class: 'chip down' }, `down: connections dropped for ${left} s more`))
   if (pending.length > 0) {
     const shown = pending.slice(0, 6).map((label) => h('span', { class: 'chip pending' }, label))
-    parts.push(h('span', { class: 'muted' }, 'next:'), ...shown, pending.length > 6 ? h('span', { class: 'muted' }, `+${pending.length - 6} more`) : undefined)
+    parts.push(
+      h('span', { class: 'muted' }, 'next:'),
+      ...shown,
+      pending.length > 6 ? h('span', { class: 'muted' }, `+${pending.length - 6} more`) : undefined,
+    )
   }
   if (parts.length === 0) parts.push(h('span', { class: 'muted' }, 'none scheduled: requests are answered normally'))
   if (state.faultError) parts.push(h('span', { class: 'fault-error', role: 'alert' }, state.faultError))
@@ -113,7 +123,9 @@ function renderSessions(sessions) {
     return
   }
   $('sessions').replaceChildren(
-    ...sessions.map((session) => sessionItem(session, session.session_id === state.selected, () => select(session.session_id))),
+    ...sessions.map((session) =>
+      sessionItem(session, session.session_id === state.selected, () => select(session.session_id)),
+    ),
   )
 }
 
@@ -130,15 +142,46 @@ function renderSession() {
   if (!session) return $('session').replaceChildren(emptyState(location.origin))
   // The timeline is drawn anew on each change: where the user had scrolled it stays.
   const before = $('timeline')
-  const scrolled = before && before.dataset.session === session.session_id && { left: before.scrollLeft, top: before.scrollTop }
-  const toggle = h('label', { class: 'toggle' }, h('input', { type: 'checkbox', id: 'compress', checked: state.compress, onchange: (event) => setView({ compress: event.target.checked }) }), 'shorten idle time')
+  const scrolled = before &&
+    before.dataset.session === session.session_id && { left: before.scrollLeft, top: before.scrollTop }
+  const toggle = h(
+    'label',
+    { class: 'toggle' },
+    h('input', {
+      type: 'checkbox',
+      id: 'compress',
+      checked: state.compress,
+      onchange: (event) => setView({ compress: event.target.checked }),
+    }),
+    'shorten idle time',
+  )
   const step = (by) => zooms[Math.min(zooms.length - 1, Math.max(0, zooms.indexOf(state.zoom) + by))]
   const zoom = h(
     'div',
     { class: 'zoom', role: 'group', 'aria-label': 'Zoom the timeline' },
-    h('button', { type: 'button', id: 'zoom-out', title: 'Zoom out', disabled: state.zoom === zooms[0], onclick: () => setView({ zoom: step(-1) }) }, '−'),
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'zoom-out',
+        title: 'Zoom out',
+        disabled: state.zoom === zooms[0],
+        onclick: () => setView({ zoom: step(-1) }),
+      },
+      '−',
+    ),
     h('span', { class: 'zoom-level', id: 'zoom-level' }, `${state.zoom}×`),
-    h('button', { type: 'button', id: 'zoom-in', title: 'Zoom in: wider bars, scroll sideways', disabled: state.zoom === zooms.at(-1), onclick: () => setView({ zoom: step(1) }) }, '+'),
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'zoom-in',
+        title: 'Zoom in: wider bars, scroll sideways',
+        disabled: state.zoom === zooms.at(-1),
+        onclick: () => setView({ zoom: step(1) }),
+      },
+      '+',
+    ),
   )
   // The bars' column at zoom 1, as last measured (a first guess: the panel less the other columns).
   const trackPx = state.trackPx ?? Math.max(160, ($('session').clientWidth || 900) - 660)
@@ -153,9 +196,18 @@ function renderSession() {
       toggle,
       zoom,
     ),
-    timeline(eventsOf(session.session_id), { sessionId: session.session_id, trackPx, zoom: state.zoom, compress: state.compress, selected: state.detail?.summary.event_id, onOpen: open }),
+    timeline(eventsOf(session.session_id), {
+      sessionId: session.session_id,
+      trackPx,
+      zoom: state.zoom,
+      compress: state.compress,
+      selected: state.detail?.summary.event_id,
+      onOpen: open,
+    }),
     legend(),
-    state.detail ? detail(state.detail, () => ((state.detail = undefined), render())) : h('p', { class: 'hint muted' }, 'Click a bar to see the event as received and where the v1 route stores it.'),
+    state.detail
+      ? detail(state.detail, () => ((state.detail = undefined), render()))
+      : h('p', { class: 'hint muted' }, 'Click a bar to see the event as received and where the v1 route stores it.'),
   )
   $('timeline').dataset.session = session.session_id
   if (scrolled) Object.assign($('timeline'), { scrollLeft: scrolled.left, scrollTop: scrolled.top })
@@ -188,19 +240,24 @@ async function open(eventId) {
 function renderRequests() {
   const rows = state.requests.slice(-300).reverse()
   $('request-count').textContent = state.requests.length ? String(state.requests.length) : ''
-  if (rows.length === 0) return $('requests').replaceChildren(h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No requests yet.')))
-  $('requests').replaceChildren(
-    ...rows.map(requestRow),
-  )
+  if (rows.length === 0)
+    return $('requests').replaceChildren(h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No requests yet.')))
+  $('requests').replaceChildren(...rows.map(requestRow))
 }
 
 // ---- controls ----------------------------------------------------------------------------------------
 
 async function control(body) {
-  const response = await fetch('/api/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const response = await fetch('/api/faults', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
   const answer = await response.json().catch(() => ({}))
   if (response.ok) state.faults = answer
-  state.faultError = response.ok ? undefined : `Not scheduled: ${answer.message ?? `the inspector answered ${response.status}`}`
+  state.faultError = response.ok
+    ? undefined
+    : `Not scheduled: ${answer.message ?? `the inspector answered ${response.status}`}`
   render()
 }
 // An empty field means its default; a number the API refuses (-1, 1.5) is sent as typed and explained.

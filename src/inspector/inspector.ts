@@ -61,13 +61,29 @@ export interface Inspector {
 }
 
 /** Defaults and bounds of what the inspector keeps. */
-export const inspectorLimits = { maxEvents: 10_000, maxBytes: 64 * 1024 * 1024, maxRequests: 1000, maxBodyBytes: 16 * 1024 * 1024 }
+export const inspectorLimits = {
+  maxEvents: 10_000,
+  maxBytes: 64 * 1024 * 1024,
+  maxRequests: 1000,
+  maxBodyBytes: 16 * 1024 * 1024,
+}
 
 // The page: static files next to this module (src/inspector/ and, built, dist/), served as they are.
 const assets: Record<string, string> = { '/': 'inspector-page.html' }
-const pageFiles = ['inspector-page.js', 'inspector-page-dom.js', 'inspector-page-session.js', 'inspector-page-tree.js', 'inspector-page-chat.js']
-for (const file of [...pageFiles, 'inspector-page-detail.js', 'inspector-page-lists.js', 'inspector-page.css']) assets[`/${file}`] = file
-const types: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' }
+const pageFiles = [
+  'inspector-page.js',
+  'inspector-page-dom.js',
+  'inspector-page-session.js',
+  'inspector-page-tree.js',
+  'inspector-page-chat.js',
+]
+for (const file of [...pageFiles, 'inspector-page-detail.js', 'inspector-page-lists.js', 'inspector-page.css'])
+  assets[`/${file}`] = file
+const types: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+}
 const pageHeaders = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
@@ -86,32 +102,69 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
  * `startInspector`, or any server that streams answers.
  */
 export function createInspector(options: InspectorOptions = {}): Inspector {
-  const limits = { ...inspectorLimits, maxEvents: options.maxEvents ?? inspectorLimits.maxEvents, maxBytes: options.maxBytes ?? inspectorLimits.maxBytes }
-  if (!Number.isInteger(limits.maxEvents) || limits.maxEvents < 1) throw new RangeError(`maxEvents must be a whole number from 1 (got ${options.maxEvents})`)
-  if (!(limits.maxBytes > 0)) throw new RangeError(`maxBytes must be a number of bytes above 0 (got ${options.maxBytes})`)
+  const limits = {
+    ...inspectorLimits,
+    maxEvents: options.maxEvents ?? inspectorLimits.maxEvents,
+    maxBytes: options.maxBytes ?? inspectorLimits.maxBytes,
+  }
+  if (!Number.isInteger(limits.maxEvents) || limits.maxEvents < 1)
+    throw new RangeError(`maxEvents must be a whole number from 1 (got ${options.maxEvents})`)
+  if (!(limits.maxBytes > 0))
+    throw new RangeError(`maxBytes must be a number of bytes above 0 (got ${options.maxBytes})`)
   const access = createAccess(options.allowedHosts, options.cors)
   const record = createRecord(limits)
   const live = createLive()
   const faults = createFaults((state) => live.send('faults', state))
   const files = new Map<string, Promise<string>>()
-  const asset = (name: string) => files.get(name) ?? (files.set(name, readFile(new URL(`./${name}`, import.meta.url), 'utf8')), files.get(name)!)
-  const snapshot = () => ({ sessions: record.sessions(), events: record.events(), requests: record.requests(), faults: faults.state(), kept: record.size(), limits: { maxEvents: limits.maxEvents, maxBytes: limits.maxBytes, maxRequests: limits.maxRequests } })
+  const asset = (name: string) =>
+    files.get(name) ?? (files.set(name, readFile(new URL(`./${name}`, import.meta.url), 'utf8')), files.get(name)!)
+  const snapshot = () => ({
+    sessions: record.sessions(),
+    events: record.events(),
+    requests: record.requests(),
+    faults: faults.state(),
+    kept: record.size(),
+    limits: { maxEvents: limits.maxEvents, maxBytes: limits.maxBytes, maxRequests: limits.maxRequests },
+  })
 
-  const ingest = createIngest({ apiKey: options.apiKey, maxBodyBytes: limits.maxBodyBytes, access, record, live, faults })
+  const ingest = createIngest({
+    apiKey: options.apiKey,
+    maxBodyBytes: limits.maxBodyBytes,
+    access,
+    record,
+    live,
+    faults,
+  })
 
   async function control(request: Request): Promise<Response> {
     // JSON only: a cross-origin page must preflight it, and gets no CORS answer here.
-    if (!(request.headers.get('content-type') ?? '').startsWith('application/json')) return json(415, { message: 'Send application/json' })
-    const given = (await request.json().catch(() => undefined)) as { kind?: unknown; retryAfter?: unknown; count?: unknown; down?: unknown; clear?: unknown } | undefined
+    if (!(request.headers.get('content-type') ?? '').startsWith('application/json'))
+      return json(415, { message: 'Send application/json' })
+    const given = (await request.json().catch(() => undefined)) as
+      { kind?: unknown; retryAfter?: unknown; count?: unknown; down?: unknown; clear?: unknown } | undefined
     if (given?.clear === true) faults.clear()
     else if (given?.down !== undefined) {
-      if (!(Number.isInteger(given.down) && (given.down as number) >= 0 && (given.down as number) <= faultLimits.seconds)) return json(400, { message: `down must be whole seconds from 0 to ${faultLimits.seconds}` })
+      if (!(
+        Number.isInteger(given.down) &&
+        (given.down as number) >= 0 &&
+        (given.down as number) <= faultLimits.seconds
+      ))
+        return json(400, { message: `down must be whole seconds from 0 to ${faultLimits.seconds}` })
       faults.down(given.down as number)
     } else {
-      const problem = given ? checkFault(given) : 'Send { kind, count?, retryAfter? }, { down: seconds } or { clear: true }'
+      const problem = given
+        ? checkFault(given)
+        : 'Send { kind, count?, retryAfter? }, { down: seconds } or { clear: true }'
       const count = given?.count ?? 1
-      if (problem || !(Number.isInteger(count) && (count as number) >= 1)) return json(400, { message: problem ?? 'count must be a whole number from 1' })
-      faults.add({ kind: given!.kind as InspectorFault['kind'], ...(given!.retryAfter !== undefined && { retryAfter: given!.retryAfter as number }) }, count as number)
+      if (problem || !(Number.isInteger(count) && (count as number) >= 1))
+        return json(400, { message: problem ?? 'count must be a whole number from 1' })
+      faults.add(
+        {
+          kind: given!.kind as InspectorFault['kind'],
+          ...(given!.retryAfter !== undefined && { retryAfter: given!.retryAfter as number }),
+        },
+        count as number,
+      )
     }
     return json(200, faults.state())
   }
@@ -120,16 +173,24 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
     const { pathname } = new URL(request.url)
     // Every route: the batch routes too, or a rebound name could still write sessions and spend faults.
     if (!access.hostAllowed(request)) {
-      return new Response(`Host not allowed: use the address honeyhive-edge dev printed (or add this name with --allow-host)`, { status: 403 })
+      return new Response(
+        `Host not allowed: use the address honeyhive-edge dev printed (or add this name with --allow-host)`,
+        { status: 403 },
+      )
     }
     if (pathname === seedRoute || pathname === v1Route) return ingest(request, pathname, 'batch')
     if (isUpdatePath(pathname)) return ingest(request, pathname, 'update')
     const name = assets[pathname]
-    if (name && request.method === 'GET') return new Response(await asset(name), { headers: { ...pageHeaders, 'content-type': types[name.split('.').pop()!] } })
-    if (pathname === '/api/state' && request.method === 'GET') return json(200, snapshot(), { 'cache-control': 'no-store' })
+    if (name && request.method === 'GET')
+      return new Response(await asset(name), {
+        headers: { ...pageHeaders, 'content-type': types[name.split('.').pop()!] },
+      })
+    if (pathname === '/api/state' && request.method === 'GET')
+      return json(200, snapshot(), { 'cache-control': 'no-store' })
     if (pathname === '/api/stream' && request.method === 'GET') return live.open(snapshot)
     if (pathname === '/api/faults' && request.method === 'POST') {
-      if (!access.originAllowed(request)) return json(403, { message: 'Fault controls answer the page and loopback origins only' })
+      if (!access.originAllowed(request))
+        return json(403, { message: 'Fault controls answer the page and loopback origins only' })
       return control(request)
     }
     if (pathname.startsWith('/api/events/') && request.method === 'GET') {
@@ -138,10 +199,14 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
         id = decodeURIComponent(pathname.slice('/api/events/'.length))
       } catch {}
       const detail = id === undefined ? undefined : record.event(id)
-      return detail ? json(200, detail, { 'cache-control': 'no-store' }) : json(404, { message: 'No such event (never received, or dropped to stay within the memory bound)' })
+      return detail
+        ? json(200, detail, { 'cache-control': 'no-store' })
+        : json(404, { message: 'No such event (never received, or dropped to stay within the memory bound)' })
     }
     if (pathname === '/favicon.ico') return new Response(null, { status: 204 })
-    return json(404, { message: `No route ${pathname}: the page is at /, the batch routes are ${seedRoute} and ${v1Route}` })
+    return json(404, {
+      message: `No route ${pathname}: the page is at /, the batch routes are ${seedRoute} and ${v1Route}`,
+    })
   }
 
   return {

@@ -47,14 +47,23 @@ export function createLive() {
             streams.set(controller, backlogBytes + first.byteLength)
             controller.enqueue(encoder.encode('retry: 1000\n\n'))
             controller.enqueue(first)
-            heartbeat ??= setInterval(() => streams.forEach((_, stream) => write(stream, encoder.encode(': ping\n\n'))), heartbeatMs)
+            heartbeat ??= setInterval(
+              () => streams.forEach((_, stream) => write(stream, encoder.encode(': ping\n\n'))),
+              heartbeatMs,
+            )
             heartbeat.unref?.()
           },
           cancel: () => release(self),
         },
         new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
       )
-      return new Response(body, { headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' } })
+      return new Response(body, {
+        headers: {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          'x-accel-buffering': 'no',
+        },
+      })
     },
     send(event: string, data: unknown) {
       if (streams.size === 0) return

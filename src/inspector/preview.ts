@@ -2,14 +2,19 @@
 // user thought of a reply. Read from the event where HoneyHive's conventions put it (field notes §10, §12).
 
 type Fields = Record<string, unknown>
-const fields = (value: unknown): Fields => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : {})
+const fields = (value: unknown): Fields =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : {}
 const previewLength = 160
 
 /** A message's text: a string, or the text parts of a list of parts (OpenAI's and Anthropic's shapes). */
 export function messageText(content: unknown): string | undefined {
   if (typeof content === 'string') return content
   if (!Array.isArray(content)) return undefined
-  const texts = content.map((part) => (typeof part === 'string' ? part : typeof fields(part).text === 'string' ? (fields(part).text as string) : '')).filter(Boolean)
+  const texts = content
+    .map((part) =>
+      typeof part === 'string' ? part : typeof fields(part).text === 'string' ? (fields(part).text as string) : '',
+    )
+    .filter(Boolean)
   return texts.length > 0 ? texts.join(' ') : undefined
 }
 
@@ -31,32 +36,49 @@ function lastUserText(messages: unknown[] | undefined): string | undefined {
   return undefined
 }
 
-const oneLine = (text: string) => text.slice(0, previewLength * 2).replace(/\s+/g, ' ').trim().slice(0, previewLength)
+const oneLine = (text: string) =>
+  text
+    .slice(0, previewLength * 2)
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, previewLength)
 
 /** What a row shows beside its name: a model call's (or chain's) last user message; a tool's arguments. */
 export function previewOf(event: Fields, type: string): string | undefined {
   const inputs = fields(event.inputs)
   if (type === 'tool') {
-    const args = inputs.args ?? inputs.arguments ?? inputs.input ?? (Object.keys(inputs).length > 0 ? inputs : undefined)
+    const args =
+      inputs.args ?? inputs.arguments ?? inputs.input ?? (Object.keys(inputs).length > 0 ? inputs : undefined)
     if (args === undefined) return undefined
     return oneLine(typeof args === 'string' ? args : (JSON.stringify(args) ?? ''))
   }
   const said = lastUserText(inputMessages(event))
   if (said) return said
   // A chain's prompt, by the names runs use for it.
-  for (const key of ['prompt', 'query', 'question', 'input', 'message']) if (typeof inputs[key] === 'string') return oneLine(inputs[key] as string)
+  for (const key of ['prompt', 'query', 'question', 'input', 'message'])
+    if (typeof inputs[key] === 'string') return oneLine(inputs[key] as string)
   return undefined
 }
 
 /** The thumbs a feedback rating means: 1/true/"positive"/"up" up, 0/false/-1/"negative"/"down" down (HoneyHive's `feedback.rating`). */
 export function thumbOf(rating: unknown): 'up' | 'down' | undefined {
   if (rating === true || rating === 1 || rating === 'positive' || rating === 'up' || rating === 'thumbs_up') return 'up'
-  if (rating === false || rating === 0 || rating === -1 || rating === 'negative' || rating === 'down' || rating === 'thumbs_down') return 'down'
+  if (
+    rating === false ||
+    rating === 0 ||
+    rating === -1 ||
+    rating === 'negative' ||
+    rating === 'down' ||
+    rating === 'thumbs_down'
+  )
+    return 'down'
   return undefined
 }
 
 /** What the page shows of an event's feedback, if it has any: the thumbs, the rating as given, the comment. */
-export function feedbackOf(feedback: unknown): { thumb?: 'up' | 'down'; rating?: string; comment?: string } | undefined {
+export function feedbackOf(
+  feedback: unknown,
+): { thumb?: 'up' | 'down'; rating?: string; comment?: string } | undefined {
   const given = fields(feedback)
   if (Object.keys(given).length === 0) return undefined
   const thumb = thumbOf(given.rating)

@@ -140,7 +140,15 @@ export function createRecord(limits: RecordLimits) {
   }
 
   function add({ carried, stored, route, note, ...arrival }: Arrival): Change {
-    const request: RequestEntry = { id: ++seq, ...arrival, ...(note && { note: ownText(note, 1000) }), events: carried.length, stored: stored.length, duplicates: [], duplicateCount: 0 }
+    const request: RequestEntry = {
+      id: ++seq,
+      ...arrival,
+      ...(note && { note: ownText(note, 1000) }),
+      events: carried.length,
+      stored: stored.length,
+      duplicates: [],
+      duplicateCount: 0,
+    }
     log.push(request)
     if (log.length > limits.maxRequests) log.shift()
     const storedIds = new Set(stored.map((event) => event.event_id))
@@ -151,17 +159,36 @@ export function createRecord(limits: RecordLimits) {
     // (a 2 MiB body holds 700,000 empty events) would block the server for seconds.
     for (let index = Math.max(0, carried.length - limits.maxEvents); index < carried.length; index++) {
       const event = carried[index]
-      const id = typeof event.event_id === 'string' ? event.event_id : (stored[index]?.event_id ?? `request-${request.id}-${index}`)
+      const id =
+        typeof event.event_id === 'string'
+          ? event.event_id
+          : (stored[index]?.event_id ?? `request-${request.id}-${index}`)
       let kept = events.get(id)
       if (!kept) {
-        const summary = { event_id: id, session_id: String(event.session_id ?? ''), route, received: request.at, stored: 0, updates: 0, beacon: false, attempts: [], ...readEvent(event, route) }
+        const summary = {
+          event_id: id,
+          session_id: String(event.session_id ?? ''),
+          route,
+          received: request.at,
+          stored: 0,
+          updates: 0,
+          beacon: false,
+          attempts: [],
+          ...readEvent(event, route),
+        }
         kept = { summary, event, bytes: cost(event) }
         events.set(id, kept)
         fresh.add(id)
         bytes += kept.bytes
       }
       if (!touched.has(id) && kept.summary.attempts.length < maxAttempts) {
-        kept.summary.attempts.push({ request: request.id, status: request.status, stored: storedIds.has(id), beacon: request.beacon, ...(request.fault && { fault: request.fault }) })
+        kept.summary.attempts.push({
+          request: request.id,
+          status: request.status,
+          stored: storedIds.has(id),
+          beacon: request.beacon,
+          ...(request.fault && { fault: request.fault }),
+        })
         kept.bytes += attemptBytes
         bytes += attemptBytes
       }
@@ -179,7 +206,11 @@ export function createRecord(limits: RecordLimits) {
       // The first stored copy is the one shown: ids filled in and the session the request made, if it made one.
       moved.add(kept.summary.session_id)
       sessions.get(kept.summary.session_id)?.delete(id)
-      Object.assign(kept.summary, { session_id: String(event.session_id ?? ''), beacon: request.beacon }, readEvent(event, kept.summary.route))
+      Object.assign(
+        kept.summary,
+        { session_id: String(event.session_id ?? ''), beacon: request.beacon },
+        readEvent(event, kept.summary.route),
+      )
       const size = cost(event) + kept.summary.attempts.length * attemptBytes
       bytes += size - kept.bytes
       Object.assign(kept, { event, bytes: size })
@@ -193,8 +224,16 @@ export function createRecord(limits: RecordLimits) {
     }
     shrink(dropped, fresh)
     const live = [...touched].filter((id) => events.has(id)).map((id) => events.get(id)!.summary)
-    const changed = new Set([...live.map((event) => event.session_id), ...[...moved].filter((session) => sessions.has(session))])
-    return { request, events: live, sessions: [...changed].map((session) => summarizeSession(session, summaries(session))), dropped }
+    const changed = new Set([
+      ...live.map((event) => event.session_id),
+      ...[...moved].filter((session) => sessions.has(session)),
+    ])
+    return {
+      request,
+      events: live,
+      sessions: [...changed].map((session) => summarizeSession(session, summaries(session))),
+      dropped,
+    }
   }
 
   /**
@@ -203,7 +242,15 @@ export function createRecord(limits: RecordLimits) {
    */
   function update(arrival: Omit<Arrival, 'route' | 'carried' | 'stored'>, applied?: ReadUpdate): Change {
     const { note, ...rest } = arrival
-    const request: RequestEntry = { id: ++seq, ...rest, ...(note && { note: ownText(note, 1000) }), events: applied ? 1 : 0, stored: applied ? 1 : 0, duplicates: [], duplicateCount: 0 }
+    const request: RequestEntry = {
+      id: ++seq,
+      ...rest,
+      ...(note && { note: ownText(note, 1000) }),
+      events: applied ? 1 : 0,
+      stored: applied ? 1 : 0,
+      duplicates: [],
+      duplicateCount: 0,
+    }
     log.push(request)
     if (log.length > limits.maxRequests) log.shift()
     const kept = applied && events.get(applied.event_id)
@@ -222,7 +269,10 @@ export function createRecord(limits: RecordLimits) {
     return change
   }
 
-  const listSessions = () => [...sessions.keys()].map((session) => summarizeSession(session, summaries(session))).sort((a, b) => b.first - a.first)
+  const listSessions = () =>
+    [...sessions.keys()]
+      .map((session) => summarizeSession(session, summaries(session)))
+      .sort((a, b) => b.first - a.first)
 
   return {
     add,
@@ -233,11 +283,17 @@ export function createRecord(limits: RecordLimits) {
     sessions: listSessions,
     /** A session's events (every event without one), in order of start. */
     events: (session?: string): EventSummary[] =>
-      (session === undefined ? [...events.values()].map((kept) => kept.summary) : summaries(session)).sort((a, b) => (a.start ?? a.received) - (b.start ?? b.received)),
+      (session === undefined ? [...events.values()].map((kept) => kept.summary) : summaries(session)).sort(
+        (a, b) => (a.start ?? a.received) - (b.start ?? b.received),
+      ),
     event(id: string): EventDetail | undefined {
       const kept = events.get(id)
       if (!kept) return undefined
-      return { summary: kept.summary, received: kept.event, ...(kept.summary.route !== v1Route && { v1: toV1Event(kept.event) }) }
+      return {
+        summary: kept.summary,
+        received: kept.event,
+        ...(kept.summary.route !== v1Route && { v1: toV1Event(kept.event) }),
+      }
     },
     requests: (): RequestEntry[] => [...log],
     /** Counts, for the page's header. */

@@ -46,5 +46,5 @@ export function retainedBytes(value: unknown, limit = Infinity): number {
  */
 export function ownText(text: string, max: number): string {
   if (text.length <= max) return text
-  return `${(JSON.parse(JSON.stringify(text.slice(0, max))) as string)}…`
+  return `${JSON.parse(JSON.stringify(text.slice(0, max))) as string}…`
 }

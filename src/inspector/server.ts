@@ -40,14 +40,26 @@ function hostsFor(host: string): string[] {
         .filter((address) => address !== undefined && (host === '::' || address.family === 'IPv4'))
         .map((address) => address!.address)
     : [host]
-  return [...new Set([...loopbackHosts, ...names.map((name) => (name.includes(':') ? `[${name.split('%')[0]}]` : name.toLowerCase()))])]
+  return [
+    ...new Set([
+      ...loopbackHosts,
+      ...names.map((name) => (name.includes(':') ? `[${name.split('%')[0]}]` : name.toLowerCase())),
+    ]),
+  ]
 }
 
 function toRequest(req: IncomingMessage, origin: string): Request {
   const headers = new Headers()
-  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value)
-  const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : (Readable.toWeb(req) as ReadableStream<Uint8Array>)
-  return new Request(new URL(req.url ?? '/', origin), { method: req.method, headers, body, duplex: 'half' } as RequestInit)
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value)
+  const body =
+    req.method === 'GET' || req.method === 'HEAD' ? undefined : (Readable.toWeb(req) as ReadableStream<Uint8Array>)
+  return new Request(new URL(req.url ?? '/', origin), {
+    method: req.method,
+    headers,
+    body,
+    duplex: 'half',
+  } as RequestInit)
 }
 
 /**
@@ -64,7 +76,8 @@ async function respond(response: Response, req: IncomingMessage, res: ServerResp
   res.once('close', () => void reader.cancel().catch(() => {}))
   try {
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      if (!res.write(chunk.value)) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)))
+      if (!res.write(chunk.value))
+        await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)))
     }
     res.end()
   } catch {

@@ -89,11 +89,14 @@ export interface SessionSummary {
 }
 
 type Fields = Record<string, unknown>
-const number = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined)
+const number = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined
 const statuses = new Set(['success', 'error', 'cancelled'])
 
-const text = (value: unknown, max = 200): string | undefined => (typeof value === 'string' ? value.slice(0, max) : undefined)
-const fields = (value: unknown): Fields => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : {})
+const text = (value: unknown, max = 200): string | undefined =>
+  typeof value === 'string' ? value.slice(0, max) : undefined
+const fields = (value: unknown): Fields =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : {}
 
 /**
  * Reads an event's timeline fields, on either route: a seed event's fields are read where the one mapping to
@@ -103,7 +106,23 @@ const fields = (value: unknown): Fields => (typeof value === 'object' && value !
 export function readEvent(
   event: ModelEvent,
   route: Route,
-): Pick<EventSummary, 'event_type' | 'project' | 'parent_id' | 'event_name' | 'preview' | 'feedback' | 'model' | 'start' | 'end' | 'ttft' | 'finish_reason' | 'status' | 'error' | 'tokens'> {
+): Pick<
+  EventSummary,
+  | 'event_type'
+  | 'project'
+  | 'parent_id'
+  | 'event_name'
+  | 'preview'
+  | 'feedback'
+  | 'model'
+  | 'start'
+  | 'end'
+  | 'ttft'
+  | 'finish_reason'
+  | 'status'
+  | 'error'
+  | 'tokens'
+> {
   const view = event as Fields
   const seed = route !== v1Route
   const metadata = fields(view.metadata)
@@ -113,8 +132,12 @@ export function readEvent(
   const config = fields(view.config)
   const start = number(view.start_time)
   const duration = number(view.duration)
-  const error = view.error === undefined || view.error === null ? undefined : String(typeof view.error === 'string' ? view.error.slice(0, 300) : JSON.stringify(view.error)).slice(0, 300)
-  const sum = (a: string, b: string) => (count(a) === undefined && count(b) === undefined ? undefined : (count(a) ?? 0) + (count(b) ?? 0))
+  const error =
+    view.error === undefined || view.error === null
+      ? undefined
+      : String(typeof view.error === 'string' ? view.error.slice(0, 300) : JSON.stringify(view.error)).slice(0, 300)
+  const sum = (a: string, b: string) =>
+    count(a) === undefined && count(b) === undefined ? undefined : (count(a) ?? 0) + (count(b) ?? 0)
   const said = metadata.status
   const type = text(view.event_type, 20) ?? 'model'
   return {
@@ -138,7 +161,18 @@ export function readEvent(
 
 /** Rolls a session's events up. */
 export function summarizeSession(session_id: string, events: EventSummary[]): SessionSummary {
-  const summary: SessionSummary = { session_id, first: Infinity, last: 0, events: events.length, errors: 0, cancelled: 0, unstored: 0, retried: 0, beacons: 0, duplicates: 0 }
+  const summary: SessionSummary = {
+    session_id,
+    first: Infinity,
+    last: 0,
+    events: events.length,
+    errors: 0,
+    cancelled: 0,
+    unstored: 0,
+    retried: 0,
+    beacons: 0,
+    duplicates: 0,
+  }
   let opening = Infinity
   for (const event of events) {
     summary.project ??= event.project

@@ -20,7 +20,8 @@ export const claimed = new WeakSet<object>()
 const reason = (finish: Any) => finish?.raw ?? finish?.unified ?? finish
 
 /** A tool call; a complete one replaces the fragments streamed before it (same id, same place). */
-const add = (out: Output, part: Any, args: string) => (out.calls[part.toolCallId ?? part.id] = toolCall(part.toolCallId ?? part.id, part.toolName, args))
+const add = (out: Output, part: Any, args: string) =>
+  (out.calls[part.toolCallId ?? part.id] = toolCall(part.toolCallId ?? part.id, part.toolName, args))
 
 /** The mapping of one model's calls. */
 export const mapping = (model: LanguageModelInfo): Mapping => {
@@ -30,7 +31,10 @@ export const mapping = (model: LanguageModelInfo): Mapping => {
       provider,
       event_name: `ai-sdk.${provider}`,
       messages: params.prompt,
-      hyperparameters: hyperparameters(params, 'prompt tools toolChoice responseFormat abortSignal headers includeRawChunks'),
+      hyperparameters: hyperparameters(
+        params,
+        'prompt tools toolChoice responseFormat abortSignal headers includeRawChunks',
+      ),
       tools: params.tools,
       tool_choice: choice(params.toolChoice),
       response_format: params.responseFormat,
@@ -51,8 +55,8 @@ export const mapping = (model: LanguageModelInfo): Mapping => {
       if (type == 'tool-input-start') add(out, part, '')
       if (type == 'tool-input-delta') out.calls[part.id].function.arguments += delta
       if (type == 'tool-call') add(out, part, part.input)
-      if (type == 'response-metadata') (out.id = part.id ?? out.id), (out.model = part.modelId ?? out.model)
-      if (type == 'finish') (out.finish = reason(part.finishReason)), (out.usage = part.usage)
+      if (type == 'response-metadata') ((out.id = part.id ?? out.id), (out.model = part.modelId ?? out.model))
+      if (type == 'finish') ((out.finish = reason(part.finishReason)), (out.usage = part.usage))
       // A provider error inside the stream does not end it: the call failed all the same.
       if (type == 'error') out.error = part.error?.message ?? String(part.error)
       // @ai-sdk/openai turns OpenAI's empty first chunk into an empty text-delta: not a first token.
@@ -72,4 +76,3 @@ export const mapping = (model: LanguageModelInfo): Mapping => {
 // The streamed parts pass through a stream that watches them; the rest of the result is unchanged.
 export const observe = (value: Any, chunk: (part: unknown) => void, settle: Any, params: Any) =>
   value?.stream && { ...value, stream: observeReadable(value.stream, chunk, settle, params.abortSignal) }
-

@@ -49,7 +49,8 @@ interface Run {
   end?: () => void
 }
 
-const isPlain = (value: unknown): value is Record<string, unknown> => typeof value == 'object' && value !== null && !Array.isArray(value)
+const isPlain = (value: unknown): value is Record<string, unknown> =>
+  typeof value == 'object' && value !== null && !Array.isArray(value)
 
 // The start event's keys that are not the model's settings.
 const notSettings =
@@ -119,7 +120,15 @@ export function honeyhiveTelemetry(hh: TraceParent, init?: ModelEvent): HoneyHiv
           ...fields,
         })
         const streamed = event.operationId == 'ai.streamText'
-        runs.set(event.callId, { chain, streamed, inputs, outputs: event.recordOutputs !== false, tools: new Map(), steps: 0, open: 0 })
+        runs.set(event.callId, {
+          chain,
+          streamed,
+          inputs,
+          outputs: event.recordOutputs !== false,
+          tools: new Map(),
+          steps: 0,
+          open: 0,
+        })
       } catch {}
     },
     onStepStart: on((event, run) => {
@@ -131,7 +140,11 @@ export function honeyhiveTelemetry(hh: TraceParent, init?: ModelEvent): HoneyHiv
       const run = runs.get(options.callId)
       if (!run) return options.execute()
       const start: Any = options
-      const params: Any = { prompt: run.prompt ?? withSystem(start.instructions, start.messages), tools: start.tools, toolChoice: run.toolChoice }
+      const params: Any = {
+        prompt: run.prompt ?? withSystem(start.instructions, start.messages),
+        tools: start.tools,
+        toolChoice: run.toolChoice,
+      }
       for (const key in start) if (!notSettings.split(' ').includes(key)) params[key] = start[key]
       // What the call asked not to record is left out (fields of `init` win over the mapped ones).
       const hidden = { ...(!run.inputs && { messages: undefined }), ...(!run.outputs && { response: undefined }) }
@@ -140,7 +153,10 @@ export function honeyhiveTelemetry(hh: TraceParent, init?: ModelEvent): HoneyHiv
     onToolExecutionStart: on((event, run) => {
       const { toolCallId, toolName, input } = event.toolCall
       const inputs = !run.inputs ? {} : isPlain(input) ? input : { args: input }
-      run.tools.set(toolCallId, run.chain.startTool({ event_name: toolName, inputs, metadata: { tool_call_id: toolCallId } }))
+      run.tools.set(
+        toolCallId,
+        run.chain.startTool({ event_name: toolName, inputs, metadata: { tool_call_id: toolCallId } }),
+      )
     }),
     onToolExecutionEnd: on((event, run) => {
       const id = event.toolCall.toolCallId
@@ -159,7 +175,9 @@ export function honeyhiveTelemetry(hh: TraceParent, init?: ModelEvent): HoneyHiv
     onEnd: on((event, run) => {
       const outputs = run.outputs ? { role: 'assistant', content: event.text } : undefined
       const finish_reason = event.rawFinishReason ?? event.finishReason
-      finish(event, run, (metadata) => run.chain.end({ outputs, metadata: { status: 'success', finish_reason, ...metadata } }))
+      finish(event, run, (metadata) =>
+        run.chain.end({ outputs, metadata: { status: 'success', finish_reason, ...metadata } }),
+      )
     }),
     onAbort: on((event, run) => {
       run.steps = event.steps?.length ?? run.steps

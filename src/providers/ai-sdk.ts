@@ -18,8 +18,16 @@ export interface LanguageModelCallOptions {
 /** A language-model middleware for `wrapLanguageModel({ model, middleware })`. */
 export interface HoneyHiveMiddleware {
   readonly specificationVersion: 'v4'
-  wrapGenerate<R>(options: { doGenerate(): PromiseLike<R>; params: LanguageModelCallOptions; model: LanguageModelInfo }): Promise<R>
-  wrapStream<R extends { stream: ReadableStream<any> }>(options: { doStream(): PromiseLike<R>; params: LanguageModelCallOptions; model: LanguageModelInfo }): Promise<R>
+  wrapGenerate<R>(options: {
+    doGenerate(): PromiseLike<R>
+    params: LanguageModelCallOptions
+    model: LanguageModelInfo
+  }): Promise<R>
+  wrapStream<R extends { stream: ReadableStream<any> }>(options: {
+    doStream(): PromiseLike<R>
+    params: LanguageModelCallOptions
+    model: LanguageModelInfo
+  }): Promise<R>
 }
 
 /**
@@ -38,7 +46,9 @@ export interface HoneyHiveMiddleware {
 export function honeyhiveMiddleware(hh: Tracker, init?: ModelEvent): HoneyHiveMiddleware {
   // A call that honeyhiveTelemetry logs itself, as a child of its run, passes through untouched: one event per call.
   const call = (params: Any, model: LanguageModelInfo, run: () => PromiseLike<unknown>, streamed: boolean): Any =>
-    claimed.has(params.prompt) ? Promise.resolve(run()) : track(mapping(model), observe, hh, params, run(), init, streamed, params.abortSignal)
+    claimed.has(params.prompt)
+      ? Promise.resolve(run())
+      : track(mapping(model), observe, hh, params, run(), init, streamed, params.abortSignal)
   return {
     specificationVersion: 'v4',
     wrapGenerate: ({ doGenerate, params, model }) => call(params, model, doGenerate, false),

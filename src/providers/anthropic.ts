@@ -1,7 +1,17 @@
 // honeyhive-edge/anthropic: one Anthropic Messages call (streamed or not) as one event.
 import type { ModelEvent } from '../schema.js'
 import { observeStainless } from './stream.js'
-import { choice, counts, hyperparameters, toolCall, track, withSystem, type Mapping, type Observe, type Tracker } from './track.js'
+import {
+  choice,
+  counts,
+  hyperparameters,
+  toolCall,
+  track,
+  withSystem,
+  type Mapping,
+  type Observe,
+  type Tracker,
+} from './track.js'
 import { wrapClient } from './wrap.js'
 export type { Tracker, ToolCall } from './track.js'
 
@@ -59,7 +69,10 @@ const anthropic: Mapping = {
   usage: (u) =>
     counts({
       // Anthropic's input_tokens exclude the cache counts; the seed's prompt_tokens include them.
-      prompt_tokens: u.input_tokens >= 0 ? u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0) : undefined,
+      prompt_tokens:
+        u.input_tokens >= 0
+          ? u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0)
+          : undefined,
       completion_tokens: u.output_tokens,
       cache_read_input_tokens: u.cache_read_input_tokens,
       cache_write_input_tokens: u.cache_creation_input_tokens,
@@ -82,7 +95,12 @@ const anthropic: Mapping = {
  * const stream = await trackAnthropic(hh, params, anthropic.messages.stream(params))
  * stream.on('text', (text) => render(text))
  */
-export function trackAnthropic<T>(hh: Tracker, params: AnthropicParams, call: T, init?: ModelEvent): Promise<Awaited<T>> {
+export function trackAnthropic<T>(
+  hh: Tracker,
+  params: AnthropicParams,
+  call: T,
+  init?: ModelEvent,
+): Promise<Awaited<T>> {
   return track(anthropic, observe, hh, params, call, init)
 }
 

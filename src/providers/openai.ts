@@ -1,7 +1,18 @@
 // honeyhive-edge/openai: one OpenAI call (chat completions or Responses, streamed or not) as one event.
 import type { ModelEvent } from '../schema.js'
 import { observeStainless } from './stream.js'
-import { choice, counts, hyperparameters, toolCall, track, withSystem, type Mapping, type Observe, type Output, type Tracker } from './track.js'
+import {
+  choice,
+  counts,
+  hyperparameters,
+  toolCall,
+  track,
+  withSystem,
+  type Mapping,
+  type Observe,
+  type Output,
+  type Tracker,
+} from './track.js'
 import { wrapClient } from './wrap.js'
 export type { Tracker, ToolCall } from './track.js'
 
@@ -40,7 +51,12 @@ const openai: Mapping = {
     model: params.model,
     provider: 'openai',
     event_name: params.messages ? 'openai.chat' : 'openai.responses',
-    messages: params.messages ?? withSystem(params.instructions, typeof params.input == 'string' ? [{ role: 'user', content: params.input }] : params.input),
+    messages:
+      params.messages ??
+      withSystem(
+        params.instructions,
+        typeof params.input == 'string' ? [{ role: 'user', content: params.input }] : params.input,
+      ),
     hyperparameters: hyperparameters(
       params,
       'model messages input instructions prompt previous_response_id conversation prediction stream stream_options background store include tools tool_choice response_format metadata user safety_identifier prompt_cache_key',
@@ -58,7 +74,8 @@ const openai: Mapping = {
       if (chunk.response) fromResponse(out, chunk.response)
       if (type == 'response.output_text.delta') out.text += delta
       if (type == 'response.refusal.delta') out.refusal += delta
-      if (type == 'response.output_item.added' && item.type == 'function_call') out.calls[item.id] = toolCall(item.call_id, item.name, item.arguments ?? '')
+      if (type == 'response.output_item.added' && item.type == 'function_call')
+        out.calls[item.id] = toolCall(item.call_id, item.name, item.arguments ?? '')
       if (type == 'response.function_call_arguments.delta') out.calls[chunk.item_id].function.arguments += delta
       return type.endsWith('.delta') && delta
     }
@@ -77,7 +94,11 @@ const openai: Mapping = {
     // Tool calls stream as fragments grouped by index; only the first fragment of each has its id and name.
     // OpenAI-compatible APIs without `index` (Gemini) are grouped by id; a fragment with neither continues the last call.
     tool_calls?.forEach(({ index, id, function: fn = {} }: Any) => {
-      const call = (out.calls[index ?? (id ? `id ${id}` : Object.keys(out.calls).at(-1) ?? 0)] ??= toolCall('', '', ''))
+      const call = (out.calls[index ?? (id ? `id ${id}` : (Object.keys(out.calls).at(-1) ?? 0))] ??= toolCall(
+        '',
+        '',
+        '',
+      ))
       call.id ||= id
       call.function.name += fn.name ?? ''
       call.function.arguments += fn.arguments ?? ''
@@ -115,7 +136,8 @@ export function trackOpenAI<T>(hh: Tracker, params: OpenAIParams, call: T, init?
   return track(openai, observe, hh, params, call, init)
 }
 
-const observe: Observe = (value, chunk, settle, params) => observeStainless(value, params.messages ? 'chunk' : 'event', chunk, settle) && value
+const observe: Observe = (value, chunk, settle, params) =>
+  observeStainless(value, params.messages ? 'chunk' : 'event', chunk, settle) && value
 
 /**
  * Returns `client` (an `OpenAI` client of the `openai` SDK) with its model calls logged: `chat.completions.create`,
@@ -132,6 +154,9 @@ const observe: Observe = (value, chunk, settle, params) => observeStainless(valu
  * const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true })
  */
 export function wrapOpenAI<T>(client: T, hh: Tracker, init?: ModelEvent): T {
-  const methods = 'chat.completions.create chat.completions.stream chat.completions.parse responses.create responses.stream responses.parse'
-  return wrapClient(client, methods, (params, call, options) => track(openai, observe, hh, params, call, init, undefined, options?.signal))
+  const methods =
+    'chat.completions.create chat.completions.stream chat.completions.parse responses.create responses.stream responses.parse'
+  return wrapClient(client, methods, (params, call, options) =>
+    track(openai, observe, hh, params, call, init, undefined, options?.signal),
+  )
 }

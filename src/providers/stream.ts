@@ -42,7 +42,12 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
     const end = once(settle)
     value.on(event, chunk)
     // Listening for 'error' or 'abort' would silence the helper's own unhandled rejection; after 'end', done() tells how it ended.
-    value.on('end', () => value.done().then(() => end('success'), (error: unknown) => end(value.aborted ? 'cancelled' : 'error', error)))
+    value.on('end', () =>
+      value.done().then(
+        () => end('success'),
+        (error: unknown) => end(value.aborted ? 'cancelled' : 'error', error),
+      ),
+    )
     return true
   }
   // The Stainless `Stream` keeps its source in `iterator`; tee() reads it there, past Symbol.asyncIterator.
@@ -51,7 +56,8 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
   const signal: AbortSignal | undefined = value.controller.signal
   const end = once(settle, signal)
   // Created once per stream, not per chunk: a long stream calls next() thousands of times.
-  const read = (result: IteratorResult<unknown>) => (result.done ? end(signal?.aborted ? 'cancelled' : 'success', signal?.reason) : chunk(result.value))
+  const read = (result: IteratorResult<unknown>) =>
+    result.done ? end(signal?.aborted ? 'cancelled' : 'success', signal?.reason) : chunk(result.value)
   const tap = (result: IteratorResult<unknown>) => (read(result), result)
   // An abort error is told from a failure where the event is made (track.ts).
   const rethrow = (error: unknown) => {
@@ -64,7 +70,10 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
     const open = value[key]
     value[key] = (...args: unknown[]) => {
       const source: AsyncIterator<unknown> = open.apply(value, args)
-      return { next: next(source), return: (result?: unknown) => (end('cancelled'), source.return?.(result) ?? { done: true, value: result }) }
+      return {
+        next: next(source),
+        return: (result?: unknown) => (end('cancelled'), source.return?.(result) ?? { done: true, value: result }),
+      }
     }
   }
   // openai 7.59 wraps a chat stream's iterator in a generator of its own (normalizeChatCompletionStream), which
@@ -81,15 +90,20 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
  * Returns a stream that passes every part of `source` through unchanged, calling `chunk` on each, and
  * `settle` once: at its end, its error, its cancel, or (a macrotask later) the abort of `signal`.
  */
-export function observeReadable<T>(source: ReadableStream<T>, chunk: (part: T) => void, settle: Settle, signal?: AbortSignal): ReadableStream<T> {
+export function observeReadable<T>(
+  source: ReadableStream<T>,
+  chunk: (part: T) => void,
+  settle: Settle,
+  signal?: AbortSignal,
+): ReadableStream<T> {
   const end = once(settle, signal)
   const reader = source.getReader()
   return new ReadableStream<T>({
     async pull(controller) {
       try {
         const result = await reader.read()
-        if (result.done) end(signal?.aborted ? 'cancelled' : 'success', signal?.reason), controller.close()
-        else chunk(result.value), controller.enqueue(result.value)
+        if (result.done) (end(signal?.aborted ? 'cancelled' : 'success', signal?.reason), controller.close())
+        else (chunk(result.value), controller.enqueue(result.value))
       } catch (error) {
         end(signal?.aborted ? 'cancelled' : 'error', error)
         controller.error(error)

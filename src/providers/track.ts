@@ -57,17 +57,24 @@ export function hyperparameters(params: Any, skip: string): Record<string, unkno
 }
 
 /** `tool_choice` as the seed has it: a string, objects JSON-encoded. */
-export const choice = (value: unknown) => (value === undefined || typeof value == 'string' ? value : JSON.stringify(value))
+export const choice = (value: unknown) =>
+  value === undefined || typeof value == 'string' ? value : JSON.stringify(value)
 
 /** The messages with a system prompt first, as `{ role: 'system' }`. */
-export const withSystem = (system: unknown, messages: unknown[] = []) => (system === undefined ? messages : [{ role: 'system', content: system }, ...messages])
+export const withSystem = (system: unknown, messages: unknown[] = []) =>
+  system === undefined ? messages : [{ role: 'system', content: system }, ...messages]
 
 /** A tool call in OpenAI chat shape. */
-export const toolCall = (id: string, name: string, args: string): ToolCall => ({ id, type: 'function', function: { name, arguments: args } })
+export const toolCall = (id: string, name: string, args: string): ToolCall => ({
+  id,
+  type: 'function',
+  function: { name, arguments: args },
+})
 
 /** The seed's usage: counts the provider did not report are left out, never 0; `prompt_tokens` includes cached input. */
 export function counts(all: Record<string, number | undefined>): Record<string, number> {
-  all.total_tokens ??= all.prompt_tokens! >= 0 && all.completion_tokens! >= 0 ? all.prompt_tokens! + all.completion_tokens! : undefined
+  all.total_tokens ??=
+    all.prompt_tokens! >= 0 && all.completion_tokens! >= 0 ? all.prompt_tokens! + all.completion_tokens! : undefined
   const usage: Record<string, number> = {}
   for (const key in all) if (typeof all[key] == 'number') usage[key] = all[key]
   return usage
@@ -108,7 +115,9 @@ export function track<T>(
         // signal's reason on as the abort error's cause or its controller's reason; @anthropic-ai/sdk drops it,
         // so only the caller's `signal` tells.
         if (status == 'error' && isAbort(error)) status = 'cancelled'
-        const timeout = status == 'cancelled' && [error, (error as Any)?.cause, signal?.reason].find((reason) => reason?.name == 'TimeoutError')
+        const timeout =
+          status == 'cancelled' &&
+          [error, (error as Any)?.cause, signal?.reason].find((reason) => reason?.name == 'TimeoutError')
         if (timeout) error = timeout
         if (timeout || (status == 'success' && out.error)) status = 'error'
         error ??= out.error
@@ -118,7 +127,12 @@ export function track<T>(
         const calls = Object.values(out.calls)
         const result: ModelEvent = {
           ...(answered && {
-            response: { role: 'assistant', content: out.text || null, ...(out.refusal && { refusal: out.refusal }), ...(calls.length > 0 && { tool_calls: calls }) },
+            response: {
+              role: 'assistant',
+              content: out.text || null,
+              ...(out.refusal && { refusal: out.refusal }),
+              ...(calls.length > 0 && { tool_calls: calls }),
+            },
           }),
           ...(reported && { usage }),
           ...fields,
@@ -129,7 +143,8 @@ export function track<T>(
             finish_reason: status == 'cancelled' ? undefined : out.finish,
             response_id: out.id,
             response_model: out.model,
-            output_tokens_per_second: usage.completion_tokens >= 0 && elapsed > 0 ? usage.completion_tokens / elapsed : undefined,
+            output_tokens_per_second:
+              usage.completion_tokens >= 0 && elapsed > 0 ? usage.completion_tokens / elapsed : undefined,
             ...metadata,
           },
         }

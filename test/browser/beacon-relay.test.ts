@@ -59,16 +59,27 @@ async function pageServer(bundle: string): Promise<string> {
 }
 
 /** Opens `origin` in a new tab, creates a client there through the relay (no key) and logs `count` events. */
-async function logInPage(origin: string, count: number, options: ClientOptions = {}): Promise<{ page: Page; ids: string[] }> {
+async function logInPage(
+  origin: string,
+  count: number,
+  options: ClientOptions = {},
+): Promise<{ page: Page; ids: string[] }> {
   const page = await context!.newPage()
   await page.goto(`${origin}/`)
   await page.waitForFunction(() => 'createClient' in globalThis)
   const ids = await page.evaluate(
     ({ options, count }) => {
-      const hh = (globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }).createClient(options)
+      const hh = (
+        globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }
+      ).createClient(options)
       ;(globalThis as { hh?: unknown }).hh = hh
       return Array.from({ length: count }, (_, i) =>
-        hh.log({ model: 'gpt-4o', provider: 'openai', messages: [{ role: 'user', content: `question ${i}` }], metadata: { i } }),
+        hh.log({
+          model: 'gpt-4o',
+          provider: 'openai',
+          messages: [{ role: 'user', content: `question ${i}` }],
+          metadata: { i },
+        }),
       )
     },
     { options: { baseUrl: relayUrl, flushAt: 1000, flushIntervalMs: 60_000, ...options }, count },
@@ -77,7 +88,10 @@ async function logInPage(origin: string, count: number, options: ClientOptions =
 }
 
 /** Lines wrangler dev logged for POSTs to the batch URL with `status` (how the test sees a beacon reach workerd). */
-const relayLog = (status: number) => output().split('\n').filter((line) => line.includes(`POST /events/model/batch ${status}`)).length
+const relayLog = (status: number) =>
+  output()
+    .split('\n')
+    .filter((line) => line.includes(`POST /events/model/batch ${status}`)).length
 const storedIds = () => honeyhive.events.map((event) => event.event_id)
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -92,7 +106,9 @@ describe.skipIf(!available && !ci)('beacons from headless Chromium through the r
     foreignOrigin = await pageServer(bundle)
     // Chromium starts while workerd does.
     const launching = launchChromium()
-    launching.then((launched) => ((context = launched.context), (closeChromium = launched.close))).catch(() => undefined)
+    launching
+      .then((launched) => ((context = launched.context), (closeChromium = launched.close)))
+      .catch(() => undefined)
     relay = await startWranglerDev({ apiKey: key, baseUrl: upstream.url, allowedOrigins: allowedOrigin }, redact)
     relayUrl = relay.url
     ;({ context, close: closeChromium } = await launching)
@@ -110,13 +126,19 @@ describe.skipIf(!available && !ci)('beacons from headless Chromium through the r
     // What the page can read of the relay: the answer to an ordinary (preflighted, application/json) batch.
     const answers: Array<Promise<string>> = []
     page.on('response', (response: PlaywrightResponse) => {
-      if (response.url().startsWith(relayUrl)) answers.push(response.text().then((text) => `${response.status()} ${redact(text)}#${text.includes(key)}`))
+      if (response.url().startsWith(relayUrl))
+        answers.push(response.text().then((text) => `${response.status()} ${redact(text)}#${text.includes(key)}`))
     })
     await page.evaluate(() => (globalThis as unknown as { hh: { flush(): Promise<void> } }).hh.flush())
     await vi.waitFor(() => expect(storedIds()).toEqual(flushed), { timeout: 5000, interval: 25 })
     const beaconed = await page.evaluate(() =>
       [2, 3, 4].map((i) =>
-        (globalThis as unknown as { hh: { log(event: object): string } }).hh.log({ model: 'gpt-4o', provider: 'openai', messages: [{ role: 'user', content: `question ${i}` }], metadata: { i } }),
+        (globalThis as unknown as { hh: { log(event: object): string } }).hh.log({
+          model: 'gpt-4o',
+          provider: 'openai',
+          messages: [{ role: 'user', content: `question ${i}` }],
+          metadata: { i },
+        }),
       ),
     )
     // Queued, not sent: only the page going away sends them.
@@ -128,19 +150,30 @@ describe.skipIf(!available && !ci)('beacons from headless Chromium through the r
     // A late duplicate (the pagehide and visibilitychange of one close, or a relay retry) would land here.
     await settle(500)
     expect(storedIds()).toEqual([...flushed, ...beaconed])
-    expect(honeyhive.events.map((event) => (event.messages?.[0] as { content?: string }).content)).toEqual([0, 1, 2, 3, 4].map((i) => `question ${i}`))
+    expect(honeyhive.events.map((event) => (event.messages?.[0] as { content?: string }).content)).toEqual(
+      [0, 1, 2, 3, 4].map((i) => `question ${i}`),
+    )
     // The fake refuses (401, stores nothing) without the key: two batches, both carrying the relay's key.
     const received = posts(honeyhive)
     expect(received.map((request) => request.status)).toEqual([200, 200])
-    expect(received.every((request) => request.headers.authorization === `Bearer ${key}`), 'upstream Authorization is the relay key').toBe(true)
+    expect(
+      received.every((request) => request.headers.authorization === `Bearer ${key}`),
+      'upstream Authorization is the relay key',
+    ).toBe(true)
     // workerd answered the flush and the beacon with 202 (waitUntil delivery).
     expect(relayLog(202)).toBeGreaterThanOrEqual(2)
 
     // The page never saw the key: it was given only baseUrl, and the one relay answer it could read (the
     // beacon's answer is discarded by the browser) holds the ids and no key; wrangler never printed it.
     const readable = await Promise.all(answers)
-    expect(readable.some((answer) => answer.startsWith('202 ') && flushed.every((id) => answer.includes(id))), readable.join('\n')).toBe(true)
-    expect(readable.every((answer) => answer.endsWith('#false')), 'a relay answer to the page contains the key').toBe(true)
+    expect(
+      readable.some((answer) => answer.startsWith('202 ') && flushed.every((id) => answer.includes(id))),
+      readable.join('\n'),
+    ).toBe(true)
+    expect(
+      readable.every((answer) => answer.endsWith('#false')),
+      'a relay answer to the page contains the key',
+    ).toBe(true)
     expect(output().includes(key), 'wrangler output contains the key').toBe(false)
   })
 
@@ -151,7 +184,9 @@ describe.skipIf(!available && !ci)('beacons from headless Chromium through the r
     await vi.waitFor(() => expect(storedIds()).toHaveLength(3), { timeout: 10_000, interval: 25 })
     await settle(500)
     expect(storedIds()).toEqual(ids)
-    expect(posts(honeyhive).map((request) => [request.status, request.headers.authorization === `Bearer ${key}`])).toEqual([[200, true]])
+    expect(
+      posts(honeyhive).map((request) => [request.status, request.headers.authorization === `Bearer ${key}`]),
+    ).toEqual([[200, true]])
     await page.close()
   })
 

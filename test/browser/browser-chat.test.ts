@@ -11,7 +11,8 @@ import { createFakeProvider } from '../helpers/fake-provider.js'
 // through the relay on HoneyHive's v1 route, thumbs under each reply sent as feedback with the server's token.
 const available = hasChromium
 const ci = process.env.CI === 'true'
-if (!available && !ci) console.warn('[browser-chat suite] skipped: no Chromium. Install it: apt-get install -y chromium')
+if (!available && !ci)
+  console.warn('[browser-chat suite] skipped: no Chromium. Install it: apt-get install -y chromium')
 
 type V1Event = Record<string, any>
 interface Update {
@@ -39,7 +40,8 @@ let startExample: StartExample
 
 /** Waits until `check` holds. */
 async function until(check: () => boolean, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 25))
+  for (const end = Date.now() + ms; !check() && Date.now() < end;)
+    await new Promise((resolve) => setTimeout(resolve, 25))
 }
 
 /**
@@ -59,7 +61,9 @@ function upstream() {
 }
 
 /** Starts the example on the embedded upstream and opens its page. */
-async function open(options: ExampleOptions = {}): Promise<{ example: Example; page: Page; up: ReturnType<typeof upstream> }> {
+async function open(
+  options: ExampleOptions = {},
+): Promise<{ example: Example; page: Page; up: ReturnType<typeof upstream> }> {
   const up = upstream()
   const example = await startExample({ openai: {}, honeyhiveKey: '', honeyhive: up.handler, ...options })
   closers.push(example.close)
@@ -97,7 +101,9 @@ describe.skipIf(!available && !ci)('examples/browser-chat in headless Chromium',
     expect(full).toMatch(/^You said: hello\. /)
     await page.fill('#message', 'tell me more')
     await page.press('#message', 'Enter')
-    await page.waitForFunction(() => document.querySelectorAll('.assistant')[1]?.textContent?.includes('You said: tell'))
+    await page.waitForFunction(() =>
+      document.querySelectorAll('.assistant')[1]?.textContent?.includes('You said: tell'),
+    )
     await page.click('#stop')
     await page.waitForSelector('.assistant.stopped')
     const partial = await page.textContent('.assistant.stopped')
@@ -127,7 +133,11 @@ describe.skipIf(!available && !ci)('examples/browser-chat in headless Chromium',
       inputs: { chat_history: [{ role: 'user', content: 'hello' }] },
     })
     expect(done.outputs).toMatchObject({ role: 'assistant', content: full })
-    expect(done.metadata).toMatchObject({ status: 'success', finish_reason: 'stop', time_to_first_token_ms: expect.any(Number) })
+    expect(done.metadata).toMatchObject({
+      status: 'success',
+      finish_reason: 'stop',
+      time_to_first_token_ms: expect.any(Number),
+    })
     expect(chains[0].outputs).toEqual({ role: 'assistant', content: full })
     expect(stopped.outputs).toMatchObject({ content: partial })
     expect(stopped.metadata).toMatchObject({ status: 'cancelled' })
@@ -145,7 +155,8 @@ describe.skipIf(!available && !ci)('examples/browser-chat in headless Chromium',
     const { page, up } = await open()
     const sent: Array<{ body: string; authorization?: string }> = []
     page.on('request', (request) => {
-      if (request.url().includes('/events/')) sent.push({ body: request.postData() ?? '', authorization: request.headers().authorization })
+      if (request.url().includes('/events/'))
+        sent.push({ body: request.postData() ?? '', authorization: request.headers().authorization })
     })
     const turn = await say(page, 'rate me', 0)
     await until(() => up.fake.events.some((event) => event.event_id === turn))
@@ -162,7 +173,9 @@ describe.skipIf(!available && !ci)('examples/browser-chat in headless Chromium',
     // The page sent no key, only the token the server made for this turn.
     const updates = sent.filter((request) => request.body.includes('"feedback"'))
     expect(updates).toHaveLength(2)
-    expect(updates.every((request) => request.authorization === undefined && /"token":"\d+\.[\w-]{43}"/.test(request.body))).toBe(true)
+    expect(
+      updates.every((request) => request.authorization === undefined && /"token":"\d+\.[\w-]{43}"/.test(request.body)),
+    ).toBe(true)
   })
 
   test('a thumb clicked just before the tab closes still arrives (the update leaves at once, with keepalive)', async () => {
@@ -172,7 +185,11 @@ describe.skipIf(!available && !ci)('examples/browser-chat in headless Chromium',
     await page.click('.thumb.up')
     await page.close({ runBeforeUnload: true })
     await until(() => up.updates.length >= 1)
-    const update = { path: `/v1/events/${turn}`, authorization: 'Bearer honeyhive-edge-dev', body: { feedback: { rating: 1 } } }
+    const update = {
+      path: `/v1/events/${turn}`,
+      authorization: 'Bearer honeyhive-edge-dev',
+      body: { feedback: { rating: 1 } },
+    }
     expect(up.updates).toEqual([update])
   })
 
@@ -187,10 +204,15 @@ describe.skipIf(!available && !ci)('examples/browser-chat in headless Chromium',
     await page.close()
     await until(() => up.fake.events.some((event) => event.event_id === turn))
     await new Promise((resolve) => setTimeout(resolve, 200))
-    expect(up.fake.events.find((event) => event.event_id === turn)).toMatchObject({ event_type: 'chain', feedback: { rating: 1 } })
+    expect(up.fake.events.find((event) => event.event_id === turn)).toMatchObject({
+      event_type: 'chain',
+      feedback: { rating: 1 },
+    })
     expect(up.updates).toEqual([])
     expect(beacons).toHaveLength(1)
-    expect(JSON.parse(beacons[0]).model_events.find((event: V1Event) => event.event_id === turn).feedback).toEqual({ rating: 1 })
+    expect(JSON.parse(beacons[0]).model_events.find((event: V1Event) => event.event_id === turn).feedback).toEqual({
+      rating: 1,
+    })
   })
 
   test('with honeyhive-edge dev running, the turns go there: the user sees them in the inspector', async () => {
@@ -202,7 +224,12 @@ describe.skipIf(!available && !ci)('examples/browser-chat in headless Chromium',
     await page.close()
     await until(() => dev.inspector.events().length >= 2)
     expect(dev.inspector.requests().map((request) => request.path)).toContain('/v1/events/batch')
-    expect(dev.inspector.events().map((event) => event.event_name).sort()).toEqual(['chat turn', 'openai.chat'])
+    expect(
+      dev.inspector
+        .events()
+        .map((event) => event.event_name)
+        .sort(),
+    ).toEqual(['chat turn', 'openai.chat'])
   })
 
   test('with no honeyhive-edge dev answering, events go to the embedded fake', async () => {
@@ -224,7 +251,10 @@ describe.skipIf(!available && !ci)('examples/browser-chat in headless Chromium',
     const key = 'sk-live-held-by-the-server-7f3a'
     const { page, up } = await open({ openai: { apiKey: key, baseUrl: `${model.url}/v1` } })
     const sent: string[] = []
-    page.on('request', (request) => request.url().endsWith('/v1/chat/completions') && sent.push(request.headers().authorization))
+    page.on(
+      'request',
+      (request) => request.url().endsWith('/v1/chat/completions') && sent.push(request.headers().authorization),
+    )
     const received: string[] = []
     page.on('response', async (response) => received.push(await response.text().catch(() => '')))
     await say(page, 'hi', 0)

@@ -17,8 +17,19 @@ const shop = `<!doctype html><title>another site</title>`
 
 describe.skipIf(!available && !ci)('the inspector and other sites, in headless Chromium', () => {
   beforeAll(async () => {
-    const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-    ;({ context, close: closeChromium } = await launchChromium({ args: [...args, '--host-resolver-rules=MAP *.test 127.0.0.1'] }))
+    const args = [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ]
+    ;({ context, close: closeChromium } = await launchChromium({
+      args: [...args, '--host-resolver-rules=MAP *.test 127.0.0.1'],
+    }))
   })
   afterAll(async () => {
     await closeChromium?.()
@@ -30,7 +41,13 @@ describe.skipIf(!available && !ci)('the inspector and other sites, in headless C
       const page = await context.newPage()
       const answer = await page.goto(`http://rebound.test:${inspector.port}/`)
       expect(answer?.status()).toBe(403)
-      const statuses = await page.evaluate(async () => Promise.all(['/api/state', '/api/events/x', '/api/stream', '/inspector-page.js'].map(async (path) => (await fetch(path)).status)))
+      const statuses = await page.evaluate(async () =>
+        Promise.all(
+          ['/api/state', '/api/events/x', '/api/stream', '/inspector-page.js'].map(
+            async (path) => (await fetch(path)).status,
+          ),
+        ),
+      )
       expect(statuses).toEqual([403, 403, 403, 403])
       expect((await page.goto(inspector.url))?.status()).toBe(200)
       await page.close()
@@ -51,7 +68,11 @@ describe.skipIf(!available && !ci)('the inspector and other sites, in headless C
           // (No crypto.randomUUID on plain http: HoneyHive takes any string id.)
           const id = () => `page-${Math.random().toString(36).slice(2)}`
           const body = JSON.stringify({ model_events: [{ event_id: id(), session_id: id(), model: 'gpt-4o' }] })
-          const fetched = await fetch(`${baseUrl}/events/model/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
+          const fetched = await fetch(`${baseUrl}/events/model/batch`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          }).then(
             (response) => response.status,
             () => 'blocked',
           )
@@ -60,20 +81,29 @@ describe.skipIf(!available && !ci)('the inspector and other sites, in headless C
       closed.inspector.fail({ kind: '500' })
       expect(await attempt(closed.baseUrl)).toEqual({ fetched: 'blocked', beacon: true })
       // The beacon arrives (refused: 403), the preflight was refused before it.
-      await expect.poll(() => closed.inspector.requests().map((request) => [request.method, request.status])).toEqual([
-        ['OPTIONS', 403],
-        ['POST', 403],
-      ])
+      await expect
+        .poll(() => closed.inspector.requests().map((request) => [request.method, request.status]))
+        .toEqual([
+          ['OPTIONS', 403],
+          ['POST', 403],
+        ])
       expect(closed.inspector.events()).toEqual([])
       expect(closed.inspector.sessions()).toEqual([])
       expect(closed.inspector.faults().pending).toEqual(['500'])
 
       expect(await attempt(open.baseUrl)).toEqual({ fetched: 200, beacon: true })
       // Both carried the same event: stored twice.
-      await expect.poll(() => open.inspector.requests().filter((request) => request.method === 'POST').map((request) => [request.status, request.beacon])).toEqual([
-        [200, false],
-        [200, true],
-      ])
+      await expect
+        .poll(() =>
+          open.inspector
+            .requests()
+            .filter((request) => request.method === 'POST')
+            .map((request) => [request.status, request.beacon]),
+        )
+        .toEqual([
+          [200, false],
+          [200, true],
+        ])
       expect(open.inspector.events()[0]).toMatchObject({ stored: 2 })
       await page.close()
     } finally {

@@ -20,10 +20,22 @@ let closeChromium: (() => Promise<void>) | undefined
 /** Three chat turns over six minutes, 60 events: each a chain with model calls and tools (1 ms to a minute). */
 function session(sessionId: string) {
   const events: Array<Record<string, unknown>> = []
-  const questions = ['Where is my order A-1042?', 'Can I change the delivery address to 5 Rue de Rivoli?', 'Thanks! And what is your return policy for shoes?']
+  const questions = [
+    'Where is my order A-1042?',
+    'Can I change the delivery address to 5 Rue de Rivoli?',
+    'Thanks! And what is your return policy for shoes?',
+  ]
   let at = Date.now() - 6 * 60_000
   questions.forEach((question, turn) => {
-    const chain = { event_id: crypto.randomUUID(), session_id: sessionId, parent_id: sessionId, event_type: 'chain', event_name: 'chat turn', inputs: { prompt: question }, start_time: at }
+    const chain = {
+      event_id: crypto.randomUUID(),
+      session_id: sessionId,
+      parent_id: sessionId,
+      event_type: 'chain',
+      event_name: 'chat turn',
+      inputs: { prompt: question },
+      start_time: at,
+    }
     events.push(chain)
     for (let step = 0; step < 19; step++) {
       const tool = step % 2 === 1
@@ -32,8 +44,31 @@ function session(sessionId: string) {
       const history = [{ role: 'user', content: question }]
       events.push(
         tool
-          ? { event_id: crypto.randomUUID(), session_id: sessionId, parent_id: chain.event_id, event_type: 'tool', event_name: ['lookup_order', 'get_address', 'carrier_status'][step % 3], inputs: { args: { order: 'A-1042', step } }, outputs: { result: 'ok' }, start_time: at, duration: ms, ...(step === 5 && turn === 1 && { error: 'carrier API timed out' }) }
-          : { event_id: crypto.randomUUID(), session_id: sessionId, parent_id: chain.event_id, event_type: 'model', event_name: 'chat', inputs: { chat_history: history }, outputs: { role: 'assistant', content: 'Let me check.' }, config: { model: 'gpt-4o-mini' }, metadata: { time_to_first_token_ms: Math.min(ms / 3, 400), prompt_tokens: 50, completion_tokens: 12 }, start_time: at, duration: ms },
+          ? {
+              event_id: crypto.randomUUID(),
+              session_id: sessionId,
+              parent_id: chain.event_id,
+              event_type: 'tool',
+              event_name: ['lookup_order', 'get_address', 'carrier_status'][step % 3],
+              inputs: { args: { order: 'A-1042', step } },
+              outputs: { result: 'ok' },
+              start_time: at,
+              duration: ms,
+              ...(step === 5 && turn === 1 && { error: 'carrier API timed out' }),
+            }
+          : {
+              event_id: crypto.randomUUID(),
+              session_id: sessionId,
+              parent_id: chain.event_id,
+              event_type: 'model',
+              event_name: 'chat',
+              inputs: { chat_history: history },
+              outputs: { role: 'assistant', content: 'Let me check.' },
+              config: { model: 'gpt-4o-mini' },
+              metadata: { time_to_first_token_ms: Math.min(ms / 3, 400), prompt_tokens: 50, completion_tokens: 12 },
+              start_time: at,
+              duration: ms,
+            },
       )
       at += ms + 15
     }
@@ -47,12 +82,15 @@ function session(sessionId: string) {
 /** Boxes of `selector` that overlap each other (by more than a pixel). */
 const overlaps = (page: Page, selector: string) =>
   page.locator(selector).evaluateAll((elements) => {
-    const boxes = elements.map((element) => ({ text: element.textContent, box: element.getBoundingClientRect() })).filter(({ box }) => box.width > 0)
+    const boxes = elements
+      .map((element) => ({ text: element.textContent, box: element.getBoundingClientRect() }))
+      .filter(({ box }) => box.width > 0)
     const found: string[] = []
     for (let a = 0; a < boxes.length; a++) {
       for (let b = a + 1; b < boxes.length; b++) {
         const [x, y] = [boxes[a].box, boxes[b].box]
-        if (x.left < y.right - 1 && y.left < x.right - 1 && x.top < y.bottom - 1 && y.top < x.bottom - 1) found.push(`${boxes[a].text} / ${boxes[b].text}`)
+        if (x.left < y.right - 1 && y.left < x.right - 1 && x.top < y.bottom - 1 && y.top < x.bottom - 1)
+          found.push(`${boxes[a].text} / ${boxes[b].text}`)
       }
     }
     return found
@@ -96,7 +134,11 @@ describe.skipIf(!available && !ci)('the inspector page, polished, in headless Ch
 
       const sessionId = crypto.randomUUID()
       const events = session(sessionId)
-      const answer = await fetch(`${inspector.baseUrl}/events/model/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model_events: events.map((event) => ({ ...event, project: 'shop-assistant' })) }) })
+      const answer = await fetch(`${inspector.baseUrl}/events/model/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model_events: events.map((event) => ({ ...event, project: 'shop-assistant' })) }),
+      })
       expect(answer.status).toBe(200)
       await view.waitForFunction(() => document.querySelectorAll('#timeline .row:not(.axis)').length === 60)
 
@@ -120,11 +162,18 @@ describe.skipIf(!available && !ci)('the inspector page, polished, in headless Ch
       // Axis labels apart from each other and from the next column, shortened and linear, zoomed in.
       // (Zoomed, labels scrolled out of view pass under the names and durations, which stay put.)
       const axisClear = async (zoomed = false) => {
-        expect(await overlaps(view, `#timeline .row.axis .tick, #timeline .cut-label${zoomed ? '' : ', #timeline .row.axis .meta'}`)).toEqual([])
+        expect(
+          await overlaps(
+            view,
+            `#timeline .row.axis .tick, #timeline .cut-label${zoomed ? '' : ', #timeline .row.axis .meta'}`,
+          ),
+        ).toEqual([])
         // Read at once: the page may draw the timeline again meanwhile.
         const beyond = await view.evaluate(() => {
           const track = document.querySelector('#timeline .row.axis .track')!.getBoundingClientRect()
-          return [...document.querySelectorAll('#timeline .row.axis .tick')].filter((tick) => tick.getBoundingClientRect().right > track.right + 1).map((tick) => tick.textContent)
+          return [...document.querySelectorAll('#timeline .row.axis .tick')]
+            .filter((tick) => tick.getBoundingClientRect().right > track.right + 1)
+            .map((tick) => tick.textContent)
         })
         expect(beyond).toEqual([])
       }
@@ -140,11 +189,20 @@ describe.skipIf(!available && !ci)('the inspector page, polished, in headless Ch
       await view.click(`#sessions li[data-session="${sessionId}"]`)
       // Zoomed in, the timeline scrolls sideways; the names and durations stay in view; short calls stay visible.
       // Every bar at least 5 px wide (the page may be drawing again after measuring its width: waited for).
-      await view.waitForFunction(() => Math.min(...[...document.querySelectorAll('#timeline .bar')].map((bar) => bar.getBoundingClientRect().width)) >= 5, undefined, { timeout: 5000 })
+      await view.waitForFunction(
+        () =>
+          Math.min(
+            ...[...document.querySelectorAll('#timeline .bar')].map((bar) => bar.getBoundingClientRect().width),
+          ) >= 5,
+        undefined,
+        { timeout: 5000 },
+      )
       await view.click('#zoom-in')
       await view.click('#zoom-in')
       await view.waitForSelector('#zoom-level >> text=4×')
-      const box = await view.locator('#timeline').evaluate((element) => ({ scroll: element.scrollWidth, client: element.clientWidth }))
+      const box = await view
+        .locator('#timeline')
+        .evaluate((element) => ({ scroll: element.scrollWidth, client: element.clientWidth }))
       expect(box.scroll).toBeGreaterThan(box.client * 2)
       await axisClear(true)
       // Idle, the page draws nothing again (it measures its width once, not in a loop).
@@ -159,13 +217,20 @@ describe.skipIf(!available && !ci)('the inspector page, polished, in headless Ch
       )
       expect(redraws).toBe(0)
       await view.locator('#timeline').evaluate((element) => (element.scrollLeft = element.scrollWidth / 2))
-      const [timelineBox, labelBox, metaBox] = await view.evaluate(() => ['#timeline', '#timeline .row:not(.axis) .label', '#timeline .row:not(.axis) .meta'].map((selector) => document.querySelector(selector)!.getBoundingClientRect().toJSON() as DOMRect))
+      const [timelineBox, labelBox, metaBox] = await view.evaluate(() =>
+        ['#timeline', '#timeline .row:not(.axis) .label', '#timeline .row:not(.axis) .meta'].map(
+          (selector) => document.querySelector(selector)!.getBoundingClientRect().toJSON() as DOMRect,
+        ),
+      )
       expect(labelBox!.x).toBeGreaterThanOrEqual(timelineBox!.x - 1)
       expect(metaBox!.x + metaBox!.width).toBeLessThanOrEqual(timelineBox!.x + timelineBox!.width + 1)
       // A live change keeps where the user scrolled.
       const scrolled = await view.locator('#timeline').evaluate((element) => element.scrollLeft)
       expect(scrolled).toBeGreaterThan(100)
-      await fetch(`${inspector.baseUrl}/events/model/batch`, { method: 'POST', body: JSON.stringify({ model_events: [{ session_id: crypto.randomUUID(), model: 'gpt-4o' }] }) })
+      await fetch(`${inspector.baseUrl}/events/model/batch`, {
+        method: 'POST',
+        body: JSON.stringify({ model_events: [{ session_id: crypto.randomUUID(), model: 'gpt-4o' }] }),
+      })
       await view.waitForFunction(() => document.querySelectorAll('#sessions li').length === 2)
       expect(await view.locator('#timeline').evaluate((element) => element.scrollLeft)).toBeCloseTo(scrolled, -1)
       await view.screenshot({ path: join(results, 'inspector-polish-zoom.png') })

@@ -29,7 +29,13 @@ globalThis.createClient = createClient
 const turn = (page: Page, question: string, failTool: boolean) =>
   page.evaluate(
     async ({ question, failTool }) => {
-      type Span = { event_id: string; end(result?: object): string; fail(error: unknown): string; startModelEvent(init: object): Span & { firstToken(): void }; tool(name: string, inputs: unknown, run: (inputs: unknown) => unknown): Promise<unknown> }
+      type Span = {
+        event_id: string
+        end(result?: object): string
+        fail(error: unknown): string
+        startModelEvent(init: object): Span & { firstToken(): void }
+        tool(name: string, inputs: unknown, run: (inputs: unknown) => unknown): Promise<unknown>
+      }
       const hh = (globalThis as unknown as { hh: { startChain(init: object): Span } }).hh
       const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
       const messages = [
@@ -45,8 +51,16 @@ const turn = (page: Page, question: string, failTool: boolean) =>
         { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
         { id: 'call_2', type: 'function', function: { name: 'lookup_order', arguments: '{"order":"A-1042"}' } },
       ]
-      first.end({ response: { role: 'assistant', content: null, tool_calls: calls }, usage: { prompt_tokens: 40, completion_tokens: 22 }, metadata: { status: 'success', finish_reason: 'tool_calls' } })
-      const weather = await chain.tool('get_weather', { city: 'Paris' }, async () => (await sleep(25), { temperature_c: 18, sky: 'clear' }))
+      first.end({
+        response: { role: 'assistant', content: null, tool_calls: calls },
+        usage: { prompt_tokens: 40, completion_tokens: 22 },
+        metadata: { status: 'success', finish_reason: 'tool_calls' },
+      })
+      const weather = await chain.tool(
+        'get_weather',
+        { city: 'Paris' },
+        async () => (await sleep(25), { temperature_c: 18, sky: 'clear' }),
+      )
       let order: unknown
       try {
         order = await chain.tool('lookup_order', { order: 'A-1042' }, async () => {
@@ -71,7 +85,14 @@ const turn = (page: Page, question: string, failTool: boolean) =>
       await sleep(20)
       answer.firstToken()
       await sleep(40)
-      answer.end({ response: { role: 'assistant', content: 'It is 18 °C and clear in Paris. I could not reach the orders service, please try again.' }, usage: { prompt_tokens: 90, completion_tokens: 24 }, metadata: { status: 'success' } })
+      answer.end({
+        response: {
+          role: 'assistant',
+          content: 'It is 18 °C and clear in Paris. I could not reach the orders service, please try again.',
+        },
+        usage: { prompt_tokens: 90, completion_tokens: 24 },
+        metadata: { status: 'success' },
+      })
       chain.end({ outputs: { answer: 'It is 18 °C and clear in Paris.' } })
       return chain.event_id
     },
@@ -89,7 +110,9 @@ describe.skipIf(!available && !ci)('the inspector shows a session as its tree, i
   test('chains span their children, tools stand apart, a failed tool shows at a glance, and a model call reads as a conversation', async () => {
     const inspector = await startInspector({ port: 0 })
     const app = await serve((request) =>
-      new URL(request.url).pathname === '/honeyhive-edge.min.js' ? new Response(bundle, { headers: { 'content-type': 'text/javascript' } }) : new Response(appPage, { headers: { 'content-type': 'text/html' } }),
+      new URL(request.url).pathname === '/honeyhive-edge.min.js'
+        ? new Response(bundle, { headers: { 'content-type': 'text/javascript' } })
+        : new Response(appPage, { headers: { 'content-type': 'text/html' } }),
     )
     try {
       const view = await context.newPage()
@@ -103,9 +126,17 @@ describe.skipIf(!available && !ci)('the inspector shows a session as its tree, i
       await page.goto(`${app.url}/`)
       await page.waitForFunction(() => 'createClient' in globalThis)
       const sessionId = await page.evaluate((baseUrl) => {
-        const create = (globalThis as unknown as { createClient: (options: object) => { sessionId: string } }).createClient
+        const create = (globalThis as unknown as { createClient: (options: object) => { sessionId: string } })
+          .createClient
         // The inspector's key is no secret: a page may hold it.
-        const hh = create({ baseUrl, route: '/v1/events/batch', apiKey: 'dev', dangerouslyAllowBrowser: true, flushAt: 100, flushIntervalMs: 60_000 })
+        const hh = create({
+          baseUrl,
+          route: '/v1/events/batch',
+          apiKey: 'dev',
+          dangerouslyAllowBrowser: true,
+          flushAt: 100,
+          flushIntervalMs: 60_000,
+        })
         ;(globalThis as unknown as { hh: unknown }).hh = hh
         return hh.sessionId
       }, inspector.baseUrl)
@@ -118,7 +149,15 @@ describe.skipIf(!available && !ci)('the inspector shows a session as its tree, i
         elements.map((element) => {
           const row = element as HTMLElement
           const bar = row.querySelector('.bar')!.getBoundingClientRect()
-          return { kind: row.dataset.kind, depth: Number(row.dataset.depth), name: row.querySelector('.label b')!.textContent, left: bar.left, right: bar.right, failed: row.querySelector('.badge.tool-failed') !== null, preview: row.querySelector('.preview')?.textContent }
+          return {
+            kind: row.dataset.kind,
+            depth: Number(row.dataset.depth),
+            name: row.querySelector('.label b')!.textContent,
+            left: bar.left,
+            right: bar.right,
+            failed: row.querySelector('.badge.tool-failed') !== null,
+            preview: row.querySelector('.preview')?.textContent,
+          }
         }),
       )
       expect(rows.map((row) => [row.kind, row.depth, row.name])).toEqual([
@@ -139,36 +178,59 @@ describe.skipIf(!available && !ci)('the inspector shows a session as its tree, i
       expect(rows[1].preview).toBe('What is the weather in Paris, and where is my order A-1042?')
       expect(rows[2].preview).toContain('Paris')
       // Indented by depth: a child's label starts right of its chain's.
-      const indents = await view.locator('#timeline .row:not(.axis) .label .kind').evaluateAll((elements) => elements.map((element) => element.getBoundingClientRect().left))
+      const indents = await view
+        .locator('#timeline .row:not(.axis) .label .kind')
+        .evaluateAll((elements) => elements.map((element) => element.getBoundingClientRect().left))
       expect(indents[1]).toBeGreaterThan(indents[0] + 8)
 
       // Feedback on two replies, minutes later, by HoneyHive's update routes: a thumb on each event.
-      const byName = (name: string) => inspector.inspector.events(sessionId).find((event) => event.event_name === name)!.event_id
-      const feedback = (path: string, body: object) => fetch(`${inspector.baseUrl}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-      expect((await feedback(`/v1/events/${byName('answer')}`, { feedback: { rating: 1, comment: 'Spot on, thanks!' } })).status).toBe(200)
-      expect((await feedback('/events', { event_id: byName('plan'), feedback: { rating: 'negative' } })).status).toBe(200)
+      const byName = (name: string) =>
+        inspector.inspector.events(sessionId).find((event) => event.event_name === name)!.event_id
+      const feedback = (path: string, body: object) =>
+        fetch(`${inspector.baseUrl}${path}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      expect(
+        (await feedback(`/v1/events/${byName('answer')}`, { feedback: { rating: 1, comment: 'Spot on, thanks!' } }))
+          .status,
+      ).toBe(200)
+      expect((await feedback('/events', { event_id: byName('plan'), feedback: { rating: 'negative' } })).status).toBe(
+        200,
+      )
       await view.waitForSelector('#timeline .row[data-kind="model"]:has-text("answer") .badge.thumb.up')
       await view.waitForSelector('#timeline .row[data-kind="model"]:has-text("plan") .badge.thumb.down')
 
       // The answer's details: the conversation (system, user, the plan's tool calls, both results, the reply) above the JSON.
       await view.click('#timeline .row[data-kind="model"]:has-text("answer")')
       await view.waitForSelector('#detail #conversation')
-      const roles = await view.locator('#conversation .message').evaluateAll((elements) => elements.map((element) => (element as HTMLElement).dataset.role))
+      const roles = await view
+        .locator('#conversation .message')
+        .evaluateAll((elements) => elements.map((element) => (element as HTMLElement).dataset.role))
       expect(roles).toEqual(['system', 'user', 'assistant', 'tool', 'tool', 'assistant'])
       expect(await view.locator('#detail #feedback').innerText()).toMatch(/thumbs up[\s\S]*Spot on, thanks!/)
       const chat = await view.locator('#conversation').innerText()
       expect(chat).toContain('get_weather')
       expect(chat).toContain('{"order":"A-1042"}')
       expect(chat).toContain('I could not reach the orders service')
-      const above = await view.evaluate(() => document.querySelector('#conversation')!.compareDocumentPosition(document.querySelector('#detail .json')!) & Node.DOCUMENT_POSITION_FOLLOWING)
+      const above = await view.evaluate(
+        () =>
+          document.querySelector('#conversation')!.compareDocumentPosition(document.querySelector('#detail .json')!) &
+          Node.DOCUMENT_POSITION_FOLLOWING,
+      )
       expect(above).toBeTruthy()
       mkdirSync(results, { recursive: true })
       await view.screenshot({ path: join(results, 'inspector-tree.png'), fullPage: true })
 
       // The failed tool's details say how it failed.
       await view.click('#timeline .row[data-kind="tool"]:has-text("lookup_order")')
-      await view.waitForFunction(() => document.querySelector('#conversation')?.textContent?.includes('orders service answered 503'))
-      expect(inspector.inspector.events(sessionId).find((event) => event.event_id === chainId)).toMatchObject({ event_type: 'chain' })
+      await view.waitForFunction(() =>
+        document.querySelector('#conversation')?.textContent?.includes('orders service answered 503'),
+      )
+      expect(inspector.inspector.events(sessionId).find((event) => event.event_id === chainId)).toMatchObject({
+        event_type: 'chain',
+      })
       await view.screenshot({ path: join(results, 'inspector-tree-tool.png'), fullPage: true })
       expect(problems).toEqual([])
       await Promise.all([view.close(), page.close()])

@@ -32,7 +32,12 @@ const chat = (page: Page, questions: string[]) =>
     const hh = (globalThis as unknown as { hh: Client }).hh
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
     for (const question of questions) {
-      const span = hh.startModelEvent({ event_name: 'chat', model: 'gpt-4o-mini', provider: 'openai', messages: [{ role: 'user', content: question }] })
+      const span = hh.startModelEvent({
+        event_name: 'chat',
+        model: 'gpt-4o-mini',
+        provider: 'openai',
+        messages: [{ role: 'user', content: question }],
+      })
       await sleep(25)
       // An overloaded provider answers 503 before any token.
       if (question.includes('crash')) {
@@ -41,7 +46,11 @@ const chat = (page: Page, questions: string[]) =>
       }
       span.firstToken()
       await sleep(20 + question.length * 3)
-      span.end({ response: { role: 'assistant', content: `You said: ${question}` }, usage: { prompt_tokens: 12 + question.length, completion_tokens: 9 }, metadata: { status: 'success' } })
+      span.end({
+        response: { role: 'assistant', content: `You said: ${question}` },
+        usage: { prompt_tokens: 12 + question.length, completion_tokens: 9 },
+        metadata: { status: 'success' },
+      })
     }
   }, questions)
 
@@ -56,7 +65,9 @@ describe.skipIf(!available && !ci)('the inspector page in headless Chromium', ()
   test('shows a session live as it arrives: batches, a failed call, a 429 played by its button and retried, an outage, a beacon on close', async () => {
     const inspector = await startInspector({ port: 0 })
     const app = await serve((request) =>
-      new URL(request.url).pathname === '/honeyhive-edge.min.js' ? new Response(bundle, { headers: { 'content-type': 'text/javascript' } }) : new Response(appPage, { headers: { 'content-type': 'text/html' } }),
+      new URL(request.url).pathname === '/honeyhive-edge.min.js'
+        ? new Response(bundle, { headers: { 'content-type': 'text/javascript' } })
+        : new Response(appPage, { headers: { 'content-type': 'text/html' } }),
     )
     try {
       const view = await context.newPage()
@@ -71,13 +82,20 @@ describe.skipIf(!available && !ci)('the inspector page in headless Chromium', ()
       const bars = (selector = '') => view.locator(`#timeline .row:not(.axis)${selector}`).count()
       /** Waits until the timeline has `count` bars, `stored` of them stored (failed attempts show bars too). */
       const waitForBars = (count: number, stored = count) =>
-        view.waitForFunction(([count, stored]) => document.querySelectorAll('#timeline .bar').length === count && document.querySelectorAll('#timeline .bar:not(.unstored)').length === stored, [count, stored])
+        view.waitForFunction(
+          ([count, stored]) =>
+            document.querySelectorAll('#timeline .bar').length === count &&
+            document.querySelectorAll('#timeline .bar:not(.unstored)').length === stored,
+          [count, stored],
+        )
 
       const page = await context.newPage()
       await page.goto(`${app.url}/`)
       await page.waitForFunction(() => 'createClient' in globalThis)
       const sessionId = await page.evaluate((baseUrl) => {
-        const hh = (globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }).createClient({ baseUrl, flushAt: 3, flushIntervalMs: 60_000 })
+        const hh = (
+          globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }
+        ).createClient({ baseUrl, flushAt: 3, flushIntervalMs: 60_000 })
         ;(globalThis as unknown as { hh: Client }).hh = hh
         return hh.sessionId
       }, inspector.baseUrl)
@@ -120,13 +138,20 @@ describe.skipIf(!available && !ci)('the inspector page in headless Chromium', ()
       expect(await view.locator('#sessions li').innerText()).toMatch(/11 events[\s\S]*1 error/)
       expect(await view.locator('#timeline .bar.error').count()).toBe(1)
       expect(await view.locator('#timeline .bar .ttft').count()).toBe(10)
-      const posts = await view.locator('#requests tr:not(.preflight)').evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset.status))
+      const posts = await view
+        .locator('#requests tr:not(.preflight)')
+        .evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset.status))
       // Newest first: the beacon, the batch after the outage, dropped connections, the retry, the 429, batch 1.
       expect(posts.slice(0, 2)).toEqual(['200', '200'])
       expect(posts.slice(-3)).toEqual(['200', '429', '200'])
       expect(posts.slice(2, -3).every((status) => status === '0')).toBe(true)
       expect(await view.locator('#requests tr:not(.preflight)').first().innerText()).toMatch(/beacon/)
-      expect(inspector.inspector.requests().filter((request) => request.method === 'POST').map((request) => request.status)).toEqual(posts.map(Number).reverse())
+      expect(
+        inspector.inspector
+          .requests()
+          .filter((request) => request.method === 'POST')
+          .map((request) => request.status),
+      ).toEqual(posts.map(Number).reverse())
 
       // A reload shows everything the process kept.
       await view.reload()

@@ -24,7 +24,10 @@ if (gate('browser', hasChromium, `no Chromium at ${executablePath}: apt-get inst
     const upstream = await startUpstream(key)
     closers.push(upstream.close)
     const client = readFileSync(new URL('../../dist/honeyhive-edge.min.js', import.meta.url), 'utf8')
-    const scenarios = await bundle(fileURLToPath(new URL('./scenarios-page.ts', import.meta.url)), { format: 'es', conditions: ['browser'] })
+    const scenarios = await bundle(fileURLToPath(new URL('./scenarios-page.ts', import.meta.url)), {
+      format: 'es',
+      conditions: ['browser'],
+    })
     const html = `<!doctype html><title>scenarios</title><script type="module">
       import * as client from '/honeyhive-edge.min.js'
       import { start } from '/scenarios.js'
@@ -52,7 +55,15 @@ if (gate('browser', hasChromium, `no Chromium at ${executablePath}: apt-get inst
 
   describe(versionOf(executablePath) ?? 'Chromium', () => {
     for (const scenario of scenariosFor('chromium')) {
-      test(scenario.name, () => page.evaluate((name) => (globalThis as unknown as { runScenario(name: string): Promise<void> }).runScenario(name), scenario.name), scenarioTimeoutMs)
+      test(
+        scenario.name,
+        () =>
+          page.evaluate(
+            (name) => (globalThis as unknown as { runScenario(name: string): Promise<void> }).runScenario(name),
+            scenario.name,
+          ),
+        scenarioTimeoutMs,
+      )
     }
   })
 }

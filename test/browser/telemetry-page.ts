@@ -7,13 +7,23 @@ import { createClient } from '../../dist/index.js'
 
 const weather = tool({
   description: 'The weather in a city',
-  inputSchema: jsonSchema<{ city: string }>({ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }),
+  inputSchema: jsonSchema<{ city: string }>({
+    type: 'object',
+    properties: { city: { type: 'string' } },
+    required: ['city'],
+  }),
   execute: async ({ city }) => `sunny in ${city}`,
 })
 
 /** Runs one turn against the model `model`; stops it once the text reaches `stopAt`. Resolves the text seen. */
 export async function turn(model: string, sessionId: string, stopAt?: string): Promise<string> {
-  const hh = createClient({ apiKey: 'hh-page-test', dangerouslyAllowBrowser: true, baseUrl: location.origin, route: '/v1/events/batch', sessionId })
+  const hh = createClient({
+    apiKey: 'hh-page-test',
+    dangerouslyAllowBrowser: true,
+    baseUrl: location.origin,
+    route: '/v1/events/batch',
+    sessionId,
+  })
   const openai = createOpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${location.origin}/v1` })
   const stop = new AbortController()
   const result = streamText({

@@ -10,7 +10,8 @@ import { createFakeProvider } from '../helpers/fake-provider.js'
 // built entries (telemetry-page.ts); the fake provider and the fake HoneyHive answer on the page's own origin.
 const available = hasChromium
 const ci = process.env.CI === 'true'
-if (!available && !ci) console.warn('[browser telemetry suite] skipped: no Chromium. Install it: apt-get install -y chromium')
+if (!available && !ci)
+  console.warn('[browser telemetry suite] skipped: no Chromium. Install it: apt-get install -y chromium')
 
 const provider = createFakeProvider()
 const honeyhive = createFakeHoneyHive({ apiKey: 'hh-page-test' })
@@ -23,7 +24,14 @@ describe.skipIf(!available && !ci)('honeyhiveTelemetry in Chromium', () => {
     // esbuild (wrangler's own bundler, pinned by it): the AI SDK's gateway imports a CommonJS package
     // (@vercel/oidc) that test/helpers/bundle.ts, without a CommonJS plugin, cannot take.
     const entry = new URL('./telemetry-page.ts', import.meta.url).pathname
-    const { outputFiles } = await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent' })
+    const { outputFiles } = await build({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+    })
     const script = outputFiles[0].text
     const page = `<!doctype html><title>telemetry</title><script type="module">import { turn } from '/page.js'; window.turn = turn</script>`
     server = await serve(async (request) => {
@@ -45,24 +53,39 @@ describe.skipIf(!available && !ci)('honeyhiveTelemetry in Chromium', () => {
     const sessionId = crypto.randomUUID()
     type Turn = (model: string, sessionId: string, stopAt?: string) => Promise<string>
     await page.waitForFunction(() => 'turn' in window)
-    const text = await page.evaluate(([model, sessionId, stopAt]) => (window as unknown as { turn: Turn }).turn(model, sessionId, stopAt), [model, sessionId, stopAt] as const)
+    const text = await page.evaluate(
+      ([model, sessionId, stopAt]) => (window as unknown as { turn: Turn }).turn(model, sessionId, stopAt),
+      [model, sessionId, stopAt] as const,
+    )
     await page.close()
     const events = honeyhive.events.filter((event) => event.session_id === sessionId) as Array<Record<string, any>>
     const chain = events.find((event) => event.event_type === 'chain')!
     return { text, events, chain, of: (type: string) => events.filter((event) => event.event_type === type) }
   }
   const script = (model: string, holdAfter?: number) =>
-    provider.script(model, { toolCalls: [{ id: 'call_1', name: 'weather', args: ['{"city":', '"Paris"}'] }] }, { text: ['Sunny ', 'in ', 'Paris'], holdAfter })
+    provider.script(
+      model,
+      { toolCalls: [{ id: 'call_1', name: 'weather', args: ['{"city":', '"Paris"}'] }] },
+      { text: ['Sunny ', 'in ', 'Paris'], holdAfter },
+    )
 
   test('a two-step streamText with a tool gives 1 chain, 2 model and 1 tool event, all under the chain', async () => {
     script('gpt-page')
     const { text, events, chain, of } = await turn('gpt-page')
     expect(text).toBe('Sunny in Paris')
     expect(events).toHaveLength(4)
-    expect(chain).toMatchObject({ event_name: 'page-turn', outputs: { content: 'Sunny in Paris' }, metadata: { status: 'success', steps: 2 } })
+    expect(chain).toMatchObject({
+      event_name: 'page-turn',
+      outputs: { content: 'Sunny in Paris' },
+      metadata: { status: 'success', steps: 2 },
+    })
     expect([of('model').length, of('tool').length]).toEqual([2, 1])
     for (const event of [...of('model'), ...of('tool')]) expect(event.parent_id).toBe(chain.event_id)
-    expect(of('tool')[0]).toMatchObject({ event_name: 'weather', inputs: { city: 'Paris' }, outputs: { result: 'sunny in Paris' } })
+    expect(of('tool')[0]).toMatchObject({
+      event_name: 'weather',
+      inputs: { city: 'Paris' },
+      outputs: { result: 'sunny in Paris' },
+    })
   }, 30_000)
 
   test('stopped in step 2: one cancelled chain, the stopped call cancelled with its partial text, no duplicate', async () => {

@@ -36,7 +36,8 @@ async function setup(options: FakeHoneyHiveOptions = {}) {
   const page = await start((request) => {
     const { pathname } = new URL(request.url)
     if (pathname.startsWith('/events/')) return honeyhive(request)
-    if (pathname === '/honeyhive-edge.min.js') return new Response(bundle, { headers: { 'content-type': 'text/javascript' } })
+    if (pathname === '/honeyhive-edge.min.js')
+      return new Response(bundle, { headers: { 'content-type': 'text/javascript' } })
     return new Response(testPage, { headers: { 'content-type': 'text/html' } })
   })
   const other = await start(honeyhive)
@@ -44,17 +45,31 @@ async function setup(options: FakeHoneyHiveOptions = {}) {
 }
 
 /** Opens the page, creates a client there and logs `count` events of about 1 KiB; resolves their ids. */
-async function logInPage(origin: string, options: ClientOptions, count: number, from = 0): Promise<{ page: Page; ids: string[] }> {
+async function logInPage(
+  origin: string,
+  options: ClientOptions,
+  count: number,
+  from = 0,
+): Promise<{ page: Page; ids: string[] }> {
   const page = await context.newPage()
   await page.goto(`${origin}/`)
   await page.waitForFunction(() => 'createClient' in globalThis)
   const ids = await page.evaluate(
     ({ options, count, from }) => {
-      const hh = (globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }).createClient(options)
+      const hh = (
+        globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }
+      ).createClient(options)
       ;(globalThis as { hh?: unknown }).hh = hh
       const ids: string[] = []
       for (let i = from; i < from + count; i++) {
-        ids.push(hh.log({ model: 'gpt-4o', provider: 'openai', messages: [{ role: 'user', content: `${i} ${'q'.repeat(900)}` }], metadata: { i } }))
+        ids.push(
+          hh.log({
+            model: 'gpt-4o',
+            provider: 'openai',
+            messages: [{ role: 'user', content: `${i} ${'q'.repeat(900)}` }],
+            metadata: { i },
+          }),
+        )
       }
       return ids
     },
@@ -65,7 +80,8 @@ async function logInPage(origin: string, options: ClientOptions, count: number, 
 
 /** Waits until `check` holds (the browser sends beacons after the page is gone). */
 async function until(check: () => boolean, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 25))
+  for (const end = Date.now() + ms; !check() && Date.now() < end;)
+    await new Promise((resolve) => setTimeout(resolve, 25))
 }
 
 const posts = (honeyhive: FakeHoneyHive) => honeyhive.requests.filter((request) => request.method === 'POST')
@@ -89,7 +105,9 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     await page.close()
     await until(() => honeyhive.events.length >= 40)
     expect(ids(honeyhive.events)).toEqual(logged)
-    expect(posts(honeyhive).map((request) => [request.status, request.headers['content-type']])).toEqual([[200, 'text/plain']])
+    expect(posts(honeyhive).map((request) => [request.status, request.headers['content-type']])).toEqual([
+      [200, 'text/plain'],
+    ])
   })
 
   test('300 events of 1 KiB arrive in full, once each, when the page is opened again after closing', async () => {
@@ -125,17 +143,31 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
       await probe.waitForFunction(() => Object.keys(localStorage).length > 0, undefined, { timeout: 5000 })
       await Promise.all([probe.close(), first.page.close()])
       // Both tabs loaded first, then both clients created in the same millisecond.
-      const tabs = await Promise.all([0, 1].map(async () => {
-        const page = await context.newPage()
-        await page.goto(`${pageOrigin}/`)
-        await page.waitForFunction(() => 'createClient' in globalThis)
-        return page
-      }))
+      const tabs = await Promise.all(
+        [0, 1].map(async () => {
+          const page = await context.newPage()
+          await page.goto(`${pageOrigin}/`)
+          await page.waitForFunction(() => 'createClient' in globalThis)
+          return page
+        }),
+      )
       const at = Date.now() + 300
-      await Promise.all(tabs.map((page) => page.evaluate(({ at, baseUrl }) => new Promise<void>((resolve) => setTimeout(() => {
-        ;(globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }).createClient({ baseUrl, flushIntervalMs: 60_000 })
-        resolve()
-      }, at - Date.now())), { at, baseUrl: pageOrigin })))
+      await Promise.all(
+        tabs.map((page) =>
+          page.evaluate(
+            ({ at, baseUrl }) =>
+              new Promise<void>((resolve) =>
+                setTimeout(() => {
+                  ;(
+                    globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }
+                  ).createClient({ baseUrl, flushIntervalMs: 60_000 })
+                  resolve()
+                }, at - Date.now()),
+              ),
+            { at, baseUrl: pageOrigin },
+          ),
+        ),
+      )
       await until(() => honeyhive.events.length >= 150)
       await new Promise((resolve) => setTimeout(resolve, 300))
       expect(ids(honeyhive.events), `trial ${trial}`).toEqual(first.ids)
@@ -145,36 +177,53 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
 
   test('a tab storing leftovers while another tab claims them: every event arrives exactly once (600 events)', async () => {
     const { honeyhive, pageOrigin } = await setup()
-    const [storing, claiming] = await Promise.all([0, 1].map(async () => {
-      const page = await context.newPage()
-      await page.goto(`${pageOrigin}/`)
-      await page.waitForFunction(() => 'createClient' in globalThis)
-      return page
-    }))
+    const [storing, claiming] = await Promise.all(
+      [0, 1].map(async () => {
+        const page = await context.newPage()
+        await page.goto(`${pageOrigin}/`)
+        await page.waitForFunction(() => 'createClient' in globalThis)
+        return page
+      }),
+    )
     type Create = typeof import('../../src/index.js').createClient
     // Every hide of the storing tab stores: a beaconUrl Chromium refuses makes sendBeacon throw. Its hides are
     // the events the client listens to, dispatched, while the other tab keeps claiming.
-    const stored = storing.evaluate(async ({ baseUrl }) => {
-      const hh = (globalThis as unknown as { createClient: Create }).createClient({ baseUrl, beaconUrl: 'http://[bad', flushAt: 1000, flushIntervalMs: 60_000 })
-      const ids: string[] = []
-      for (let round = 0; round < 60; round++) {
-        for (let i = 0; i < 10; i++) ids.push(hh.log({ model: 'gpt-4o', metadata: { round, i } }))
-        dispatchEvent(new Event('pagehide'))
-        dispatchEvent(new Event('pageshow'))
-        await new Promise((resolve) => setTimeout(resolve, 3))
-      }
-      return ids
-    }, { baseUrl: pageOrigin })
-    const claims = claiming.evaluate(async ({ baseUrl }) => {
-      for (let n = 0; n < 60; n++) {
-        ;(globalThis as unknown as { createClient: Create }).createClient({ baseUrl, flushIntervalMs: 60_000 })
-        await new Promise((resolve) => setTimeout(resolve, 3))
-      }
-    }, { baseUrl: pageOrigin })
+    const stored = storing.evaluate(
+      async ({ baseUrl }) => {
+        const hh = (globalThis as unknown as { createClient: Create }).createClient({
+          baseUrl,
+          beaconUrl: 'http://[bad',
+          flushAt: 1000,
+          flushIntervalMs: 60_000,
+        })
+        const ids: string[] = []
+        for (let round = 0; round < 60; round++) {
+          for (let i = 0; i < 10; i++) ids.push(hh.log({ model: 'gpt-4o', metadata: { round, i } }))
+          dispatchEvent(new Event('pagehide'))
+          dispatchEvent(new Event('pageshow'))
+          await new Promise((resolve) => setTimeout(resolve, 3))
+        }
+        return ids
+      },
+      { baseUrl: pageOrigin },
+    )
+    const claims = claiming.evaluate(
+      async ({ baseUrl }) => {
+        for (let n = 0; n < 60; n++) {
+          ;(globalThis as unknown as { createClient: Create }).createClient({ baseUrl, flushIntervalMs: 60_000 })
+          await new Promise((resolve) => setTimeout(resolve, 3))
+        }
+      },
+      { baseUrl: pageOrigin },
+    )
     const [logged] = await Promise.all([stored, claims])
     // The last stores reach the claiming tab's copy of localStorage asynchronously: claim until none is left.
     for (let n = 0; n < 20 && honeyhive.events.length < logged.length; n++) {
-      await claiming.evaluate(({ baseUrl }) => void (globalThis as unknown as { createClient: Create }).createClient({ baseUrl, flushIntervalMs: 60_000 }), { baseUrl: pageOrigin })
+      await claiming.evaluate(
+        ({ baseUrl }) =>
+          void (globalThis as unknown as { createClient: Create }).createClient({ baseUrl, flushIntervalMs: 60_000 }),
+        { baseUrl: pageOrigin },
+      )
       await until(() => honeyhive.events.length >= logged.length, 250)
     }
     await new Promise((resolve) => setTimeout(resolve, 500))
@@ -182,11 +231,14 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     for (const id of ids(honeyhive.events)) copies.set(id!, (copies.get(id!) ?? 0) + 1)
     expect(logged).toHaveLength(600)
     expect(honeyhive.events.length, 'events stored').toBe(600)
-    expect(logged.filter((id) => copies.get(id) !== 1), 'events not stored exactly once').toEqual([])
+    expect(
+      logged.filter((id) => copies.get(id) !== 1),
+      'events not stored exactly once',
+    ).toEqual([])
     await Promise.all([storing.close(), claiming.close()])
   }, 30_000)
 
-  test("an event the app logs from its own pagehide handler (after ours ran) still arrives when the tab closes", async () => {
+  test('an event the app logs from its own pagehide handler (after ours ran) still arrives when the tab closes', async () => {
     const { honeyhive, pageOrigin } = await setup()
     const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: pageOrigin }, 2)
     const last = await page.evaluate(() => {
@@ -203,7 +255,11 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
   test('with an apiKey, events left on navigation arrive cross-origin by keepalive fetch with the Authorization header', async () => {
     const key = 'hh-browser-test-key-7f2a'
     const { honeyhive, pageOrigin, otherOrigin } = await setup({ apiKey: key })
-    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin, apiKey: key, dangerouslyAllowBrowser: true }, 10)
+    const { page, ids: logged } = await logInPage(
+      pageOrigin,
+      { baseUrl: otherOrigin, apiKey: key, dangerouslyAllowBrowser: true },
+      10,
+    )
     await page.goto('about:blank')
     await until(() => honeyhive.events.length >= 10)
     expect(ids(honeyhive.events)).toEqual(logged)
@@ -219,15 +275,24 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     const page = await context.newPage()
     await page.goto(`${pageOrigin}/`)
     await page.waitForFunction(() => 'createClient' in globalThis)
-    const thrown = await page.evaluate(({ key, baseUrl }) => {
-      const { createClient } = globalThis as unknown as { createClient: typeof import('../../src/index.js').createClient }
-      try {
-        createClient({ apiKey: key, baseUrl }).log({ model: 'gpt-4o' })
-      } catch (error) {
-        return { name: (error as Error).name, option: (error as { option?: string }).option, message: (error as Error).message }
-      }
-      return undefined
-    }, { key, baseUrl: otherOrigin })
+    const thrown = await page.evaluate(
+      ({ key, baseUrl }) => {
+        const { createClient } = globalThis as unknown as {
+          createClient: typeof import('../../src/index.js').createClient
+        }
+        try {
+          createClient({ apiKey: key, baseUrl }).log({ model: 'gpt-4o' })
+        } catch (error) {
+          return {
+            name: (error as Error).name,
+            option: (error as { option?: string }).option,
+            message: (error as Error).message,
+          }
+        }
+        return undefined
+      },
+      { key, baseUrl: otherOrigin },
+    )
     expect(thrown).toMatchObject({ name: 'ConfigError', option: 'apiKey' })
     expect(thrown!.message).toContain('relay')
     expect(thrown!.message).not.toContain(key)
@@ -239,12 +304,20 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
   test('on the v1 route, events left on navigation arrive by keepalive fetch in the v1 format', async () => {
     const key = 'hh-browser-v1-key-3c9d'
     const { honeyhive, pageOrigin, otherOrigin } = await setup({ apiKey: key })
-    const { page, ids: logged } = await logInPage(pageOrigin, { baseUrl: otherOrigin, apiKey: key, dangerouslyAllowBrowser: true, route: '/v1/events/batch' }, 10)
+    const { page, ids: logged } = await logInPage(
+      pageOrigin,
+      { baseUrl: otherOrigin, apiKey: key, dangerouslyAllowBrowser: true, route: '/v1/events/batch' },
+      10,
+    )
     await page.goto('about:blank')
     await until(() => honeyhive.events.length >= 10)
     expect(ids(honeyhive.events)).toEqual(logged)
     expect(posts(honeyhive).map((request) => [request.path, request.status])).toEqual([['/v1/events/batch', 200]])
-    expect(honeyhive.events[0]).toMatchObject({ event_type: 'model', config: { model: 'gpt-4o', provider: 'openai' }, inputs: { chat_history: [{ role: 'user' }] } })
+    expect(honeyhive.events[0]).toMatchObject({
+      event_type: 'model',
+      config: { model: 'gpt-4o', provider: 'openai' },
+      inputs: { chat_history: [{ role: 'user' }] },
+    })
     await page.close()
   })
 
@@ -266,13 +339,22 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     await until(() => honeyhive.events.length >= 25)
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect([...ids(honeyhive.events)].sort()).toEqual([...logged].sort())
-    expect(posts(honeyhive).map((request) => request.headers['content-type']).sort()).toEqual(['application/json', 'text/plain'])
+    expect(
+      posts(honeyhive)
+        .map((request) => request.headers['content-type'])
+        .sort(),
+    ).toEqual(['application/json', 'text/plain'])
   })
 
   test('singleSession: a page hidden while the first batch is in flight sends the rest after its answer, into that one session', async () => {
     const { honeyhive, pageOrigin } = await setup()
     honeyhive.fail({ delayMs: 600 })
-    const options = { baseUrl: pageOrigin, flushAt: 20, singleSession: true, sessionProperties: { session_name: 'support chat' } }
+    const options = {
+      baseUrl: pageOrigin,
+      flushAt: 20,
+      singleSession: true,
+      sessionProperties: { session_name: 'support chat' },
+    }
     const { page, ids: logged } = await logInPage(pageOrigin, options, 25)
     await until(() => honeyhive.requests.length > 0)
     // Hidden, as a tab switch or a phone's app switch hides it: the page lives on (visibilitychange only).
@@ -283,9 +365,17 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     await until(() => honeyhive.events.length >= 25)
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect([...ids(honeyhive.events)].sort()).toEqual([...logged].sort())
-    expect(honeyhive.sessions.map((session) => [session.properties, session.events.length])).toEqual([[{ session_name: 'support chat' }, 25]])
-    const sent = posts(honeyhive).map((request) => [request.headers['content-type'], 'single_session' in (request.body as object)])
-    expect(sent).toEqual([['application/json', true], ['text/plain', false]])
+    expect(honeyhive.sessions.map((session) => [session.properties, session.events.length])).toEqual([
+      [{ session_name: 'support chat' }, 25],
+    ])
+    const sent = posts(honeyhive).map((request) => [
+      request.headers['content-type'],
+      'single_session' in (request.body as object),
+    ])
+    expect(sent).toEqual([
+      ['application/json', true],
+      ['text/plain', false],
+    ])
     expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([])
     await page.close()
   })
@@ -293,7 +383,12 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
   test('singleSession: a tab closed while the first batch is in flight sends the rest at once, and only that batch makes a session', async () => {
     const { honeyhive, pageOrigin } = await setup()
     honeyhive.fail({ delayMs: 600 })
-    const options = { baseUrl: pageOrigin, flushAt: 20, singleSession: true, sessionProperties: { session_name: 'support chat' } }
+    const options = {
+      baseUrl: pageOrigin,
+      flushAt: 20,
+      singleSession: true,
+      sessionProperties: { session_name: 'support chat' },
+    }
     const { page, ids: logged } = await logInPage(pageOrigin, options, 25)
     await until(() => honeyhive.requests.length > 0)
     await page.close()
@@ -301,8 +396,14 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect([...ids(honeyhive.events)].sort()).toEqual([...logged].sort())
     // The beacon cannot know the session the batch will be answered with: its events keep the client's own id.
-    const sent = posts(honeyhive).map((request) => [request.headers['content-type'], 'single_session' in (request.body as object)])
-    expect(sent.sort()).toEqual([['application/json', true], ['text/plain', false]])
+    const sent = posts(honeyhive).map((request) => [
+      request.headers['content-type'],
+      'single_session' in (request.body as object),
+    ])
+    expect(sent.sort()).toEqual([
+      ['application/json', true],
+      ['text/plain', false],
+    ])
     expect(honeyhive.sessions.filter((session) => session.properties)).toHaveLength(1)
   })
 
@@ -312,10 +413,14 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     const keepalive = await page.evaluate(async () => {
       const seen: boolean[] = []
       const original = globalThis.fetch
-      globalThis.fetch = (input, init) => (seen.push(input instanceof Request ? input.keepalive : init?.keepalive === true), original(input, init))
+      globalThis.fetch = (input, init) => (
+        seen.push(input instanceof Request ? input.keepalive : init?.keepalive === true),
+        original(input, init)
+      )
       const hh = (globalThis as unknown as { hh: ReturnType<typeof import('../../src/index.js').createClient> }).hh
       for (const count of [10, 60]) {
-        for (let i = 0; i < count; i++) hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: 'q'.repeat(1000) }] })
+        for (let i = 0; i < count; i++)
+          hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: 'q'.repeat(1000) }] })
         await hh.flush()
       }
       return seen

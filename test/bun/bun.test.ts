@@ -5,7 +5,9 @@ import { describeProcessRuntime, gate, versionOf } from '../helpers/runtime-suit
 // Bun from the `bun` npm package. Its postinstall links the platform binary to node_modules/bun/bin/bun.exe
 // (an ELF file despite the name); without the postinstall only @oven/bun-linux-x64/bin/bun exists.
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const candidates = ['node_modules/bun/bin/bun.exe', 'node_modules/@oven/bun-linux-x64/bin/bun'].map((path) => root + path)
+const candidates = ['node_modules/bun/bin/bun.exe', 'node_modules/@oven/bun-linux-x64/bin/bun'].map(
+  (path) => root + path,
+)
 const bun = candidates.find((path) => existsSync(path) && versionOf(path))
 const hint = 'no runnable bun binary: run `npm ci` (devDependency "bun"; its binary comes from @oven/bun-linux-x64)'
 

@@ -11,6 +11,11 @@ declare namespace Bun {
   function spawn(
     command: string[],
     options?: { stdout?: 'pipe'; stderr?: 'pipe'; timeout?: number; killSignal?: string },
-  ): { exited: Promise<number>; signalCode: string | null; stdout: ReadableStream<Uint8Array>; stderr: ReadableStream<Uint8Array> }
+  ): {
+    exited: Promise<number>
+    signalCode: string | null
+    stdout: ReadableStream<Uint8Array>
+    stderr: ReadableStream<Uint8Array>
+  }
   function which(command: string): string | null
 }

@@ -15,13 +15,31 @@ const runtime: Runtime = {
   clientUrl: dist('index.js'),
   async serve(handler) {
     // As a user writes it: Bun.serve({ fetch: relay }); Bun passes its Server as the second argument.
-    const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: handler as (request: Request, server: unknown) => Promise<Response> })
+    const server = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: handler as (request: Request, server: unknown) => Promise<Response>,
+    })
     const origin = `http://127.0.0.1:${server.port}`
-    return { fetch: (path, init) => fetch(origin + path, init), waitUntil: false, settled: async () => {}, close: () => server.stop(true) }
+    return {
+      fetch: (path, init) => fetch(origin + path, init),
+      waitUntil: false,
+      settled: async () => {},
+      close: () => server.stop(true),
+    }
   },
   async runScript(code) {
-    const child = Bun.spawn([process.execPath, '-e', code], { stdout: 'pipe', stderr: 'pipe', timeout: 10_000, killSignal: 'SIGKILL' })
-    const [output, errors] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+    const child = Bun.spawn([process.execPath, '-e', code], {
+      stdout: 'pipe',
+      stderr: 'pipe',
+      timeout: 10_000,
+      killSignal: 'SIGKILL',
+    })
+    const [output, errors] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ])
     return { exitCode: child.signalCode ? null : await child.exited, output: output + errors }
   },
   async importFresh() {

@@ -17,7 +17,13 @@ const denoDir = mkdtempSync(join(tmpdir(), 'hh-deno-dir-'))
 afterAll(() => rmSync(denoDir, { recursive: true, force: true }))
 const denoEnv = { DENO_NO_UPDATE_CHECK: '1', DENO_DIR: denoDir, NO_COLOR: '1' }
 
-if (gate('deno', version !== undefined, 'no deno binary: run `npm ci` (devDependency "deno"), then `npx vitest run --project deno`')) {
+if (
+  gate(
+    'deno',
+    version !== undefined,
+    'no deno binary: run `npm ci` (devDependency "deno"), then `npx vitest run --project deno`',
+  )
+) {
   // cwd test/deno: its deno.json maps ky and valibot and gives Deno its own types.
   describeProcessRuntime({
     name: 'deno',

@@ -6,12 +6,18 @@ declare namespace Deno {
   function exit(code?: number): never
   function serve(
     options: { hostname?: string; port?: number; onListen?: (address: unknown) => void },
-    handler: (request: Request, info: { remoteAddr: unknown; completed: Promise<void> }) => Response | Promise<Response>,
+    handler: (
+      request: Request,
+      info: { remoteAddr: unknown; completed: Promise<void> },
+    ) => Response | Promise<Response>,
   ): { addr: unknown; finished: Promise<void>; shutdown(): Promise<void> }
   function execPath(): string
   class Command {
     constructor(command: string, options: { args: string[]; stdout: 'piped'; stderr: 'piped' })
-    spawn(): { kill(signal: string): void; output(): Promise<{ code: number; signal: string | null; stdout: Uint8Array; stderr: Uint8Array }> }
+    spawn(): {
+      kill(signal: string): void
+      output(): Promise<{ code: number; signal: string | null; stdout: Uint8Array; stderr: Uint8Array }>
+    }
   }
   interface NetAddr {
     hostname: string

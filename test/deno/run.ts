@@ -18,12 +18,23 @@ const runtime: Runtime = {
   clientUrl: dist('honeyhive-edge.min.js'),
   async serve(handler) {
     // As a user writes Deno.serve(relay): Deno passes { remoteAddr, completed } as the second argument.
-    const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen() {} }, (request, info) => handler(request, info as never))
+    const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen() {} }, (request, info) =>
+      handler(request, info as never),
+    )
     const origin = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`
-    return { fetch: (path, init) => fetch(origin + path, init), waitUntil: false, settled: async () => {}, close: () => server.shutdown() }
+    return {
+      fetch: (path, init) => fetch(origin + path, init),
+      waitUntil: false,
+      settled: async () => {},
+      close: () => server.shutdown(),
+    }
   },
   async runScript(code) {
-    const child = new Deno.Command(Deno.execPath(), { args: ['eval', '--no-config', code], stdout: 'piped', stderr: 'piped' }).spawn()
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ['eval', '--no-config', code],
+      stdout: 'piped',
+      stderr: 'piped',
+    }).spawn()
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
     const { code: exitCode, signal, stdout, stderr } = await child.output()
     clearTimeout(timer)
@@ -32,7 +43,10 @@ const runtime: Runtime = {
   },
   async importFresh() {
     fresh++
-    return { client: await import(`${dist('honeyhive-edge.min.js')}?fresh=${fresh}`), relay: await import(`${dist('relay.js')}?fresh=${fresh}`) }
+    return {
+      client: await import(`${dist('honeyhive-edge.min.js')}?fresh=${fresh}`),
+      relay: await import(`${dist('relay.js')}?fresh=${fresh}`),
+    }
   },
 }
 

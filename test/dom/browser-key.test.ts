@@ -42,7 +42,9 @@ test('dangerouslyAllowBrowser: true lets a page hold the key, sent as the Author
 test('a page without a key (posting through a relay) needs no flag; the flag must be a boolean and is typo-checked', () => {
   expect(refusal({ baseUrl: 'http://127.0.0.1:9' })).toBeUndefined()
   expect(refusal({ apiKey: secret, dangerouslyAllowBrowser: false })).toMatchObject({ option: 'apiKey' })
-  expect(refusal({ apiKey: secret, dangerouslyAllowBrowser: 'yes' })).toMatchObject({ option: 'dangerouslyAllowBrowser' })
+  expect(refusal({ apiKey: secret, dangerouslyAllowBrowser: 'yes' })).toMatchObject({
+    option: 'dangerouslyAllowBrowser',
+  })
   expect(refusal({ dangerouslyAllowBrowsr: true })?.message).toContain('did you mean `dangerouslyAllowBrowser`?')
 })
 

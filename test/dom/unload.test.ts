@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { createClient, DroppedError, type ClientOptions, type HoneyHiveError, type ModelEvent } from '../../src/index.js'
+import {
+  createClient,
+  DroppedError,
+  type ClientOptions,
+  type HoneyHiveError,
+  type ModelEvent,
+} from '../../src/index.js'
 import { posts, startFakeHoneyHive, storedIds } from '../helpers/fake-server.js'
 import { createRelay } from '../../src/relay.js'
 import { createFakeHoneyHive } from '../../src/testing.js'
@@ -32,7 +38,13 @@ function watchBeacons(accept: (bytes: number) => boolean = () => true) {
   const spy = vi.spyOn(navigator, 'sendBeacon').mockImplementation((url, data) => {
     const blob = data as Blob
     if (!accept(blob.size)) return false
-    pending.push(blob.text().then((text) => void sent.push({ url: String(url), type: blob.type, bytes: blob.size, body: JSON.parse(text) })))
+    pending.push(
+      blob
+        .text()
+        .then(
+          (text) => void sent.push({ url: String(url), type: blob.type, bytes: blob.size, body: JSON.parse(text) }),
+        ),
+    )
     return true
   })
   return { spy, read: async () => (await Promise.all(pending), sent) }
@@ -40,14 +52,22 @@ function watchBeacons(accept: (bytes: number) => boolean = () => true) {
 
 function client(options: ClientOptions = {}) {
   const errors: HoneyHiveError[] = []
-  const hh = createClient({ baseUrl, flushAt: 1000, flushIntervalMs: 60_000, onError: (error) => errors.push(error), ...options })
+  const hh = createClient({
+    baseUrl,
+    flushAt: 1000,
+    flushIntervalMs: 60_000,
+    onError: (error) => errors.push(error),
+    ...options,
+  })
   clients.push(hh)
   return { hh, errors }
 }
 
 /** Logs `count` events of about `size` bytes; returns their ids. */
 const logMany = (hh: ReturnType<typeof client>['hh'], count: number, size = 1000) =>
-  Array.from({ length: count }, (_, i) => hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: `${i} ${'x'.repeat(size)}` }] }))
+  Array.from({ length: count }, (_, i) =>
+    hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: `${i} ${'x'.repeat(size)}` }] }),
+  )
 
 function hide(by: 'visibilitychange' | 'pagehide' = 'visibilitychange'): void {
   visibility = 'hidden'
@@ -60,15 +80,21 @@ function show(): void {
 }
 /** What is stored for `url` (one key per page and target), as one array, or null when nothing is. */
 function storedFor(url = batchUrl): ModelEvent[] | null {
-  const keys = Object.keys(localStorage).filter((name) => name === `honeyhive-edge:${url}` || name.startsWith(`honeyhive-edge:${url}:`))
+  const keys = Object.keys(localStorage).filter(
+    (name) => name === `honeyhive-edge:${url}` || name.startsWith(`honeyhive-edge:${url}:`),
+  )
   return keys.length === 0 ? null : keys.flatMap((name) => JSON.parse(localStorage.getItem(name)!) as ModelEvent[])
 }
 const stored = (): string[] => (storedFor() ?? []).map((event) => event.event_id!)
-const beaconIds = (sent: Array<{ body: Body }>) => sent.flatMap((beacon) => beacon.body.model_events.map((event) => event.event_id))
+const beaconIds = (sent: Array<{ body: Body }>) =>
+  sent.flatMap((beacon) => beacon.body.model_events.map((event) => event.event_id))
 
 describe('detection', () => {
   test('a hidden page sends the queue once, whichever of visibilitychange and pagehide comes first', async () => {
-    for (const [first, second] of [['visibilitychange', 'pagehide'], ['pagehide', 'visibilitychange']] as const) {
+    for (const [first, second] of [
+      ['visibilitychange', 'pagehide'],
+      ['pagehide', 'visibilitychange'],
+    ] as const) {
       const beacons = watchBeacons()
       const { hh } = client({ singleSession: true })
       const ids = logMany(hh, 3, 10)
@@ -233,20 +259,37 @@ describe('chunks under the keepalive quota', () => {
     expect(fetch).toHaveBeenCalledTimes(1)
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit]
     expect(url).toBe(batchUrl)
-    expect(init).toMatchObject({ method: 'POST', keepalive: true, headers: { authorization: 'Bearer hh-dom-key', 'content-type': 'application/json' } })
+    expect(init).toMatchObject({
+      method: 'POST',
+      keepalive: true,
+      headers: { authorization: 'Bearer hh-dom-key', 'content-type': 'application/json' },
+    })
     expect((JSON.parse(init.body as string) as Body).model_events.map((event) => event.event_id)).toEqual(ids)
   })
 
   test('on the v1 route, the hide-time keepalive fetch posts the v1 body to /v1/events/batch', async () => {
     const fetch = vi.fn(async () => new Response('{"event_ids":[],"success":true}'))
-    const { hh } = client({ apiKey: 'hh-dom-key', dangerouslyAllowBrowser: true, route: '/v1/events/batch', singleSession: true, fetch })
+    const { hh } = client({
+      apiKey: 'hh-dom-key',
+      dangerouslyAllowBrowser: true,
+      route: '/v1/events/batch',
+      singleSession: true,
+      fetch,
+    })
     const ids = [hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })]
     hide()
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit]
     expect(url).toBe(`${baseUrl}/v1/events/batch`)
     const body = JSON.parse(init.body as string)
     expect(Object.keys(body).sort()).toEqual(['events', 'single_session'])
-    expect(body.events).toMatchObject([{ event_id: ids[0], event_type: 'model', config: { model: 'gpt-4o' }, inputs: { chat_history: [{ role: 'user', content: 'hi' }] } }])
+    expect(body.events).toMatchObject([
+      {
+        event_id: ids[0],
+        event_type: 'model',
+        config: { model: 'gpt-4o' },
+        inputs: { chat_history: [{ role: 'user', content: 'hi' }] },
+      },
+    ])
   })
 
   test('a keepalive fetch the browser rejects keeps its events in storage for the next page', async () => {
@@ -271,7 +314,11 @@ describe('singleSession while the first batch is in flight', () => {
       const body = (await (input as Request).json()) as Body
       bodies.push(body)
       await new Promise<void>((resolve) => waiting.push(resolve))
-      return Response.json({ event_ids: body.model_events.map((event) => event.event_id), success: true, session_id: answered })
+      return Response.json({
+        event_ids: body.model_events.map((event) => event.event_id),
+        success: true,
+        session_id: answered,
+      })
     })
     return { fetch, bodies, answer: () => waiting.splice(0).forEach((resolve) => resolve()) }
   }
@@ -290,7 +337,9 @@ describe('singleSession while the first batch is in flight', () => {
     await vi.waitFor(() => expect(beacons.spy).toHaveBeenCalledTimes(2))
     const sent = await beacons.read()
     expect(sent.filter((beacon) => 'single_session' in beacon.body)).toEqual([])
-    expect(sent.flatMap((beacon) => beacon.body.model_events.map((event) => [event.event_id, event.session_id]))).toEqual(rest.map((id) => [id, answered]))
+    expect(
+      sent.flatMap((beacon) => beacon.body.model_events.map((event) => [event.event_id, event.session_id])),
+    ).toEqual(rest.map((id) => [id, answered]))
     expect(server.bodies[0]).toMatchObject({ single_session: true })
     expect(server.bodies[0].model_events.map((event) => event.event_id)).toEqual(first)
     expect(storedFor()).toBeNull()
@@ -308,7 +357,9 @@ describe('singleSession while the first batch is in flight', () => {
     expect(stored()).toEqual(rest)
     hide('pagehide')
     const sent = await beacons.read()
-    expect(sent.map((beacon) => [beacon.body.single_session, beacon.body.model_events.map((event) => event.event_id)])).toEqual([[undefined, rest]])
+    expect(
+      sent.map((beacon) => [beacon.body.single_session, beacon.body.model_events.map((event) => event.event_id)]),
+    ).toEqual([[undefined, rest]])
     expect(storedFor()).toBeNull()
     server.answer()
     expect((await hh.flush()).queued).toBe(0)
@@ -416,16 +467,35 @@ test('page-hide beacons respect the batch size the client learned from a relayâ€
   const honeyhive = createFakeHoneyHive({ apiKey: 'k' })
   // The relay runs at the edge, where there is no document: made outside the page, as a key in a page is refused.
   vi.stubGlobal('document', undefined)
-  const relay = createRelay({ apiKey: 'k', allowedOrigins: [origin], baseUrl: 'http://127.0.0.1:9', maxEvents: 100, fetch: (input, init) => honeyhive(new Request(input, init)) })
+  const relay = createRelay({
+    apiKey: 'k',
+    allowedOrigins: [origin],
+    baseUrl: 'http://127.0.0.1:9',
+    maxEvents: 100,
+    fetch: (input, init) => honeyhive(new Request(input, init)),
+  })
   vi.unstubAllGlobals()
   // happy-dom forbids setting Origin: the relay reads it from a request-shaped object, as a browser sends it.
-  const fromPage = (request: Request) => relay({ method: request.method, headers: { get: (name: string) => (name === 'origin' ? origin : request.headers.get(name)) }, body: request.body } as unknown as Request)
+  const fromPage = (request: Request) =>
+    relay({
+      method: request.method,
+      headers: { get: (name: string) => (name === 'origin' ? origin : request.headers.get(name)) },
+      body: request.body,
+    } as unknown as Request)
   const statuses: Array<Promise<number>> = []
   vi.spyOn(navigator, 'sendBeacon').mockImplementation((url, data) => {
-    statuses.push(fromPage(new Request(String(url), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: data as Blob })).then((response) => response.status))
+    statuses.push(
+      fromPage(
+        new Request(String(url), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: data as Blob }),
+      ).then((response) => response.status),
+    )
     return true
   })
-  const { hh } = client({ baseUrl: 'https://relay.example.com', flushAt: 120, fetch: async (input, init) => fromPage(new Request(input, init)) })
+  const { hh } = client({
+    baseUrl: 'https://relay.example.com',
+    flushAt: 120,
+    fetch: async (input, init) => fromPage(new Request(input, init)),
+  })
   for (let i = 0; i < 120; i++) hh.log({ model: 'm' })
   await hh.flush()
   expect(honeyhive.events).toHaveLength(120)

@@ -25,7 +25,13 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 const conditions = ['edge-light', 'worker', 'browser']
 const key = 'hh-edge-runtime-key-6d03'
 
-if (gate('edge-runtime', Boolean(versions.runtime && versions.vm), 'the edge-runtime and @edge-runtime/vm packages are missing: run `npm ci`')) {
+if (
+  gate(
+    'edge-runtime',
+    Boolean(versions.runtime && versions.vm),
+    'the edge-runtime and @edge-runtime/vm packages are missing: run `npm ci`',
+  )
+) {
   let upstream: Awaited<ReturnType<typeof startUpstream>>
   let server: { url: string; close(): Promise<void>; waitUntil(): Promise<unknown> }
   let evaluate: <T>(code: string) => T
@@ -55,10 +61,19 @@ if (gate('edge-runtime', Boolean(versions.runtime && versions.vm), 'the edge-run
 
   describe(`Vercel's Edge Runtime (edge-runtime ${versions.runtime}, @edge-runtime/vm ${versions.vm})`, () => {
     test('the scenarios run inside the Edge Runtime, without Node globals', () => {
-      expect(evaluate('[typeof EdgeRuntime, typeof process, typeof require, typeof edgeFunction.run]')).toEqual(['string', 'undefined', 'undefined', 'function'])
+      expect(evaluate('[typeof EdgeRuntime, typeof process, typeof require, typeof edgeFunction.run]')).toEqual([
+        'string',
+        'undefined',
+        'undefined',
+        'function',
+      ])
     })
     for (const scenario of scenariosFor('edge-runtime')) {
-      test(scenario.name, () => evaluate<{ run(name: string): Promise<void> }>('edgeFunction').run(scenario.name), scenarioTimeoutMs)
+      test(
+        scenario.name,
+        () => evaluate<{ run(name: string): Promise<void> }>('edgeFunction').run(scenario.name),
+        scenarioTimeoutMs,
+      )
     }
   })
 }

@@ -16,7 +16,14 @@ interface Harness {
   importFresh(): Entries
 }
 declare const harness: Harness
-declare function addEventListener(type: 'fetch', listener: (event: { request: Request; respondWith(response: Promise<Response>): void; waitUntil(promise: Promise<unknown>): void }) => void): void
+declare function addEventListener(
+  type: 'fetch',
+  listener: (event: {
+    request: Request
+    respondWith(response: Promise<Response>): void
+    waitUntil(promise: Promise<unknown>): void
+  }) => void,
+): void
 
 let current: Handler | undefined
 addEventListener('fetch', (event) => {

@@ -27,8 +27,18 @@ const stripTypes: Plugin = {
  * One script of `input` (a file path) and its imports. `format: 'iife'` assigns the entry's exports to the
  * global `name`; `'es'` keeps them as module exports. `conditions` are the package export conditions used.
  */
-export async function bundle(input: string, options: { format: 'iife' | 'es'; name?: string; conditions: string[] }): Promise<string> {
-  const build = await rollup({ input, plugins: [stripTypes, nodeResolve({ exportConditions: options.conditions, browser: options.conditions.includes('browser') })], logLevel: 'silent' })
+export async function bundle(
+  input: string,
+  options: { format: 'iife' | 'es'; name?: string; conditions: string[] },
+): Promise<string> {
+  const build = await rollup({
+    input,
+    plugins: [
+      stripTypes,
+      nodeResolve({ exportConditions: options.conditions, browser: options.conditions.includes('browser') }),
+    ],
+    logLevel: 'silent',
+  })
   try {
     const { output } = await build.generate({ format: options.format, name: options.name })
     return output[0].code

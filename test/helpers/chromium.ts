@@ -11,14 +11,30 @@ export const executablePath = '/usr/bin/chromium'
 export const hasChromium = existsSync(executablePath)
 export const missingChromium = `Chromium is missing at ${executablePath} (CI=true makes this a failure): apt-get install -y chromium`
 // Without the background-networking flags Chromium dials Google's hosts, which this closed network refuses.
-const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const args = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 
 /** Launches headless Chromium on a fresh profile; `close()` ends it and removes the profile. */
-export async function launchChromium(options: Parameters<typeof chromium.launchPersistentContext>[1] = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(
+  options: Parameters<typeof chromium.launchPersistentContext>[1] = {},
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   if (!hasChromium) throw new Error(missingChromium)
   const profile = mkdtempSync(join(tmpdir(), 'hh-chromium-'))
   try {
-    const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args, ...options })
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      args,
+      ...options,
+    })
     return {
       context,
       close: async () => {

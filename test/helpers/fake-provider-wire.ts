@@ -57,14 +57,21 @@ export interface Reply {
 /** One SSE frame; `delta` marks the frames that carry output (the ones faults count). */
 export type Frame = { text: string; delta?: boolean }
 
-const sse = (data: unknown, event?: string): Frame => ({ text: `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n` })
+const sse = (data: unknown, event?: string): Frame => ({
+  text: `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`,
+})
 const words = (text: string) => text.split(/(?<= )/)
 export const err = (reply: Reply) => reply.errorMessage ?? 'The server had an error'
 
 /** The default answer: the last user message echoed word by word. */
 export function echo(body: Record<string, any>): Reply {
-  const last = (body.messages ?? (typeof body.input === 'string' ? [{ content: body.input }] : body.input ?? [])).at(-1)
-  const content = typeof last?.content === 'string' ? last.content : (last?.content?.find?.((part: { text?: string }) => part.text)?.text ?? '')
+  const last = (body.messages ?? (typeof body.input === 'string' ? [{ content: body.input }] : (body.input ?? []))).at(
+    -1,
+  )
+  const content =
+    typeof last?.content === 'string'
+      ? last.content
+      : (last?.content?.find?.((part: { text?: string }) => part.text)?.text ?? '')
   return { text: words(`echo: ${content}`) }
 }
 
@@ -77,7 +84,9 @@ function usageOf(reply: Reply): UsageScript | undefined {
 function fragments(calls: ToolCallScript[] = []) {
   const out: Array<{ index: number; call: ToolCallScript; part: string; first: boolean }> = []
   for (let i = 0; calls.some((call) => i < call.args.length); i++) {
-    calls.forEach((call, index) => i < call.args.length && out.push({ index, call, part: call.args[i], first: i === 0 }))
+    calls.forEach(
+      (call, index) => i < call.args.length && out.push({ index, call, part: call.args[i], first: i === 0 }),
+    )
   }
   return out
 }
@@ -93,32 +102,73 @@ function chat(reply: Reply, body: Record<string, any>, n: number) {
   }
   const base = { id: `chatcmpl-fake${n}`, created: 1_767_225_600, model: reply.model ?? `${body.model}-2026-01-01` }
   const finish = reply.finish ?? (reply.toolCalls?.length ? 'tool_calls' : 'stop')
-  const calls = reply.toolCalls?.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.args.join('') } }))
-  const message = { role: 'assistant', content: reply.text?.join('') ?? null, refusal: reply.refusal?.join('') ?? null, ...(calls && { tool_calls: calls }) }
-  const result = { ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: finish, logprobs: null }], ...(wire && { usage: wire }) }
+  const calls = reply.toolCalls?.map((call) => ({
+    id: call.id,
+    type: 'function',
+    function: { name: call.name, arguments: call.args.join('') },
+  }))
+  const message = {
+    role: 'assistant',
+    content: reply.text?.join('') ?? null,
+    refusal: reply.refusal?.join('') ?? null,
+    ...(calls && { tool_calls: calls }),
+  }
+  const result = {
+    ...base,
+    object: 'chat.completion',
+    choices: [{ index: 0, message, finish_reason: finish, logprobs: null }],
+    ...(wire && { usage: wire }),
+  }
   const withUsage = body.stream_options?.include_usage === true
   const chunk = (delta: object, finish_reason: string | null = null, more: object = {}): Frame =>
-    sse({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason }], ...(withUsage && { usage: null }), ...more })
+    sse({
+      ...base,
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta, logprobs: null, finish_reason }],
+      ...(withUsage && { usage: null }),
+      ...more,
+    })
   const frames: Frame[] = [chunk({ role: 'assistant', content: '', refusal: null })]
   for (const text of reply.text ?? []) frames.push({ ...chunk({ content: text }), delta: true })
   for (const text of reply.refusal ?? []) frames.push({ ...chunk({ refusal: text }), delta: true })
-  const sequential = reply.toolCalls?.flatMap((call, index) => call.args.map((part, at) => ({ index, call, part, first: at === 0 })))
+  const sequential = reply.toolCalls?.flatMap((call, index) =>
+    call.args.map((part, at) => ({ index, call, part, first: at === 0 })),
+  )
   for (const { index, call, part, first } of reply.noIndex ? sequential! : fragments(reply.toolCalls)) {
-    const fragment = first ? { index, id: call.id, type: 'function', function: { name: call.name, arguments: part } } : { index, function: { arguments: part } }
+    const fragment = first
+      ? { index, id: call.id, type: 'function', function: { name: call.name, arguments: part } }
+      : { index, function: { arguments: part } }
     if (reply.noIndex) delete (fragment as { index?: number }).index
     frames.push({ ...chunk({ tool_calls: [fragment] }), delta: true })
   }
   frames.push(chunk({}, finish))
   if (withUsage && wire) frames.push(sse({ ...base, object: 'chat.completion.chunk', choices: [], usage: wire }))
   frames.push({ text: 'data: [DONE]\n\n' })
-  return { result, frames, error: sse({ error: { message: err(reply), type: 'server_error', param: null, code: null } }) }
+  return {
+    result,
+    frames,
+    error: sse({ error: { message: err(reply), type: 'server_error', param: null, code: null } }),
+  }
 }
 
 function responses(reply: Reply, body: Record<string, any>, n: number) {
   const usage = usageOf(reply)
   const text = reply.text?.join('')
-  const message = { type: 'message', id: `msg_fake${n}`, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }
-  const item = (call: ToolCallScript, args: string) => ({ type: 'function_call', id: `fc_${call.id}`, call_id: call.id, name: call.name, arguments: args, status: 'completed' })
+  const message = {
+    type: 'message',
+    id: `msg_fake${n}`,
+    status: 'completed',
+    role: 'assistant',
+    content: [{ type: 'output_text', text, annotations: [] }],
+  }
+  const item = (call: ToolCallScript, args: string) => ({
+    type: 'function_call',
+    id: `fc_${call.id}`,
+    call_id: call.id,
+    name: call.name,
+    arguments: args,
+    status: 'completed',
+  })
   const incomplete = reply.finish && reply.finish !== 'completed'
   const response = (status: string, output: object[]) => ({
     id: `resp_fake${n}`,
@@ -139,28 +189,64 @@ function responses(reply: Reply, body: Record<string, any>, n: number) {
         }
       : null,
   })
-  const output = [...(text === undefined ? [] : [message]), ...(reply.toolCalls ?? []).map((call) => item(call, call.args.join('')))]
+  const output = [
+    ...(text === undefined ? [] : [message]),
+    ...(reply.toolCalls ?? []).map((call) => item(call, call.args.join(''))),
+  ]
   const result = response(reply.failed ? 'failed' : incomplete ? 'incomplete' : 'completed', output)
   let sequence = 0
   const event = (type: string, data: object = {}): Frame => sse({ type, sequence_number: sequence++, ...data }, type)
-  const frames: Frame[] = [event('response.created', { response: response('in_progress', []) }), event('response.in_progress', { response: response('in_progress', []) })]
+  const frames: Frame[] = [
+    event('response.created', { response: response('in_progress', []) }),
+    event('response.in_progress', { response: response('in_progress', []) }),
+  ]
   if (text !== undefined) {
     const at = { item_id: message.id, output_index: 0, content_index: 0 }
-    frames.push(event('response.output_item.added', { output_index: 0, item: { ...message, status: 'in_progress', content: [] } }))
-    frames.push(event('response.content_part.added', { ...at, part: { type: 'output_text', text: '', annotations: [] } }))
-    for (const delta of reply.text ?? []) frames.push({ ...event('response.output_text.delta', { ...at, delta, logprobs: [] }), delta: true })
+    frames.push(
+      event('response.output_item.added', {
+        output_index: 0,
+        item: { ...message, status: 'in_progress', content: [] },
+      }),
+    )
+    frames.push(
+      event('response.content_part.added', { ...at, part: { type: 'output_text', text: '', annotations: [] } }),
+    )
+    for (const delta of reply.text ?? [])
+      frames.push({ ...event('response.output_text.delta', { ...at, delta, logprobs: [] }), delta: true })
     frames.push(event('response.output_text.done', { ...at, text, logprobs: [] }))
     frames.push(event('response.content_part.done', { ...at, part: message.content[0] }))
     frames.push(event('response.output_item.done', { output_index: 0, item: message }))
   }
   const first = text === undefined ? 0 : 1
-  reply.toolCalls?.forEach((call, index) => frames.push(event('response.output_item.added', { output_index: first + index, item: { ...item(call, ''), status: 'in_progress' } })))
+  reply.toolCalls?.forEach((call, index) =>
+    frames.push(
+      event('response.output_item.added', {
+        output_index: first + index,
+        item: { ...item(call, ''), status: 'in_progress' },
+      }),
+    ),
+  )
   for (const { index, call, part } of fragments(reply.toolCalls)) {
-    frames.push({ ...event('response.function_call_arguments.delta', { item_id: `fc_${call.id}`, output_index: first + index, delta: part }), delta: true })
+    frames.push({
+      ...event('response.function_call_arguments.delta', {
+        item_id: `fc_${call.id}`,
+        output_index: first + index,
+        delta: part,
+      }),
+      delta: true,
+    })
   }
   reply.toolCalls?.forEach((call, index) => {
-    frames.push(event('response.function_call_arguments.done', { item_id: `fc_${call.id}`, output_index: first + index, arguments: call.args.join('') }))
-    frames.push(event('response.output_item.done', { output_index: first + index, item: item(call, call.args.join('')) }))
+    frames.push(
+      event('response.function_call_arguments.done', {
+        item_id: `fc_${call.id}`,
+        output_index: first + index,
+        arguments: call.args.join(''),
+      }),
+    )
+    frames.push(
+      event('response.output_item.done', { output_index: first + index, item: item(call, call.args.join('')) }),
+    )
   })
   frames.push(event(`response.${result.status}`, { response: result }))
   return { result, frames, error: event('error', { code: 'server_error', message: err(reply), param: null }) }
@@ -176,24 +262,57 @@ function anthropic(reply: Reply, body: Record<string, any>, n: number) {
   }
   const finish = reply.finish ?? (reply.toolCalls?.length ? 'tool_use' : 'end_turn')
   const text = reply.text === undefined ? [] : [{ type: 'text', text: reply.text.join('') }]
-  const tools = (reply.toolCalls ?? []).map((call) => ({ type: 'tool_use', id: call.id, name: call.name, input: JSON.parse(call.args.join('') || '{}') }))
-  const message = { id: `msg_fake${n}`, type: 'message', role: 'assistant', model: reply.model ?? `${body.model}-2026-01-01`, stop_sequence: null }
+  const tools = (reply.toolCalls ?? []).map((call) => ({
+    type: 'tool_use',
+    id: call.id,
+    name: call.name,
+    input: JSON.parse(call.args.join('') || '{}'),
+  }))
+  const message = {
+    id: `msg_fake${n}`,
+    type: 'message',
+    role: 'assistant',
+    model: reply.model ?? `${body.model}-2026-01-01`,
+    stop_sequence: null,
+  }
   const result = { ...message, content: [...text, ...tools], stop_reason: finish, ...(wire && { usage: wire }) }
   const event = (type: string, data: object = {}): Frame => sse({ type, ...data }, type)
-  const frames: Frame[] = [event('message_start', { message: { ...message, content: [], stop_reason: null, ...(wire && { usage: { ...wire, output_tokens: 1 } }) } })]
+  const frames: Frame[] = [
+    event('message_start', {
+      message: { ...message, content: [], stop_reason: null, ...(wire && { usage: { ...wire, output_tokens: 1 } }) },
+    }),
+  ]
   let index = 0
   if (reply.text) {
     frames.push(event('content_block_start', { index, content_block: { type: 'text', text: '' } }), event('ping'))
-    for (const delta of reply.text) frames.push({ ...event('content_block_delta', { index, delta: { type: 'text_delta', text: delta } }), delta: true })
+    for (const delta of reply.text)
+      frames.push({
+        ...event('content_block_delta', { index, delta: { type: 'text_delta', text: delta } }),
+        delta: true,
+      })
     frames.push(event('content_block_stop', { index: index++ }))
   }
   for (const call of reply.toolCalls ?? []) {
-    frames.push(event('content_block_start', { index, content_block: { type: 'tool_use', id: call.id, name: call.name, input: {} } }))
-    for (const part of call.args) frames.push({ ...event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: part } }), delta: true })
+    frames.push(
+      event('content_block_start', {
+        index,
+        content_block: { type: 'tool_use', id: call.id, name: call.name, input: {} },
+      }),
+    )
+    for (const part of call.args)
+      frames.push({
+        ...event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: part } }),
+        delta: true,
+      })
     frames.push(event('content_block_stop', { index: index++ }))
   }
   for (const output of wire ? (reply.deltaUsage ?? [wire.output_tokens]) : [undefined]) {
-    frames.push(event('message_delta', { delta: { stop_reason: finish, stop_sequence: null }, ...(output !== undefined && { usage: { output_tokens: output } }) }))
+    frames.push(
+      event('message_delta', {
+        delta: { stop_reason: finish, stop_sequence: null },
+        ...(output !== undefined && { usage: { output_tokens: output } }),
+      }),
+    )
   }
   frames.push(event('message_stop'))
   return { result, frames, error: event('error', { error: { type: 'overloaded_error', message: err(reply) } }) }

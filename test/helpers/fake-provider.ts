@@ -27,9 +27,11 @@ function stream(frames: Frame[], error: Frame, reply: Reply, record: ProviderReq
       const frame = frames[next++]
       if (!frame) return controller.close()
       if (frame.delta) {
-        if (deltas === reply.holdAfter) await new Promise<void>((resolve) => ((release = resolve), setTimeout(resolve, 10_000)))
+        if (deltas === reply.holdAfter)
+          await new Promise<void>((resolve) => ((release = resolve), setTimeout(resolve, 10_000)))
         // A moment first, so what was sent before the cut reaches the client.
-        if (deltas === reply.cutAfter) return void setTimeout(() => controller.error(new Error('connection cut by the fake provider')), 20)
+        if (deltas === reply.cutAfter)
+          return void setTimeout(() => controller.error(new Error('connection cut by the fake provider')), 20)
         if (deltas === reply.failAfter) return (controller.enqueue(encoder.encode(error.text)), controller.close())
         if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs))
         deltas++
@@ -48,7 +50,8 @@ export function createFakeProvider() {
   const requests: ProviderRequest[] = []
   const scripts = new Map<string, Reply[]>()
   let count = 0
-  const script = (model: string, ...replies: Reply[]) => void scripts.set(model, [...(scripts.get(model) ?? []), ...replies])
+  const script = (model: string, ...replies: Reply[]) =>
+    void scripts.set(model, [...(scripts.get(model) ?? []), ...replies])
 
   async function handle(request: Request): Promise<Response> {
     const { pathname } = new URL(request.url)
@@ -68,7 +71,12 @@ export function createFakeProvider() {
     const render = apis[pathname as keyof typeof apis]
     if (!render) return Response.json({ error: { message: `No route ${pathname}` } }, { status: 404, headers: cors })
     const body = (await request.json()) as Record<string, any>
-    const record: ProviderRequest = { path: pathname, body, headers: Object.fromEntries(request.headers), cancelled: false }
+    const record: ProviderRequest = {
+      path: pathname,
+      body,
+      headers: Object.fromEntries(request.headers),
+      cancelled: false,
+    }
     requests.push(record)
     const reply = scripts.get(String(body.model))?.shift() ?? echo(body)
     if (reply.status) {
@@ -83,7 +91,9 @@ export function createFakeProvider() {
       if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs))
       return Response.json(result, { headers: cors })
     }
-    return new Response(stream(frames, error, reply, record), { headers: { ...cors, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } })
+    return new Response(stream(frames, error, reply, record), {
+      headers: { ...cors, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+    })
   }
   return Object.assign(handle, { requests, script })
 }

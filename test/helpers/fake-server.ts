@@ -28,19 +28,26 @@ export const storedIds = (events: Array<{ event_id?: string }>) => events.map((e
 
 /** The POST requests the fake received (browsers and happy-dom also send CORS preflights). */
 export const posts = (honeyhive: { requests: Array<{ method: string }> }) =>
-  honeyhive.requests.filter((request) => request.method === 'POST') as ReturnType<typeof createFakeHoneyHive>['requests']
+  honeyhive.requests.filter((request) => request.method === 'POST') as ReturnType<
+    typeof createFakeHoneyHive
+  >['requests']
 
 /**
  * A loopback server for answers the fake HoneyHive cannot give (a body that stalls, a request never
  * answered): `handle` gets each request with its number (from 1) and its body text. Closed after the test.
  */
-export async function startRawServer(handle: (req: IncomingMessage, res: ServerResponse, n: number, body: string) => void) {
+export async function startRawServer(
+  handle: (req: IncomingMessage, res: ServerResponse, n: number, body: string) => void,
+) {
   let n = 0
   const server = createServer((req, res) => {
     // happy-dom enforces CORS like a browser: answer its preflights, allow its origin.
     res.setHeader('access-control-allow-origin', req.headers.origin ?? '*')
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'authorization, content-type' })
+      res.writeHead(204, {
+        'access-control-allow-methods': 'POST',
+        'access-control-allow-headers': 'authorization, content-type',
+      })
       return void res.end()
     }
     let body = ''
@@ -68,4 +75,5 @@ export const accept = (body: string) => {
 export const routes = ['/events/model/batch', '/v1/events/batch'] as const
 export type TestRoute = (typeof routes)[number]
 /** What a client needs for a route: v1 takes a key (a fake set up without one accepts any). */
-export const onRoute = (route: TestRoute) => (route === '/v1/events/batch' ? { route, apiKey: 'hh-route-test-key', dangerouslyAllowBrowser: true } : {})
+export const onRoute = (route: TestRoute) =>
+  route === '/v1/events/batch' ? { route, apiKey: 'hh-route-test-key', dangerouslyAllowBrowser: true } : {}

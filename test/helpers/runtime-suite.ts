@@ -18,7 +18,8 @@ export function versionOf(bin: string): string | undefined {
  */
 export function gate(suite: string, available: boolean, hint: string): boolean {
   if (available) return true
-  if (process.env.CI === 'true') throw new Error(`[${suite} suite] the runtime is missing (CI=true makes this a failure): ${hint}`)
+  if (process.env.CI === 'true')
+    throw new Error(`[${suite} suite] the runtime is missing (CI=true makes this a failure): ${hint}`)
   console.warn(`[${suite} suite] skipped: ${hint}`)
   test.skip(`${suite}: ${hint}`, () => {})
   return false
@@ -37,9 +38,17 @@ export interface ProcessRuntime {
 }
 
 /** Runs `command` in its own process group; kills the group after `timeoutMs`. Resolves its exit code and output. */
-export function runGroup(command: string[], options: { cwd: string; env: Record<string, string | undefined>; timeoutMs: number }) {
+export function runGroup(
+  command: string[],
+  options: { cwd: string; env: Record<string, string | undefined>; timeoutMs: number },
+) {
   return new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    const child = spawn(command[0], command.slice(1), { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command[0], command.slice(1), {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let output = ''
     child.stdout.on('data', (chunk) => (output += chunk))
     child.stderr.on('data', (chunk) => (output += chunk))
@@ -84,12 +93,16 @@ export function describeProcessRuntime(runtime: ProcessRuntime): void {
 
   describe(runtime.title, () => {
     for (const scenario of scenariosFor(runtime.name)) {
-      test(scenario.name, async () => {
-        const { reports, output } = await run
-        const report = reports.get(scenario.name)
-        if (!report) throw new Error(`the ${runtime.name} runner did not report this scenario:\n${output}`)
-        if (!report.ok) throw new Error(redact(report.error ?? 'failed'))
-      }, 120_000)
+      test(
+        scenario.name,
+        async () => {
+          const { reports, output } = await run
+          const report = reports.get(scenario.name)
+          if (!report) throw new Error(`the ${runtime.name} runner did not report this scenario:\n${output}`)
+          if (!report.ok) throw new Error(redact(report.error ?? 'failed'))
+        },
+        120_000,
+      )
     }
   })
 }

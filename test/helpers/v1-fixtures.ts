@@ -29,10 +29,23 @@ export const logged: ModelEvent = {
   model_name: 'gpt-4o-2024-08-06',
   model_version: '2024-08-06',
   model: 'gpt-4o',
-  messages: [{ role: 'system', content: 'Be brief' }, { role: 'user', content: 'Hi?' }],
-  response: { role: 'assistant', content: 'Hello!', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }] },
+  messages: [
+    { role: 'system', content: 'Be brief' },
+    { role: 'user', content: 'Hi?' },
+  ],
+  response: {
+    role: 'assistant',
+    content: 'Hello!',
+    tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
+  },
   provider: 'openai',
-  usage: { prompt_tokens: 30, completion_tokens: 20, total_tokens: 50, prompt_tokens_details: { cached_tokens: 10 }, completion_tokens_details: { reasoning_tokens: 5 } },
+  usage: {
+    prompt_tokens: 30,
+    completion_tokens: 20,
+    total_tokens: 50,
+    prompt_tokens_details: { cached_tokens: 10 },
+    completion_tokens_details: { reasoning_tokens: 5 },
+  },
   cost: 0.0001,
   hyperparameters: { temperature: 0.2, max_tokens: 100 },
   template: [{ role: 'system', content: 'Be {{tone}}' }],
@@ -85,4 +98,3 @@ export const onV1 = {
     cost: 99,
   },
 }
-

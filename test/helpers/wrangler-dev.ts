@@ -13,7 +13,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const bin = (name: string) => join(root, 'node_modules', '.bin', name)
 
 /** Whether wrangler and workerd are installed (`npm ci`). */
-export const hasWrangler = existsSync(bin('wrangler')) && spawnSync(bin('workerd'), ['--version'], { stdio: 'ignore' }).status === 0
+export const hasWrangler =
+  existsSync(bin('wrangler')) && spawnSync(bin('workerd'), ['--version'], { stdio: 'ignore' }).status === 0
 
 /** A free loopback port: bound, then released. */
 export async function freePort(): Promise<number> {
@@ -48,14 +49,36 @@ export async function startWranglerDev(
   // detached: its own process group (setsid), so the whole group, workerd included, can be stopped.
   const wrangler = spawn(
     bin('wrangler'),
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false',
-      '--persist-to', join(home, 'state'), '--var', `HH_API_KEY:${vars.apiKey}`, '--var', `HH_BASE_URL:${vars.baseUrl}`, '--var', `HH_ALLOWED_ORIGINS:${vars.allowedOrigins}`,
-      ...Object.entries(extra.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]), ...(extra.env ? ['--env', extra.env] : [])],
+    [
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(await freePort()),
+      '--show-interactive-dev-session=false',
+      '--persist-to',
+      join(home, 'state'),
+      '--var',
+      `HH_API_KEY:${vars.apiKey}`,
+      '--var',
+      `HH_BASE_URL:${vars.baseUrl}`,
+      '--var',
+      `HH_ALLOWED_ORIGINS:${vars.allowedOrigins}`,
+      ...Object.entries(extra.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+      ...(extra.env ? ['--env', extra.env] : []),
+    ],
     {
       cwd: root,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_LOG_PATH: join(home, 'logs') },
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: 'false',
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        WRANGLER_LOG_PATH: join(home, 'logs'),
+      },
     },
   )
   wrangler.stdout?.on('data', (chunk) => (output += chunk))

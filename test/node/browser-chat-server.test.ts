@@ -16,7 +16,11 @@ afterEach(async () => {
 async function run(env: Record<string, string>): Promise<{ stdout: string; url: string }> {
   const clean = { ...process.env }
   for (const name of ['HH_API_KEY', 'OPENAI_API_KEY', 'HH_DEV_URL', 'HH_FEEDBACK_SECRET']) delete clean[name]
-  const options: SpawnOptionsWithStdioTuple<StdioNull, StdioPipe, StdioPipe> = { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }
+  const options: SpawnOptionsWithStdioTuple<StdioNull, StdioPipe, StdioPipe> = {
+    cwd: root,
+    env: { ...clean, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }
   const child = spawn(process.execPath, ['examples/browser-chat/serve.mjs'], options)
   const exited = new Promise((resolve) => child.once('exit', resolve))
   stops.push(() => {
@@ -70,7 +74,8 @@ test('the relay forwards feedback only with the token the server minted for that
   const [first, second] = [await turn(), await turn()]
   expect(first.eventId).not.toBe(second.eventId)
   const headers = { origin, 'content-type': 'application/json' }
-  const send = (body: object) => fetch(new URL('/events/model/batch', url), { method: 'POST', headers, body: JSON.stringify(body) })
+  const send = (body: object) =>
+    fetch(new URL('/events/model/batch', url), { method: 'POST', headers, body: JSON.stringify(body) })
   const other = await send({ event_id: second.eventId, feedback: { rating: 1 }, token: first.token })
   expect(other.status).toBe(403)
   expect(await other.json()).toMatchObject({ message: 'Refused: the feedback token is not valid for this event' })

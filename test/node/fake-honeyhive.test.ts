@@ -17,11 +17,49 @@ const accepted: Array<[string, string, Record<string, unknown>]> = [
   ['error: null on v1', v1, { events: [{ event_type: 'model', inputs: {}, error: null }] }],
   ['a non-UUID event_id on the seed route', seed, { model_events: [{ event_id: 'call-1', model: 'gpt-4o' }] }],
   ['a non-UUID event_id on v1', v1, { events: [{ event_type: 'model', inputs: {}, event_id: 'call-1' }] }],
-  ['a non-UUID session_id on the seed route', seed, { model_events: [{ session_id: 'conversation-42', model: 'gpt-4o' }] }],
-  ['a non-UUID session_id, parent_id and children_ids on v1', v1, { events: [{ event_type: 'chain', inputs: {}, session_id: 'conversation-42', parent_id: 'turn-1', children_ids: ['call-1'] }] }],
-  ['event_type tool, chain and session on the seed route', seed, { model_events: ['tool', 'chain', 'session'].map((event_type) => ({ event_type, event_name: event_type })) }],
-  ['v1 session_properties with source', v1, { events: [{ event_type: 'model', inputs: {} }], single_session: true, session_properties: { session_name: 'chat', source: 'staging' } }],
-  ['seed session_properties with source', seed, { model_events: [{ model: 'gpt-4o' }], single_session: true, session_properties: { session_name: 'chat', source: 'staging' } }],
+  [
+    'a non-UUID session_id on the seed route',
+    seed,
+    { model_events: [{ session_id: 'conversation-42', model: 'gpt-4o' }] },
+  ],
+  [
+    'a non-UUID session_id, parent_id and children_ids on v1',
+    v1,
+    {
+      events: [
+        {
+          event_type: 'chain',
+          inputs: {},
+          session_id: 'conversation-42',
+          parent_id: 'turn-1',
+          children_ids: ['call-1'],
+        },
+      ],
+    },
+  ],
+  [
+    'event_type tool, chain and session on the seed route',
+    seed,
+    { model_events: ['tool', 'chain', 'session'].map((event_type) => ({ event_type, event_name: event_type })) },
+  ],
+  [
+    'v1 session_properties with source',
+    v1,
+    {
+      events: [{ event_type: 'model', inputs: {} }],
+      single_session: true,
+      session_properties: { session_name: 'chat', source: 'staging' },
+    },
+  ],
+  [
+    'seed session_properties with source',
+    seed,
+    {
+      model_events: [{ model: 'gpt-4o' }],
+      single_session: true,
+      session_properties: { session_name: 'chat', source: 'staging' },
+    },
+  ],
 ]
 
 const refused: Array<[string, string, Record<string, unknown>]> = [
@@ -62,8 +100,18 @@ describe('createFakeHoneyHive takes what HoneyHive takes', () => {
     [v1, { events: [{ event_type: 'model', inputs: {} }] }],
   ])('keeps source, and any other key, in the session properties it stores (%s)', async (route, events) => {
     const fake = createFakeHoneyHive()
-    const { body } = await send(fake, route, { ...events, single_session: true, session_properties: { session_name: 'chat', source: 'staging', release: '1.2' } })
-    expect(fake.sessions).toEqual([{ session_id: body.session_id, properties: { session_name: 'chat', source: 'staging', release: '1.2' }, events: fake.events }])
+    const { body } = await send(fake, route, {
+      ...events,
+      single_session: true,
+      session_properties: { session_name: 'chat', source: 'staging', release: '1.2' },
+    })
+    expect(fake.sessions).toEqual([
+      {
+        session_id: body.session_id,
+        properties: { session_name: 'chat', source: 'staging', release: '1.2' },
+        events: fake.events,
+      },
+    ])
   })
 })
 
@@ -76,11 +124,18 @@ describe('the inspector takes what HoneyHive takes', () => {
   test('every body HoneyHive accepts is stored and shown, every body it refuses is refused', async () => {
     const { baseUrl, inspector, close } = await startInspector({ port: 0 })
     running.push(close)
-    const post = (route: string, body: unknown) => fetch(`${baseUrl}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const post = (route: string, body: unknown) =>
+      fetch(`${baseUrl}${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
     for (const [name, route, body] of accepted) expect([name, (await post(route, body)).status]).toEqual([name, 200])
     for (const [name, route, body] of refused) expect([name, (await post(route, body)).status]).toEqual([name, 400])
     const stored = inspector.requests().filter((request) => request.status === 200)
-    expect(stored.map((request) => request.stored)).toEqual(accepted.map(([, , body]) => ((body.model_events ?? body.events) as unknown[]).length))
+    expect(stored.map((request) => request.stored)).toEqual(
+      accepted.map(([, , body]) => ((body.model_events ?? body.events) as unknown[]).length),
+    )
     // A non-UUID session is a session like any other.
     expect(inspector.sessions().some((session) => session.session_id === 'conversation-42')).toBe(true)
     expect(inspector.event('call-1')?.received).toMatchObject({ event_id: 'call-1' })

@@ -22,7 +22,16 @@ async function start(options: StartInspectorOptions = {}) {
 }
 
 /** A raw HTTP request to 127.0.0.1 that names any Host and Origin (fetch will not let a test set Host). */
-const raw = (port: number, path: string, { host = `127.0.0.1:${port}`, method = 'GET', origin, body }: { host?: string; method?: string; origin?: string; body?: string } = {}) =>
+const raw = (
+  port: number,
+  path: string,
+  {
+    host = `127.0.0.1:${port}`,
+    method = 'GET',
+    origin,
+    body,
+  }: { host?: string; method?: string; origin?: string; body?: string } = {},
+) =>
   new Promise<{ status: number; headers: Record<string, unknown>; text: string }>((resolve, reject) => {
     const headers: Record<string, string> = { host, 'content-type': 'application/json', ...(origin && { origin }) }
     const request = httpRequest({ host: '127.0.0.1', port, path, method, headers }, (response) => {
@@ -40,34 +49,67 @@ const raw = (port: number, path: string, { host = `127.0.0.1:${port}`, method = 
   })
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) })
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
 
 const event = () => ({ event_id: crypto.randomUUID(), session_id: crypto.randomUUID(), model: 'gpt-4o' })
 const routes = ['/', '/api/state', '/api/stream', '/api/events/x', '/inspector-page.js']
 
 describe('DNS rebinding: every route checks Host, whatever the address it is bound to', () => {
-  test.each(['127.0.0.1', '0.0.0.0'])('bound to %s, a rebound name gets 403 on the page, its API and both batch routes; loopback names and its own addresses are answered', async (host) => {
-    const { port, inspector } = await start({ host })
-    for (const path of routes) expect([path, (await raw(port, path, { host: `attacker.example:${port}` })).status]).toEqual([path, 403])
-    for (const path of ['/events/model/batch', '/v1/events/batch']) {
-      expect((await raw(port, path, { host: `attacker.example:${port}`, method: 'POST', body: JSON.stringify({ model_events: [event()] }) })).status).toBe(403)
-    }
-    expect(inspector.requests()).toEqual([])
-    for (const name of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`]) expect((await raw(port, '/api/state', { host: name })).status).toBe(200)
-    // Bound to every interface, this machine's own addresses are its names (a phone on the LAN opens the page).
-    const own = Object.values(networkInterfaces()).flat().find((address) => address?.family === 'IPv4' && !address.internal)
-    if (host === '0.0.0.0' && own) expect((await raw(port, '/api/state', { host: `${own.address}:${port}` })).status).toBe(200)
-  })
+  test.each(['127.0.0.1', '0.0.0.0'])(
+    'bound to %s, a rebound name gets 403 on the page, its API and both batch routes; loopback names and its own addresses are answered',
+    async (host) => {
+      const { port, inspector } = await start({ host })
+      for (const path of routes)
+        expect([path, (await raw(port, path, { host: `attacker.example:${port}` })).status]).toEqual([path, 403])
+      for (const path of ['/events/model/batch', '/v1/events/batch']) {
+        expect(
+          (
+            await raw(port, path, {
+              host: `attacker.example:${port}`,
+              method: 'POST',
+              body: JSON.stringify({ model_events: [event()] }),
+            })
+          ).status,
+        ).toBe(403)
+      }
+      expect(inspector.requests()).toEqual([])
+      for (const name of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`])
+        expect((await raw(port, '/api/state', { host: name })).status).toBe(200)
+      // Bound to every interface, this machine's own addresses are its names (a phone on the LAN opens the page).
+      const own = Object.values(networkInterfaces())
+        .flat()
+        .find((address) => address?.family === 'IPv4' && !address.internal)
+      if (host === '0.0.0.0' && own)
+        expect((await raw(port, '/api/state', { host: `${own.address}:${port}` })).status).toBe(200)
+    },
+  )
 
   test('allowedHosts adds a name (a container reaching the host)', async () => {
     const { port } = await start({ allowedHosts: ['host.docker.internal', 'fd00::2'] })
     expect((await raw(port, '/api/state', { host: `[fd00::2]:${port}` })).status).toBe(200)
-    expect((await raw(port, '/events/model/batch', { host: `host.docker.internal:${port}`, method: 'POST', body: JSON.stringify({ model_events: [event()] }) })).status).toBe(200)
+    expect(
+      (
+        await raw(port, '/events/model/batch', {
+          host: `host.docker.internal:${port}`,
+          method: 'POST',
+          body: JSON.stringify({ model_events: [event()] }),
+        })
+      ).status,
+    ).toBe(200)
     expect((await raw(port, '/api/state', { host: `other.internal:${port}` })).status).toBe(403)
     // A page served by that host (a dev server beside the inspector) may post; another may not.
     const body = JSON.stringify({ model_events: [event()] })
-    expect((await raw(port, '/events/model/batch', { method: 'POST', origin: 'http://host.docker.internal:3000', body })).status).toBe(200)
-    expect((await raw(port, '/events/model/batch', { method: 'POST', origin: 'http://other.internal:3000', body })).status).toBe(403)
+    expect(
+      (await raw(port, '/events/model/batch', { method: 'POST', origin: 'http://host.docker.internal:3000', body }))
+        .status,
+    ).toBe(200)
+    expect(
+      (await raw(port, '/events/model/batch', { method: 'POST', origin: 'http://other.internal:3000', body })).status,
+    ).toBe(403)
   })
 })
 
@@ -83,7 +125,11 @@ describe('other sites: the batch routes take pages from loopback and the inspect
     expect(refused.status).toBe(403)
     expect(refused.headers.get('access-control-allow-origin')).toBeNull()
     // A beacon (text/plain, no preflight) is refused the same way.
-    const beacon = await fetch(`${baseUrl}/events/model/batch`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: evil }, body: JSON.stringify({ model_events: [event()] }) })
+    const beacon = await fetch(`${baseUrl}/events/model/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', origin: evil },
+      body: JSON.stringify({ model_events: [event()] }),
+    })
     expect(beacon.status).toBe(403)
     expect(inspector.events()).toEqual([])
     expect(inspector.sessions()).toEqual([])
@@ -103,11 +149,34 @@ describe('other sites: the batch routes take pages from loopback and the inspect
 
   test('cors names the origins that may post, or lets any page with *', async () => {
     const listed = await start({ cors: ['https://App.example:3000/'] })
-    expect((await post(`${listed.baseUrl}/v1/events/batch`, { events: [{ event_type: 'model', inputs: {} }] }, { origin: 'https://app.example:3000' })).status).toBe(200)
-    expect((await post(`${listed.baseUrl}/v1/events/batch`, { events: [{ event_type: 'model', inputs: {} }] }, { origin: 'https://app.example:4000' })).status).toBe(403)
+    expect(
+      (
+        await post(
+          `${listed.baseUrl}/v1/events/batch`,
+          { events: [{ event_type: 'model', inputs: {} }] },
+          { origin: 'https://app.example:3000' },
+        )
+      ).status,
+    ).toBe(200)
+    expect(
+      (
+        await post(
+          `${listed.baseUrl}/v1/events/batch`,
+          { events: [{ event_type: 'model', inputs: {} }] },
+          { origin: 'https://app.example:4000' },
+        )
+      ).status,
+    ).toBe(403)
     const any = await start({ cors: '*' })
-    const answer = await post(`${any.baseUrl}/v1/events/batch`, { events: [{ event_type: 'model', inputs: {} }] }, { origin: 'https://anywhere.example' })
-    expect([answer.status, answer.headers.get('access-control-allow-origin')]).toEqual([200, 'https://anywhere.example'])
+    const answer = await post(
+      `${any.baseUrl}/v1/events/batch`,
+      { events: [{ event_type: 'model', inputs: {} }] },
+      { origin: 'https://anywhere.example' },
+    )
+    expect([answer.status, answer.headers.get('access-control-allow-origin')]).toEqual([
+      200,
+      'https://anywhere.example',
+    ])
   })
 })
 
@@ -128,8 +197,22 @@ describe('memory: what is kept is bounded by what it costs, and the snapshot kee
     let at = Date.now()
     // 3 JSON characters and 64 heap bytes per {}: 6 KB of JSON, about 128 KB of heap, an event.
     for (let i = 0; i < 600; i++) {
-      const event = { ...JSON.parse(JSON.stringify({ metadata: { list: Array.from({ length: 2000 }, () => ({})) } })), event_id: crypto.randomUUID(), session_id: `s${i}` }
-      record.add({ at: (at += 1), ms: 1, method: 'POST', path: '/events/model/batch', route: '/events/model/batch', beacon: false, status: 200, carried: [event], stored: [event] })
+      const event = {
+        ...JSON.parse(JSON.stringify({ metadata: { list: Array.from({ length: 2000 }, () => ({})) } })),
+        event_id: crypto.randomUUID(),
+        session_id: `s${i}`,
+      }
+      record.add({
+        at: (at += 1),
+        ms: 1,
+        method: 'POST',
+        path: '/events/model/batch',
+        route: '/events/model/batch',
+        beacon: false,
+        status: 200,
+        carried: [event],
+        stored: [event],
+      })
     }
     const grown = heap() - before
     expect(record.size().bytes).toBeLessThanOrEqual(maxBytes)
@@ -150,7 +233,10 @@ describe('memory: what is kept is bounded by what it costs, and the snapshot kee
     expect((await post(`${baseUrl}/events/model/batch`, { model_events: refused })).status).toBe(400)
     expect(inspector.requests()[1].note!.length).toBeLessThanOrEqual(1001)
     // Past the bound many times over: the state still answers, within the bound.
-    for (let i = 0; i < 20; i++) await post(`${baseUrl}/events/model/batch`, { model_events: Array.from({ length: 200 }, () => ({ ...event(), metadata: { text: 'x'.repeat(2000) } })) })
+    for (let i = 0; i < 20; i++)
+      await post(`${baseUrl}/events/model/batch`, {
+        model_events: Array.from({ length: 200 }, () => ({ ...event(), metadata: { text: 'x'.repeat(2000) } })),
+      })
     const state = await fetch(`${baseUrl}/api/state`)
     expect(state.status).toBe(200)
     const snapshot = (await state.json()) as { kept: { bytes: number; events: number } }
@@ -165,7 +251,9 @@ describe('a page that stops reading its live stream', () => {
     // Opened and never read, like a frozen tab.
     const response = live.open(() => ({ sessions: [] }))
     expect(response.headers.get('content-type')).toContain('text/event-stream')
-    const large = { events: Array.from({ length: 2000 }, (_, index) => ({ event_id: `${index}`, preview: 'x'.repeat(500) })) }
+    const large = {
+      events: Array.from({ length: 2000 }, (_, index) => ({ event_id: `${index}`, preview: 'x'.repeat(500) })),
+    }
     for (let i = 0; i < 12; i++) live.send('change', large)
     expect(live.count()).toBe(1)
     // About 1 MB a message: 40 of them queue past the bound (counting messages let 1,000 of them queue).
@@ -187,7 +275,13 @@ describe('small defects', () => {
     const bodies = [
       // 1,000,000 events that are not objects.
       `{"model_events":[${Array.from({ length: 1024 * 1024 - 16 }, () => '1').join(',')}]}`,
-      JSON.stringify({ model_events: Array.from({ length: 30_000 }, () => ({ event_id: crypto.randomUUID(), start_time: 'now', end_time: 'later' })) }),
+      JSON.stringify({
+        model_events: Array.from({ length: 30_000 }, () => ({
+          event_id: crypto.randomUUID(),
+          start_time: 'now',
+          end_time: 'later',
+        })),
+      }),
     ]
     for (const body of bodies) {
       let last = performance.now()

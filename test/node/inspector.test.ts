@@ -26,22 +26,49 @@ function client(baseUrl: string, options: ClientOptions = {}) {
 }
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  })
 
 describe('what the inspector keeps of a session', () => {
   test('a session shows its events with times, first token, status, tokens and errors, and the v1 mapping of each', async () => {
     const { baseUrl, inspector } = await start()
     const { hh } = client(baseUrl)
-    const streamed = hh.startModelEvent({ event_name: 'chat', model: 'gpt-4o', provider: 'openai', messages: [{ role: 'user', content: 'hi' }] })
+    const streamed = hh.startModelEvent({
+      event_name: 'chat',
+      model: 'gpt-4o',
+      provider: 'openai',
+      messages: [{ role: 'user', content: 'hi' }],
+    })
     await new Promise((resolve) => setTimeout(resolve, 15))
     streamed.firstToken()
-    streamed.end({ response: { role: 'assistant', content: 'hello' }, usage: { prompt_tokens: 7, completion_tokens: 5 }, metadata: { status: 'success' } })
+    streamed.end({
+      response: { role: 'assistant', content: 'hello' },
+      usage: { prompt_tokens: 7, completion_tokens: 5 },
+      metadata: { status: 'success' },
+    })
     hh.startModelEvent({ event_name: 'chat', model: 'gpt-4o' }).fail(new Error('provider returned 503'))
-    hh.log({ event_name: 'stopped', model: 'gpt-4o', metadata: { status: 'cancelled', finish_reason: 'length' }, usage: { total_tokens: 4 } })
+    hh.log({
+      event_name: 'stopped',
+      model: 'gpt-4o',
+      metadata: { status: 'cancelled', finish_reason: 'length' },
+      usage: { total_tokens: 4 },
+    })
     await hh.flush()
 
     const [session] = inspector.sessions()
-    expect(session).toMatchObject({ session_id: hh.sessionId, events: 3, errors: 1, cancelled: 1, tokens: 16, retried: 0, beacons: 0, duplicates: 0 })
+    expect(session).toMatchObject({
+      session_id: hh.sessionId,
+      events: 3,
+      errors: 1,
+      cancelled: 1,
+      tokens: 16,
+      retried: 0,
+      beacons: 0,
+      duplicates: 0,
+    })
     expect(session.durationMs).toBeGreaterThanOrEqual(15)
     const events = inspector.events(hh.sessionId)
     expect(events.map((event) => [event.event_name, event.status])).toEqual([
@@ -55,7 +82,12 @@ describe('what the inspector keeps of a session', () => {
     expect(events[2]).toMatchObject({ finish_reason: 'length', tokens: 4 })
     const detail = inspector.event(events[0].event_id)!
     expect(detail.received).toMatchObject({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
-    expect(detail.v1).toMatchObject({ config: { model: 'gpt-4o', provider: 'openai' }, inputs: { chat_history: [{ role: 'user', content: 'hi' }] }, outputs: { role: 'assistant', content: 'hello' }, metadata: { prompt_tokens: 7, completion_tokens: 5 } })
+    expect(detail.v1).toMatchObject({
+      config: { model: 'gpt-4o', provider: 'openai' },
+      inputs: { chat_history: [{ role: 'user', content: 'hi' }] },
+      outputs: { role: 'assistant', content: 'hello' },
+      metadata: { prompt_tokens: 7, completion_tokens: 5 },
+    })
   })
 
   test('events on the v1 route are shown as received, with no mapping to show', async () => {
@@ -83,7 +115,11 @@ describe('what the inspector keeps of a session', () => {
   test('a beacon (a text/plain POST) is marked on the request and on the events it stored', async () => {
     const { baseUrl, inspector } = await start()
     const body = { model_events: [{ event_id: crypto.randomUUID(), session_id: crypto.randomUUID(), model: 'gpt-4o' }] }
-    await fetch(`${baseUrl}/events/model/batch`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8' }, body: JSON.stringify(body) })
+    await fetch(`${baseUrl}/events/model/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      body: JSON.stringify(body),
+    })
     expect(inspector.requests()[0]).toMatchObject({ beacon: true, status: 200, events: 1, stored: 1 })
     expect(inspector.events()[0]).toMatchObject({ beacon: true })
     expect(inspector.sessions()[0].beacons).toBe(1)
@@ -101,10 +137,24 @@ describe('what the inspector keeps of a session', () => {
 
   test('a refused body is logged with the reason, and its events are shown as not stored', async () => {
     const { baseUrl, inspector } = await start()
-    const event = { event_id: crypto.randomUUID(), session_id: crypto.randomUUID(), model: 'gpt-4o', start_time: '2026-12-07T12:00:00Z' }
+    const event = {
+      event_id: crypto.randomUUID(),
+      session_id: crypto.randomUUID(),
+      model: 'gpt-4o',
+      start_time: '2026-12-07T12:00:00Z',
+    }
     expect((await post(`${baseUrl}/events/model/batch`, { model_events: [event] })).status).toBe(400)
-    expect(inspector.requests()[0]).toMatchObject({ status: 400, events: 1, stored: 0, note: expect.stringContaining('model_events.0.start_time: Invalid type: Expected number') })
-    expect(inspector.events()[0]).toMatchObject({ event_id: event.event_id, stored: 0, attempts: [{ status: 400, stored: false }] })
+    expect(inspector.requests()[0]).toMatchObject({
+      status: 400,
+      events: 1,
+      stored: 0,
+      note: expect.stringContaining('model_events.0.start_time: Invalid type: Expected number'),
+    })
+    expect(inspector.events()[0]).toMatchObject({
+      event_id: event.event_id,
+      stored: 0,
+      attempts: [{ status: 400, stored: false }],
+    })
     expect(inspector.sessions()[0]).toMatchObject({ session_id: event.session_id, events: 1, unstored: 1 })
   })
 })
@@ -127,9 +177,17 @@ describe('faults', () => {
     ])
     expect(inspector.faults().pending).toEqual([])
     const events = inspector.events(hh.sessionId)
-    expect(events.map((event) => event.attempts.map((attempt) => [attempt.request, attempt.status, attempt.stored]))).toEqual([
-      [[1, 429, false], [2, 200, true]],
-      [[1, 429, false], [2, 200, true]],
+    expect(
+      events.map((event) => event.attempts.map((attempt) => [attempt.request, attempt.status, attempt.stored])),
+    ).toEqual([
+      [
+        [1, 429, false],
+        [2, 200, true],
+      ],
+      [
+        [1, 429, false],
+        [2, 200, true],
+      ],
     ])
     expect(inspector.sessions()[0]).toMatchObject({ retried: 2, duplicates: 0 })
   })
@@ -139,7 +197,8 @@ describe('faults', () => {
     inspector.fail({ kind: '500' })
     inspector.fail({ kind: '413' }, 2)
     const statuses = []
-    for (let i = 0; i < 4; i++) statuses.push((await post(`${baseUrl}/events/model/batch`, { model_events: [{ model: 'x' }] })).status)
+    for (let i = 0; i < 4; i++)
+      statuses.push((await post(`${baseUrl}/events/model/batch`, { model_events: [{ model: 'x' }] })).status)
     expect(statuses).toEqual([500, 413, 413, 200])
     expect(inspector.requests().map((request) => request.fault)).toEqual(['500', '413', '413', undefined])
   })
@@ -172,7 +231,9 @@ describe('faults', () => {
       [200, 'stall', 'stalled: 200 headers sent, no body'],
       [200, undefined, undefined],
     ])
-    expect(inspector.events(hh.sessionId)).toMatchObject([{ stored: 1, attempts: [{ stored: false }, { stored: true }] }])
+    expect(inspector.events(hh.sessionId)).toMatchObject([
+      { stored: 1, attempts: [{ stored: false }, { stored: true }] },
+    ])
     // Nothing is left hanging: the server closes at once.
     const closing = Date.now()
     await close()
@@ -181,12 +242,17 @@ describe('faults', () => {
 
   test('the page API schedules faults from JSON only, checks them, and clears them', async () => {
     const { baseUrl, inspector } = await start()
-    const control = (body: unknown, type = 'application/json') => fetch(`${baseUrl}/api/faults`, { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) })
+    const control = (body: unknown, type = 'application/json') =>
+      fetch(`${baseUrl}/api/faults`, { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) })
     expect((await control({ kind: '429' }, 'text/plain')).status).toBe(415)
     expect((await control({ kind: '404' })).status).toBe(400)
     expect((await control({ kind: '429', retryAfter: -1 })).status).toBe(400)
-    expect(await (await control({ kind: '429', retryAfter: 3, count: 2 })).json()).toEqual({ pending: ['429 Retry-After 3 s', '429 Retry-After 3 s'] })
-    expect(((await (await control({ down: 30 })).json()) as { downUntil: number }).downUntil).toBeGreaterThan(Date.now())
+    expect(await (await control({ kind: '429', retryAfter: 3, count: 2 })).json()).toEqual({
+      pending: ['429 Retry-After 3 s', '429 Retry-After 3 s'],
+    })
+    expect(((await (await control({ down: 30 })).json()) as { downUntil: number }).downUntil).toBeGreaterThan(
+      Date.now(),
+    )
     expect(await (await control({ clear: true })).json()).toEqual({ pending: [] })
     expect(inspector.faults()).toEqual({ pending: [] })
   })
@@ -201,7 +267,8 @@ describe('the key', () => {
     const wrong = await post(`${baseUrl}/events/model/batch`, body, { authorization: 'Bearer nope' })
     const right = await post(`${baseUrl}/events/model/batch`, body, { authorization: `Bearer ${key}` })
     expect([missing.status, wrong.status, right.status]).toEqual([401, 404, 200])
-    for (const text of [await missing.text(), await wrong.text(), JSON.stringify(inspector.requests())]) expect(text).not.toContain(key)
+    for (const text of [await missing.text(), await wrong.text(), JSON.stringify(inspector.requests())])
+      expect(text).not.toContain(key)
     // A fault is played only on a request the key lets through.
     inspector.fail({ kind: '500' })
     expect((await post(`${baseUrl}/events/model/batch`, body)).status).toBe(401)
@@ -211,7 +278,11 @@ describe('the key', () => {
 
 describe('memory', () => {
   const session = async (baseUrl: string, id: string, count: number) => {
-    const events = Array.from({ length: count }, () => ({ event_id: crypto.randomUUID(), session_id: id, model: 'gpt-4o' }))
+    const events = Array.from({ length: count }, () => ({
+      event_id: crypto.randomUUID(),
+      session_id: id,
+      model: 'gpt-4o',
+    }))
     await post(`${baseUrl}/events/model/batch`, { model_events: events })
     return events.map((event) => event.event_id)
   }
@@ -240,7 +311,17 @@ describe('memory', () => {
     let at = Date.now()
     const arrive = (session_id: string, size: number) => {
       const event = { event_id: crypto.randomUUID(), session_id, model: 'x'.repeat(size) }
-      return record.add({ at: (at += 1000), ms: 1, method: 'POST', path: '/events/model/batch', route: '/events/model/batch', beacon: false, status: 200, carried: [event], stored: [event] })
+      return record.add({
+        at: (at += 1000),
+        ms: 1,
+        method: 'POST',
+        path: '/events/model/batch',
+        route: '/events/model/batch',
+        beacon: false,
+        status: 200,
+        carried: [event],
+        stored: [event],
+      })
     }
     arrive('a', 1000)
     arrive('b', 1000)
@@ -271,7 +352,9 @@ describe('the page and its live stream', () => {
     await until(/event: snapshot\ndata: (.*)\n\n/)
     const snapshot = JSON.parse(/event: snapshot\ndata: (.*)\n\n/.exec(text)![1])
     expect(snapshot.events.map((event: { model: string }) => event.model)).toEqual(['first'])
-    await post(`${baseUrl}/v1/events/batch`, { events: [{ event_type: 'model', inputs: {}, config: { model: 'second' } }] })
+    await post(`${baseUrl}/v1/events/batch`, {
+      events: [{ event_type: 'model', inputs: {}, config: { model: 'second' } }],
+    })
     await until(/event: change\ndata: (.*)\n\n/)
     const change = JSON.parse(/event: change\ndata: (.*)\n\n/.exec(text)![1])
     expect(change.request).toMatchObject({ id: 2, path: '/v1/events/batch', status: 200 })
@@ -284,19 +367,25 @@ describe('the page and its live stream', () => {
     const page = await fetch(`${baseUrl}/`)
     expect(page.headers.get('content-type')).toContain('text/html')
     expect(await page.text()).toContain('<script type="module" src="/inspector-page.js">')
-    for (const file of ['/inspector-page.js', '/inspector-page.css']) expect((await fetch(`${baseUrl}${file}`)).status).toBe(200)
+    for (const file of ['/inspector-page.js', '/inspector-page.css'])
+      expect((await fetch(`${baseUrl}${file}`)).status).toBe(200)
     const asHost = (path: string, host: string, method = 'GET', body?: string) =>
       new Promise<number>((resolve, reject) => {
-        const request = httpRequest({ host: '127.0.0.1', port, path, method, headers: { host, 'content-type': 'application/json' } }, (response) => {
-          response.resume()
-          resolve(response.statusCode!)
-        })
+        const request = httpRequest(
+          { host: '127.0.0.1', port, path, method, headers: { host, 'content-type': 'application/json' } },
+          (response) => {
+            response.resume()
+            resolve(response.statusCode!)
+          },
+        )
         request.on('error', reject)
         request.end(body)
       })
     expect(await asHost('/api/state', `attacker.example:${port}`)).toBe(403)
     expect(await asHost('/', `localhost:${port}`)).toBe(200)
-    expect(await asHost('/events/model/batch', `attacker.example:${port}`, 'POST', JSON.stringify({ model_events: [] }))).toBe(403)
+    expect(
+      await asHost('/events/model/batch', `attacker.example:${port}`, 'POST', JSON.stringify({ model_events: [] })),
+    ).toBe(403)
   })
 
   test('startInspector says when the port is taken', async () => {

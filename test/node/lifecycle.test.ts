@@ -13,7 +13,8 @@ function runNode(code: string, env: Record<string, string> = {}) {
       process.execPath,
       ['--input-type=module', '-e', code],
       { env: { ...process.env, ...env }, timeout: 15_000, cwd: fileURLToPath(new URL('../..', import.meta.url)) },
-      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, ms: Date.now() - started })),
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, ms: Date.now() - started }),
     )
   })
 }

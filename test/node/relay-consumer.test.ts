@@ -51,7 +51,13 @@ function setup(options: Partial<RelayOptions> = {}) {
     ...options,
   })
   const post = async (events: object[]) => {
-    const response = await relay(new Request('https://relay.example.com/', { method: 'POST', headers: { origin }, body: JSON.stringify({ model_events: events }) }))
+    const response = await relay(
+      new Request('https://relay.example.com/', {
+        method: 'POST',
+        headers: { origin },
+        body: JSON.stringify({ model_events: events }),
+      }),
+    )
     expect(response.status).toBe(202)
   }
   /** One delivery of `bodies` as a Workers batch (attempts as the queue counts them); resolves each message's fate. */
@@ -106,11 +112,31 @@ describe('the consumer never sends the key anywhere but the configured upstream'
 
 describe('only HoneyHive’s own refusals settle a message', () => {
   test.each([
-    ['a 200 HTML page (a login or maintenance page)', () => new Response('<html>Sign in</html>', { headers: { 'content-type': 'text/html' } }), /2xx.*not HoneyHive's.*baseUrl/],
-    ['a 301 redirect', () => new Response(null, { status: 301, headers: { location: 'https://elsewhere.example/' } }), /301.*redirect.*baseUrl/],
-    ['a 302 redirect', () => new Response(null, { status: 302, headers: { location: '/login' } }), /302.*redirect.*baseUrl/],
-    ['a 405 (a wrong path in HH_BASE_URL)', () => new Response('Method Not Allowed', { status: 405 }), /405.*not allowed.*baseUrl/],
-    ['a 400 HTML page from a proxy', () => new Response('<html>Bad Request</html>', { status: 400 }), /400.*not HoneyHive's JSON.*baseUrl/],
+    [
+      'a 200 HTML page (a login or maintenance page)',
+      () => new Response('<html>Sign in</html>', { headers: { 'content-type': 'text/html' } }),
+      /2xx.*not HoneyHive's.*baseUrl/,
+    ],
+    [
+      'a 301 redirect',
+      () => new Response(null, { status: 301, headers: { location: 'https://elsewhere.example/' } }),
+      /301.*redirect.*baseUrl/,
+    ],
+    [
+      'a 302 redirect',
+      () => new Response(null, { status: 302, headers: { location: '/login' } }),
+      /302.*redirect.*baseUrl/,
+    ],
+    [
+      'a 405 (a wrong path in HH_BASE_URL)',
+      () => new Response('Method Not Allowed', { status: 405 }),
+      /405.*not allowed.*baseUrl/,
+    ],
+    [
+      'a 400 HTML page from a proxy',
+      () => new Response('<html>Bad Request</html>', { status: 400 }),
+      /400.*not HoneyHive's JSON.*baseUrl/,
+    ],
   ])('%s: retried and reported, then delivered once the upstream is fixed', async (_, misconfigured, said) => {
     const { errors, produced, post, consume } = setup()
     await post([{ model: 'a' }, { model: 'b' }])
@@ -139,7 +165,10 @@ describe('only HoneyHive’s own refusals settle a message', () => {
     const { errors, produced, post, consume } = setup()
     await post([{ model: 'good' }])
     await post([{ model: 'refused' }])
-    answer = (_, text) => (text.includes('refused') ? Response.json({ statusCode: 400, message: 'bad event', success: false }, { status: 400 }) : undefined)
+    answer = (_, text) =>
+      text.includes('refused')
+        ? Response.json({ statusCode: 400, message: 'bad event', success: false }, { status: 400 })
+        : undefined
     expect(await consume(produced)).toEqual(['m0 ack', 'm1 ack'])
     expect(honeyhive.events.map((event) => event.model)).toEqual(['good'])
     expect(messages(errors)).toEqual(['HoneyHive answered 400: bad event'])
@@ -149,9 +178,13 @@ describe('only HoneyHive’s own refusals settle a message', () => {
 describe('one event HoneyHive fails on does not take the others down', () => {
   test('repeated 500s on a merged request isolate the event: the 19 good events are delivered once, the bad one given up', async () => {
     const { errors, produced, post, consume } = setup()
-    for (let i = 0; i < 20; i++) await post([{ model: `page ${i}`, inputs: { text: i === 7 ? 'nul \u0000 here' : 'fine' } }])
+    for (let i = 0; i < 20; i++)
+      await post([{ model: `page ${i}`, inputs: { text: i === 7 ? 'nul \u0000 here' : 'fine' } }])
     // HoneyHive's answer to the NUL character in the review: 500, for the whole request.
-    answer = (_, text) => (text.includes('\\u0000') ? Response.json({ statusCode: 500, message: 'Internal error', success: false }, { status: 500 }) : undefined)
+    answer = (_, text) =>
+      text.includes('\\u0000')
+        ? Response.json({ statusCode: 500, message: 'Internal error', success: false }, { status: 500 })
+        : undefined
     let pending = produced
     const requests: number[] = []
     for (let attempts = 1; attempts <= 10 && pending.length > 0; attempts++) {
@@ -162,7 +195,11 @@ describe('one event HoneyHive fails on does not take the others down', () => {
     }
     expect(pending).toEqual([])
     const stored = honeyhive.events.map((event) => event.model)
-    expect(stored.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `page ${i}`).filter((model) => model !== 'page 7').sort())
+    expect(stored.sort()).toEqual(
+      Array.from({ length: 20 }, (_, i) => `page ${i}`)
+        .filter((model) => model !== 'page 7')
+        .sort(),
+    )
     // The first 500 may be an outage; the second bisects: about two requests per halving, not one per event.
     expect(requests[1]).toBeLessThanOrEqual(12)
     expect(errors.filter((error) => error.name === 'DroppedError')).toHaveLength(1)
@@ -181,7 +218,8 @@ describe('one event HoneyHive fails on does not take the others down', () => {
 })
 
 describe('the consumer policy, as a table', () => {
-  const http = (status: number, body: unknown = { statusCode: status, message: 'x', success: false }) => new HttpError(status, body, ['id'])
+  const http = (status: number, body: unknown = { statusCode: status, message: 'x', success: false }) =>
+    new HttpError(status, body, ['id'])
   test.each([
     ['a network error', new NetworkError(['id']), 1, 0, 'retry'],
     ['a timeout', new TimeoutError(['id']), 1, 1, 'retry'],

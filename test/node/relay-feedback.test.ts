@@ -18,7 +18,12 @@ let upstream: Awaited<ReturnType<typeof serve>>
 beforeAll(async () => {
   upstream = await serve(async (request) => {
     const text = await request.text()
-    received.push({ method: request.method, path: new URL(request.url).pathname, authorization: request.headers.get('authorization'), body: text ? JSON.parse(text) : null })
+    received.push({
+      method: request.method,
+      path: new URL(request.url).pathname,
+      authorization: request.headers.get('authorization'),
+      body: text ? JSON.parse(text) : null,
+    })
     // HoneyHive's update answer: 200 "Event updated", no body declared.
     return new Response(null, { status: 200 })
   })
@@ -30,7 +35,14 @@ afterAll(async () => {
 function setup(options: Partial<RelayOptions> = {}) {
   received.length = 0
   const errors: HoneyHiveError[] = []
-  const relay = createRelay({ apiKey: key, baseUrl: upstream.url, allowedOrigins: [app], feedbackSecret: secret, onError: (error) => errors.push(error), ...options })
+  const relay = createRelay({
+    apiKey: key,
+    baseUrl: upstream.url,
+    allowedOrigins: [app],
+    feedbackSecret: secret,
+    onError: (error) => errors.push(error),
+    ...options,
+  })
   return { relay, errors }
 }
 
@@ -68,11 +80,17 @@ describe('createFeedbackToken', () => {
       createFeedbackToken({ secret, eventId: 'reply-1' }).catch((error) => error),
       createFeedbackToken({ secret, eventId, ttlMs: 0 }).catch((error) => error),
     ])
-    expect(failures.map((error) => [error instanceof ConfigError, error.option])).toEqual([[true, 'secret'], [true, 'eventId'], [true, 'ttlMs']])
+    expect(failures.map((error) => [error instanceof ConfigError, error.option])).toEqual([
+      [true, 'secret'],
+      [true, 'eventId'],
+      [true, 'ttlMs'],
+    ])
     for (const error of failures) expect(error.message).not.toContain(weak)
     expect(() => createRelay({ apiKey: key, allowedOrigins: [app], feedbackSecret: weak })).toThrow(/feedbackSecret/)
     const longKey = 'hh-a-long-project-key-0123456789-abcdef'
-    expect(() => createRelay({ apiKey: longKey, allowedOrigins: [app], feedbackSecret: longKey })).toThrow(/not the API key/)
+    expect(() => createRelay({ apiKey: longKey, allowedOrigins: [app], feedbackSecret: longKey })).toThrow(
+      /not the API key/,
+    )
   })
 })
 
@@ -80,25 +98,56 @@ describe('the relay forwards an update only with a valid token for that very eve
   test('a valid token: the update goes to the seed-era PUT /events with the key, without the token', async () => {
     const { relay, errors } = setup()
     const token = await createFeedbackToken({ secret, eventId })
-    const { status, body } = await read(await relay(put({ event_id: eventId, feedback: { rating: 1, comment: 'spot on' }, token })))
+    const { status, body } = await read(
+      await relay(put({ event_id: eventId, feedback: { rating: 1, comment: 'spot on' }, token })),
+    )
     expect([status, body]).toEqual([200, { success: true }])
-    expect(received).toEqual([{ method: 'PUT', path: '/events', authorization: `Bearer ${key}`, body: { event_id: eventId, feedback: { rating: 1, comment: 'spot on' } } }])
+    expect(received).toEqual([
+      {
+        method: 'PUT',
+        path: '/events',
+        authorization: `Bearer ${key}`,
+        body: { event_id: eventId, feedback: { rating: 1, comment: 'spot on' } },
+      },
+    ])
     expect(errors).toEqual([])
   })
 
   test("on the v1 route: HoneyHive's PUT /v1/events/{event_id}, by a text/plain POST as a beacon sends it", async () => {
     const { relay } = setup({ route: '/v1/events/batch' })
     const token = await createFeedbackToken({ secret, eventId })
-    const response = await relay(put({ event_id: eventId, feedback: { rating: 0 }, token }, { method: 'POST', type: 'text/plain;charset=UTF-8' }))
+    const response = await relay(
+      put({ event_id: eventId, feedback: { rating: 0 }, token }, { method: 'POST', type: 'text/plain;charset=UTF-8' }),
+    )
     expect((await read(response)).status).toBe(200)
-    expect(received).toEqual([{ method: 'PUT', path: `/v1/events/${eventId}`, authorization: `Bearer ${key}`, body: { feedback: { rating: 0 } } }])
+    expect(received).toEqual([
+      {
+        method: 'PUT',
+        path: `/v1/events/${eventId}`,
+        authorization: `Bearer ${key}`,
+        body: { feedback: { rating: 0 } },
+      },
+    ])
   })
 
   test.each([
-    ['a token for another event', async () => createFeedbackToken({ secret, eventId: otherId }), /not valid for this event/],
+    [
+      'a token for another event',
+      async () => createFeedbackToken({ secret, eventId: otherId }),
+      /not valid for this event/,
+    ],
     ['an expired token', async () => createFeedbackToken({ secret, eventId, ttlMs: 1 }), /expired/],
-    ['a token made with another secret', async () => createFeedbackToken({ secret: secret.replace('0', '1'), eventId }), /not valid for this event/],
-    ['a token whose expiry was pushed back', async () => (await createFeedbackToken({ secret, eventId, ttlMs: 1 })).replace(/^\d+/, String(Date.now() + 3_600_000)), /not valid/],
+    [
+      'a token made with another secret',
+      async () => createFeedbackToken({ secret: secret.replace('0', '1'), eventId }),
+      /not valid for this event/,
+    ],
+    [
+      'a token whose expiry was pushed back',
+      async () =>
+        (await createFeedbackToken({ secret, eventId, ttlMs: 1 })).replace(/^\d+/, String(Date.now() + 3_600_000)),
+      /not valid/,
+    ],
     ['a made-up token', async () => `${Date.now() + 60_000}.${'A'.repeat(43)}`, /not valid for this event/],
     ['no token', async () => undefined, /no feedback token/],
   ])('%s: 403, nothing forwarded', async (_, mint, why) => {
@@ -114,7 +163,9 @@ describe('the relay forwards an update only with a valid token for that very eve
   test('without feedbackSecret the relay takes no update (403 saying what to set; PUT is not allowed), also with a token', async () => {
     const { relay } = setup({ feedbackSecret: undefined })
     const token = await createFeedbackToken({ secret, eventId })
-    const { status, body } = await read(await relay(put({ event_id: eventId, feedback: { rating: 1 }, token }, { method: 'POST' })))
+    const { status, body } = await read(
+      await relay(put({ event_id: eventId, feedback: { rating: 1 }, token }, { method: 'POST' })),
+    )
     expect([status, body.message]).toEqual([403, expect.stringMatching(/feedbackSecret/)])
     expect((await read(await relay(put({ event_id: eventId, feedback: { rating: 1 }, token })))).status).toBe(405)
     expect(received).toEqual([])
@@ -122,7 +173,10 @@ describe('the relay forwards an update only with a valid token for that very eve
 
   test('with feedbackSecret a preflight allows PUT, so a page can send an update by fetch', async () => {
     const { relay } = setup()
-    const preflight = new Request('https://relay.example.com/', { method: 'OPTIONS', headers: { origin: app, 'access-control-request-method': 'PUT' } })
+    const preflight = new Request('https://relay.example.com/', {
+      method: 'OPTIONS',
+      headers: { origin: app, 'access-control-request-method': 'PUT' },
+    })
     const response = await relay(preflight)
     expect([response.status, response.headers.get('access-control-allow-methods')]).toEqual([204, 'POST, PUT'])
   })
@@ -130,8 +184,13 @@ describe('the relay forwards an update only with a valid token for that very eve
   test('a page may merge feedback, metadata, metrics and user_properties, never rewrite outputs or timings (400)', async () => {
     const { relay } = setup()
     const token = await createFeedbackToken({ secret, eventId })
-    const { status, body } = await read(await relay(put({ event_id: eventId, outputs: { content: 'forged' }, duration: 1, token })))
-    expect([status, body.message]).toEqual([400, 'outputs, duration: a page may update only feedback, metadata, metrics, user_properties'])
+    const { status, body } = await read(
+      await relay(put({ event_id: eventId, outputs: { content: 'forged' }, duration: 1, token })),
+    )
+    expect([status, body.message]).toEqual([
+      400,
+      'outputs, duration: a page may update only feedback, metadata, metrics, user_properties',
+    ])
     expect((await read(await relay(put({ event_id: eventId, feedback: 'good', token })))).status).toBe(400)
     expect(received).toEqual([])
   })
@@ -140,7 +199,9 @@ describe('the relay forwards an update only with a valid token for that very eve
     const { relay } = setup()
     const pending: Array<Promise<unknown>> = []
     const token = await createFeedbackToken({ secret, eventId })
-    const response = await relay(put({ event_id: eventId, feedback: { rating: 1 }, token }), { waitUntil: (promise: Promise<unknown>) => void pending.push(promise) })
+    const response = await relay(put({ event_id: eventId, feedback: { rating: 1 }, token }), {
+      waitUntil: (promise: Promise<unknown>) => void pending.push(promise),
+    })
     expect((await read(response)).status).toBe(202)
     expect(pending).toHaveLength(1)
     await Promise.all(pending)
@@ -149,15 +210,30 @@ describe('the relay forwards an update only with a valid token for that very eve
 
   test('with the Queues relay: 202 once queued (no token in the message), forwarded and acked by the consumer', async () => {
     const produced: unknown[] = []
-    const { relay, errors } = setup({ queue: { sendBatch: async (messages) => void produced.push(...[...messages].map((message) => message.body)) } })
+    const { relay, errors } = setup({
+      queue: { sendBatch: async (messages) => void produced.push(...[...messages].map((message) => message.body)) },
+    })
     const token = await createFeedbackToken({ secret, eventId })
     expect((await read(await relay(put({ event_id: eventId, feedback: { rating: 1 }, token })))).status).toBe(202)
     expect(produced).toEqual([{ route: '/events/model/batch', update: { event_id: eventId, feedback: { rating: 1 } } }])
     const outcome: string[] = []
-    const message: QueueMessage = { id: 'u1', body: produced[0], attempts: 1, ack: () => void outcome.push('ack'), retry: () => void outcome.push('retry') }
+    const message: QueueMessage = {
+      id: 'u1',
+      body: produced[0],
+      attempts: 1,
+      ack: () => void outcome.push('ack'),
+      retry: () => void outcome.push('retry'),
+    }
     await relay.consume({ messages: [message] })
     expect(outcome).toEqual(['ack'])
-    expect(received).toEqual([{ method: 'PUT', path: '/events', authorization: `Bearer ${key}`, body: { event_id: eventId, feedback: { rating: 1 } } }])
+    expect(received).toEqual([
+      {
+        method: 'PUT',
+        path: '/events',
+        authorization: `Bearer ${key}`,
+        body: { event_id: eventId, feedback: { rating: 1 } },
+      },
+    ])
     expect(errors).toEqual([])
   })
 
@@ -169,7 +245,9 @@ describe('the relay forwards an update only with a valid token for that very eve
       onError: (error) => errors.push(error),
       fetch: async (input, init) => {
         const request = new Request(input, init)
-        const response = await relay(new Request(request, { headers: { ...Object.fromEntries(request.headers), origin: app } }))
+        const response = await relay(
+          new Request(request, { headers: { ...Object.fromEntries(request.headers), origin: app } }),
+        )
         statuses.push(response.status)
         return response
       },
@@ -179,7 +257,14 @@ describe('the relay forwards an update only with a valid token for that very eve
     page.feedback(eventId, { rating: 1, comment: 'spot on' }, { token })
     await page.flush()
     expect(statuses).toEqual([200])
-    expect(received).toEqual([{ method: 'PUT', path: `/v1/events/${eventId}`, authorization: `Bearer ${key}`, body: { feedback: { rating: 1, comment: 'spot on' } } }])
+    expect(received).toEqual([
+      {
+        method: 'PUT',
+        path: `/v1/events/${eventId}`,
+        authorization: `Bearer ${key}`,
+        body: { feedback: { rating: 1, comment: 'spot on' } },
+      },
+    ])
     expect(errors).toEqual([])
   })
 

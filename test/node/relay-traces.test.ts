@@ -12,7 +12,13 @@ const app = 'https://app.example.com'
 async function setup(route: Route) {
   const upstream = await startFakeHoneyHive({ apiKey: key })
   const errors: HoneyHiveError[] = []
-  const relay = createRelay({ apiKey: key, baseUrl: upstream.baseUrl, allowedOrigins: [app], route, onError: (error) => errors.push(error) })
+  const relay = createRelay({
+    apiKey: key,
+    baseUrl: upstream.baseUrl,
+    allowedOrigins: [app],
+    route,
+    onError: (error) => errors.push(error),
+  })
   // A page: no key, posting through the relay.
   const page = createClient({
     baseUrl: 'https://relay.example.com',
@@ -29,7 +35,9 @@ async function setup(route: Route) {
 async function logTurn(page: ReturnType<typeof createClient>) {
   const turn = page.startChain({ event_name: 'chat turn', inputs: { question: 'Weather in Paris?' } })
   await turn.tool('get_weather', { city: 'Paris' }, async () => ({ celsius: 18 }))
-  turn.startModelEvent({ model: 'gpt-4o', provider: 'openai' }).end({ response: { role: 'assistant', content: '18 °C' } })
+  turn
+    .startModelEvent({ model: 'gpt-4o', provider: 'openai' })
+    .end({ response: { role: 'assistant', content: '18 °C' } })
   turn.end({ outputs: { content: '18 °C' } })
   expect(await page.flush()).toMatchObject({ sent: 3, failed: 0, dropped: 0 })
   return turn.event_id
@@ -55,7 +63,9 @@ describe('a page’s tree through the relay', () => {
     expect(honeyhive.events.map((event) => event.event_type ?? 'model')).toEqual(['model'])
     expect(honeyhive.events[0].parent_id).toBeUndefined()
     expect(honeyhive.events[0].session_id).toBe(page.sessionId)
-    expect(errors.map((error) => [error.name, (error as { reason?: string }).reason, error.eventIds.length])).toEqual([['DroppedError', 'route', 2]])
+    expect(errors.map((error) => [error.name, (error as { reason?: string }).reason, error.eventIds.length])).toEqual([
+      ['DroppedError', 'route', 2],
+    ])
     expect(errors[0].message).toMatch(/chain and tool events need route: '\/v1\/events\/batch'/)
   })
 
@@ -64,7 +74,13 @@ describe('a page’s tree through the relay', () => {
     const relay = createRelay({ apiKey: key, baseUrl, allowedOrigins: [app], onError: (error) => errors.push(error) })
     const parent = crypto.randomUUID()
     const body = { model_events: [{ event_type: 'model', parent_id: parent, model: 'm' }] }
-    const response = await relay(new Request('https://relay.example.com/', { method: 'POST', headers: { origin: app }, body: JSON.stringify(body) }))
+    const response = await relay(
+      new Request('https://relay.example.com/', {
+        method: 'POST',
+        headers: { origin: app },
+        body: JSON.stringify(body),
+      }),
+    )
     expect(response.status).toBe(200)
     expect(honeyhive.events.map((event) => event.parent_id)).toEqual([parent])
     expect(errors).toEqual([])

@@ -8,18 +8,31 @@ import { logged, onV1 } from '../helpers/v1-fixtures.js'
 const key = 'hh-relay-secret-key-9f3a'
 const app = 'https://app.example.com'
 const uuid = (n: number) => `7f22137a-6911-4ed3-bc36-110f1dde6b${String(n).padStart(2, '0')}`
-const batch = (n = 1) => ({ model_events: Array.from({ length: n }, (_, i) => ({ event_id: uuid(i + 1), model: 'gpt-4o', provider: 'openai' })) })
+const batch = (n = 1) => ({
+  model_events: Array.from({ length: n }, (_, i) => ({ event_id: uuid(i + 1), model: 'gpt-4o', provider: 'openai' })),
+})
 
 /** A relay in front of a loopback fake HoneyHive that requires the key. */
 async function setup(options: Partial<RelayOptions> = {}) {
   const upstream = await startFakeHoneyHive({ apiKey: key })
   const errors: HoneyHiveError[] = []
-  const relay = createRelay({ apiKey: key, baseUrl: upstream.baseUrl, allowedOrigins: [app], onError: (e) => errors.push(e), ...options })
+  const relay = createRelay({
+    apiKey: key,
+    baseUrl: upstream.baseUrl,
+    allowedOrigins: [app],
+    onError: (e) => errors.push(e),
+    ...options,
+  })
   return { ...upstream, relay, errors }
 }
 
 const post = (body: BodyInit | null, headers: Record<string, string> = {}, init: RequestInit = {}) =>
-  new Request('https://relay.example.com/events/model/batch', { method: 'POST', body, headers: { origin: app, 'content-type': 'application/json', ...headers }, ...init })
+  new Request('https://relay.example.com/events/model/batch', {
+    method: 'POST',
+    body,
+    headers: { origin: app, 'content-type': 'application/json', ...headers },
+    ...init,
+  })
 
 /** Reads a response as a user would see it, and checks the key is nowhere in it. */
 async function read(response: Response) {
@@ -47,7 +60,9 @@ function endlessBody() {
 describe('createRelay refusals', () => {
   test('refuses a POST from an origin that is not allowed with 403 and no CORS grant', async () => {
     const { relay, honeyhive } = await setup()
-    const { status, headers, body } = await read(await relay(post(JSON.stringify(batch()), { origin: 'https://evil.example' })))
+    const { status, headers, body } = await read(
+      await relay(post(JSON.stringify(batch()), { origin: 'https://evil.example' })),
+    )
     expect(status).toBe(403)
     expect(headers.get('access-control-allow-origin')).toBeNull()
     expect(body.message).toMatch(/origin/i)
@@ -72,15 +87,21 @@ describe('createRelay refusals', () => {
     const { relay, honeyhive } = await setup()
     const none = new Request('https://relay.example.com/', { method: 'POST', body: JSON.stringify(batch()) })
     expect((await read(await relay(none))).status).toBe(403)
-    expect((await read(await relay(post(JSON.stringify(batch()), { origin: 'http://app.example.com' })))).status).toBe(403)
-    expect((await read(await relay(post(JSON.stringify(batch()), { origin: 'https://app.example.com:8443' })))).status).toBe(403)
+    expect((await read(await relay(post(JSON.stringify(batch()), { origin: 'http://app.example.com' })))).status).toBe(
+      403,
+    )
+    expect(
+      (await read(await relay(post(JSON.stringify(batch()), { origin: 'https://app.example.com:8443' })))).status,
+    ).toBe(403)
     expect(honeyhive.requests).toHaveLength(0)
   })
 
   test('answers 405 with an Allow header to methods other than POST and OPTIONS', async () => {
     const { relay } = await setup()
     for (const method of ['GET', 'PUT', 'DELETE']) {
-      const { status, headers } = await read(await relay(new Request('https://relay.example.com/', { method, headers: { origin: app } })))
+      const { status, headers } = await read(
+        await relay(new Request('https://relay.example.com/', { method, headers: { origin: app } })),
+      )
       expect(status).toBe(405)
       expect(headers.get('allow')).toBe('POST, OPTIONS')
     }
@@ -106,7 +127,9 @@ describe('createRelay refusals', () => {
 
   test('answers 415 to content types other than JSON and text/plain', async () => {
     const { relay } = await setup()
-    const { status } = await read(await relay(post('model_events=1', { 'content-type': 'application/x-www-form-urlencoded' })))
+    const { status } = await read(
+      await relay(post('model_events=1', { 'content-type': 'application/x-www-form-urlencoded' })),
+    )
     expect(status).toBe(415)
   })
 
@@ -141,7 +164,11 @@ describe('createRelay CORS', () => {
     const { relay } = await setup()
     const preflight = new Request('https://relay.example.com/events/model/batch', {
       method: 'OPTIONS',
-      headers: { origin: app, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: app,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     })
     const { status, headers } = await read(await relay(preflight))
     expect(status).toBe(204)
@@ -153,7 +180,10 @@ describe('createRelay CORS', () => {
 
   test('refuses a preflight from another origin', async () => {
     const { relay } = await setup()
-    const preflight = new Request('https://relay.example.com/', { method: 'OPTIONS', headers: { origin: 'https://app.example.com.evil.example' } })
+    const preflight = new Request('https://relay.example.com/', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com.evil.example' },
+    })
     const { status, headers } = await read(await relay(preflight))
     expect(status).toBe(403)
     expect(headers.get('access-control-allow-origin')).toBeNull()
@@ -177,7 +207,13 @@ describe('createRelay forwarding', () => {
 
   test('stamps project, source and event ids where missing, keeps session fields, and drops unknown keys', async () => {
     const { relay, honeyhive } = await setup({ project: 'chat', source: 'production' })
-    const body = { model_events: [{ model: 'a', sneaky: 1 }, { model: 'b', project: 'other' }], single_session: true }
+    const body = {
+      model_events: [
+        { model: 'a', sneaky: 1 },
+        { model: 'b', project: 'other' },
+      ],
+      single_session: true,
+    }
     const { body: answer } = await read(await relay(post(JSON.stringify(body))))
     expect(honeyhive.events).toMatchObject([
       { model: 'a', project: 'chat', source: 'production', event_type: 'model', event_id: answer.event_ids[0] },
@@ -203,9 +239,16 @@ describe('createRelay forwarding', () => {
 
   test('does not follow an upstream redirect, so the key never reaches another host', async () => {
     const elsewhere = await startFakeHoneyHive()
-    const redirector = await serve(() => new Response(null, { status: 307, headers: { location: `${elsewhere.baseUrl}/events/model/batch` } }))
+    const redirector = await serve(
+      () => new Response(null, { status: 307, headers: { location: `${elsewhere.baseUrl}/events/model/batch` } }),
+    )
     const errors: HoneyHiveError[] = []
-    const relay = createRelay({ apiKey: key, baseUrl: redirector.url, allowedOrigins: [app], onError: (e) => errors.push(e) })
+    const relay = createRelay({
+      apiKey: key,
+      baseUrl: redirector.url,
+      allowedOrigins: [app],
+      onError: (e) => errors.push(e),
+    })
     const { status } = await read(await relay(post(JSON.stringify(batch()))))
     await redirector.close()
     expect(status).toBe(502)
@@ -274,7 +317,9 @@ describe('createRelay forwarding', () => {
     honeyhive.fail({ status: 500 }, { status: 502 })
     const seen: Response[] = []
     const relay = createRelay({
-      apiKey: key, baseUrl, allowedOrigins: [app],
+      apiKey: key,
+      baseUrl,
+      allowedOrigins: [app],
       fetch: async (input, init) => {
         const response = await fetch(input, init)
         seen.push(response)
@@ -306,7 +351,9 @@ describe('createRelay with waitUntil', () => {
     const { relay, honeyhive, errors } = await setup({ maxRetries: 0 })
     honeyhive.fail({ status: 503 })
     const pending: Promise<unknown>[] = []
-    expect((await read(await relay(post(JSON.stringify(batch())), { waitUntil: (p) => pending.push(p) }))).status).toBe(202)
+    expect((await read(await relay(post(JSON.stringify(batch())), { waitUntil: (p) => pending.push(p) }))).status).toBe(
+      202,
+    )
     await expect(Promise.all(pending)).resolves.toBeDefined()
     expect(errors).toHaveLength(1)
     expect(errors[0]).toMatchObject({ status: 503, eventIds: [uuid(1)] })
@@ -321,7 +368,8 @@ describe('createRelay with the client', () => {
       const hh = createClient({
         baseUrl: server.url,
         // Node's fetch sends no Origin; a browser would.
-        fetch: (input, init) => fetch(new Request(input, init), { headers: { origin: app, 'content-type': 'application/json' } }),
+        fetch: (input, init) =>
+          fetch(new Request(input, init), { headers: { origin: app, 'content-type': 'application/json' } }),
       })
       hh.log({ model: 'gpt-4o' })
       hh.log({ model: 'gpt-4o-mini' })
@@ -373,7 +421,9 @@ describe('createRelay and a throwing onError', () => {
     expect((await read(await relay(post(JSON.stringify(batch()))))).status).toBe(502)
     honeyhive.fail({ status: 401 })
     const waited: Promise<unknown>[] = []
-    expect((await read(await relay(post(JSON.stringify(batch())), { waitUntil: (p) => void waited.push(p) }))).status).toBe(202)
+    expect(
+      (await read(await relay(post(JSON.stringify(batch())), { waitUntil: (p) => void waited.push(p) }))).status,
+    ).toBe(202)
     await expect(Promise.all(waited)).resolves.toBeDefined()
   })
 })
@@ -381,11 +431,21 @@ describe('createRelay and a throwing onError', () => {
 describe('the relay on v1', () => {
   test('takes the seed shape from pages (fetch or beacon) and forwards it to HoneyHive in v1, mapped', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive({ apiKey: key })
-    const relay = createRelay({ apiKey: key, baseUrl, route: '/v1/events/batch', allowedOrigins: ['https://app.example.com'], onError: () => {} })
+    const relay = createRelay({
+      apiKey: key,
+      baseUrl,
+      route: '/v1/events/batch',
+      allowedOrigins: ['https://app.example.com'],
+      onError: () => {},
+    })
     // A page's request, as a browser sends it: with its Origin.
     const fromPage = (input: Request | string | URL, init?: RequestInit) => {
       const request = new Request(input, init)
-      return relay(new Request(request, { headers: { ...Object.fromEntries(request.headers), origin: 'https://app.example.com' } }))
+      return relay(
+        new Request(request, {
+          headers: { ...Object.fromEntries(request.headers), origin: 'https://app.example.com' },
+        }),
+      )
     }
     const page = createClient({ baseUrl: 'https://relay.example.com', fetch: fromPage })
     page.log(logged)
@@ -400,7 +460,10 @@ describe('the relay on v1', () => {
       }),
     )
     expect(beacon.status).toBe(200)
-    expect(posts(honeyhive)[1].body).toMatchObject({ events: [{ event_type: 'model', config: { model: 'gpt-4o' }, inputs: {} }], single_session: true })
+    expect(posts(honeyhive)[1].body).toMatchObject({
+      events: [{ event_type: 'model', config: { model: 'gpt-4o' }, inputs: {} }],
+      single_session: true,
+    })
   })
 })
 
@@ -424,7 +487,9 @@ test('through a Worker-style relay (waitUntil), a page with singleSession keeps 
     flushIntervalMs: 60_000,
     fetch: (input, init) => {
       const request = new Request(input, init)
-      return relay(new Request(request, { headers: { ...Object.fromEntries(request.headers), origin: app } }), { waitUntil: (promise) => void pending.push(promise) })
+      return relay(new Request(request, { headers: { ...Object.fromEntries(request.headers), origin: app } }), {
+        waitUntil: (promise) => void pending.push(promise),
+      })
     },
   })
   for (let turn = 0; turn < 3; turn++) {

@@ -13,7 +13,9 @@ import { startUpstream } from '../workers/upstream.js'
 const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).href
 // Node's own loader, not vitest's module runner (whose RPC starts timers): a fresh copy is evaluated as a
 // cold start would.
-const nativeImport = runInThisContext('(url) => import(url)', { importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }) as (url: string) => Promise<never>
+const nativeImport = runInThisContext('(url) => import(url)', {
+  importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+}) as (url: string) => Promise<never>
 let fresh = 0
 
 const runtime = { name: 'node', client, relay } as Runtime
@@ -25,12 +27,20 @@ beforeAll(async () => {
     clientUrl: dist('index.js'),
     async serve(handler) {
       const server = await serve((request) => handler(request))
-      return { fetch: (path, init) => fetch(server.url + path, init), waitUntil: false, settled: async () => {}, close: server.close }
+      return {
+        fetch: (path, init) => fetch(server.url + path, init),
+        waitUntil: false,
+        settled: async () => {},
+        close: server.close,
+      }
     },
     runScript: (code) => runNode(code),
     async importFresh() {
       fresh++
-      return { client: await nativeImport(`${dist('honeyhive-edge.min.js')}?fresh=${fresh}`), relay: await nativeImport(`${dist('relay.js')}?fresh=${fresh}`) }
+      return {
+        client: await nativeImport(`${dist('honeyhive-edge.min.js')}?fresh=${fresh}`),
+        relay: await nativeImport(`${dist('relay.js')}?fresh=${fresh}`),
+      }
     },
   } satisfies Partial<Runtime>)
 })
@@ -39,7 +49,10 @@ afterAll(() => upstream?.close())
 /** Runs an ES module in a new process of the Node running this suite; kills it after 10 s. */
 function runNode(code: string): Promise<{ exitCode: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 })
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 10_000,
+    })
     let output = ''
     child.stdout.on('data', (chunk) => (output += chunk))
     child.stderr.on('data', (chunk) => (output += chunk))

@@ -9,12 +9,20 @@ import { afterAll, beforeAll, expect, test } from 'vitest'
 // `npx honeyhive-edge dev` from a fresh install of the packed tarball, offline: valibot comes from the
 // npm cache (pinned by a lockfile made from ours, so npm needs no registry metadata), the rest from dist/.
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const offline = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' }
+const offline = {
+  ...process.env,
+  npm_config_offline: 'true',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_update_notifier: 'false',
+}
 let project: string
 
 function run(command: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
-    execFile(command, args, { cwd, env: offline, timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })),
+    execFile(command, args, { cwd, env: offline, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    ),
   )
 }
 
@@ -33,11 +41,19 @@ beforeAll(async () => {
   expect(pack.code, pack.stderr).toBe(0)
   const tarball = JSON.parse(pack.stdout)[0].filename as string
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')).packages
-  const pinned = (name: string) => ({ version: lock[`node_modules/${name}`].version, integrity: lock[`node_modules/${name}`].integrity })
+  const pinned = (name: string) => ({
+    version: lock[`node_modules/${name}`].version,
+    integrity: lock[`node_modules/${name}`].integrity,
+  })
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'bin-check', private: true, type: 'module' }))
   writeFileSync(
     join(project, 'package-lock.json'),
-    JSON.stringify({ name: 'bin-check', lockfileVersion: 3, requires: true, packages: { '': { name: 'bin-check' }, 'node_modules/valibot': pinned('valibot') } }),
+    JSON.stringify({
+      name: 'bin-check',
+      lockfileVersion: 3,
+      requires: true,
+      packages: { '': { name: 'bin-check' }, 'node_modules/valibot': pinned('valibot') },
+    }),
   )
   const install = await run('npm', ['install', '--offline', '--ignore-scripts', `./${tarball}`], project)
   expect(install.code, install.stderr).toBe(0)
@@ -50,11 +66,18 @@ afterAll(() => {
 test('npx honeyhive-edge dev starts from the installed tarball, serves the page and both batch routes, and stops cleanly on SIGTERM', async () => {
   const port = await freePort()
   // Its own process group (npx and the node it starts), stopped as a whole.
-  const child = spawn('npx', ['--offline', 'honeyhive-edge', 'dev', '--port', String(port)], { cwd: project, env: offline, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('npx', ['--offline', 'honeyhive-edge', 'dev', '--port', String(port)], {
+    cwd: project,
+    env: offline,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   child.stdout.on('data', (chunk) => (output += chunk))
   child.stderr.on('data', (chunk) => (output += chunk))
-  const exited = new Promise<[number | null, string | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])))
+  const exited = new Promise<[number | null, string | null]>((resolve) =>
+    child.once('exit', (code, signal) => resolve([code, signal])),
+  )
   const baseUrl = `http://127.0.0.1:${port}`
   try {
     await new Promise<void>((resolve, reject) => {
@@ -70,24 +93,73 @@ test('npx honeyhive-edge dev starts from the installed tarball, serves the page 
     expect(page.status).toBe(200)
     const html = await page.text()
     expect(html).toContain('<title>honeyhive-edge dev</title>')
-    for (const file of ['inspector-page.js', 'inspector-page-dom.js', 'inspector-page-session.js', 'inspector-page-tree.js', 'inspector-page-chat.js', 'inspector-page-detail.js', 'inspector-page-lists.js', 'inspector-page.css']) {
+    for (const file of [
+      'inspector-page.js',
+      'inspector-page-dom.js',
+      'inspector-page-session.js',
+      'inspector-page-tree.js',
+      'inspector-page-chat.js',
+      'inspector-page-detail.js',
+      'inspector-page-lists.js',
+      'inspector-page.css',
+    ]) {
       expect((await fetch(`${baseUrl}/${file}`)).status, file).toBe(200)
     }
 
     const session_id = crypto.randomUUID()
-    const send = (path: string, body: unknown, type = 'application/json') => fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) })
-    expect((await send('/events/model/batch', { model_events: [{ session_id, model: 'gpt-4o', usage: { total_tokens: 5 } }] })).status).toBe(200)
-    expect((await send('/v1/events/batch', { events: [{ session_id, event_type: 'model', inputs: {}, metadata: { total_tokens: 4 } }] })).status).toBe(200)
-    expect((await send('/events/model/batch', { model_events: [{ session_id, model: 'gpt-4o' }] }, 'text/plain')).status).toBe(200)
+    const send = (path: string, body: unknown, type = 'application/json') =>
+      fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) })
+    expect(
+      (
+        await send('/events/model/batch', {
+          model_events: [{ session_id, model: 'gpt-4o', usage: { total_tokens: 5 } }],
+        })
+      ).status,
+    ).toBe(200)
+    expect(
+      (
+        await send('/v1/events/batch', {
+          events: [{ session_id, event_type: 'model', inputs: {}, metadata: { total_tokens: 4 } }],
+        })
+      ).status,
+    ).toBe(200)
+    expect(
+      (await send('/events/model/batch', { model_events: [{ session_id, model: 'gpt-4o' }] }, 'text/plain')).status,
+    ).toBe(200)
     expect((await send('/v1/events/batch', { events: [{ session_id, inputs: {} }] })).status).toBe(400)
-    const state = (await (await fetch(`${baseUrl}/api/state`)).json()) as { sessions: unknown[]; requests: Array<{ status: number; beacon: boolean }> }
+    const state = (await (await fetch(`${baseUrl}/api/state`)).json()) as {
+      sessions: unknown[]
+      requests: Array<{ status: number; beacon: boolean }>
+    }
     expect(state.sessions).toMatchObject([{ session_id, events: 4, unstored: 1, tokens: 9, beacons: 1 }])
-    expect(state.requests.map((request) => [request.status, request.beacon])).toEqual([[200, false], [200, false], [200, true], [400, false]])
+    expect(state.requests.map((request) => [request.status, request.beacon])).toEqual([
+      [200, false],
+      [200, false],
+      [200, true],
+      [400, false],
+    ])
     // Another site's page may not post; the event-update route takes feedback.
-    expect((await fetch(`${baseUrl}/events/model/batch`, { method: 'POST', headers: { origin: 'https://elsewhere.example' }, body: '{"model_events":[]}' })).status).toBe(403)
+    expect(
+      (
+        await fetch(`${baseUrl}/events/model/batch`, {
+          method: 'POST',
+          headers: { origin: 'https://elsewhere.example' },
+          body: '{"model_events":[]}',
+        })
+      ).status,
+    ).toBe(403)
     const event_id = crypto.randomUUID()
-    expect((await send('/v1/events/batch', { events: [{ event_id, session_id, event_type: 'model', inputs: {} }] })).status).toBe(200)
-    expect((await fetch(`${baseUrl}/v1/events/${event_id}`, { method: 'PUT', body: JSON.stringify({ feedback: { rating: 1 } }) })).status).toBe(200)
+    expect(
+      (await send('/v1/events/batch', { events: [{ event_id, session_id, event_type: 'model', inputs: {} }] })).status,
+    ).toBe(200)
+    expect(
+      (
+        await fetch(`${baseUrl}/v1/events/${event_id}`, {
+          method: 'PUT',
+          body: JSON.stringify({ feedback: { rating: 1 } }),
+        })
+      ).status,
+    ).toBe(200)
   } finally {
     process.kill(-child.pid!, 'SIGTERM')
   }
@@ -103,7 +175,8 @@ test('npx honeyhive-edge dev starts from the installed tarball, serves the page 
       return false
     }
   }
-  for (const end = Date.now() + 5000; alive() && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 50))
+  for (const end = Date.now() + 5000; alive() && Date.now() < end;)
+    await new Promise((resolve) => setTimeout(resolve, 50))
   expect(alive()).toBe(false)
 })
 
@@ -118,7 +191,9 @@ test('the installed bin explains itself: --help, a wrong command or option, a po
   const wrong = await run(bin, ['serve'], project)
   expect(wrong.code).toBe(2)
   expect(wrong.stderr).toContain('unknown command "serve"')
-  expect((await run(bin, ['dev', '--port', '70000'], project)).stderr).toContain('--port must be a whole number from 0 to 65535')
+  expect((await run(bin, ['dev', '--port', '70000'], project)).stderr).toContain(
+    '--port must be a whole number from 0 to 65535',
+  )
   expect((await run(bin, ['dev', '--colour'], project)).code).toBe(2)
   const taken = createServer()
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
@@ -132,7 +207,8 @@ test('the installed bin explains itself: --help, a wrong command or option, a po
 })
 
 test('the installed package exports the inspector for scripts of its own', async () => {
-  const script = "import { startInspector } from 'honeyhive-edge/inspector'; const s = await startInspector({ port: 0 }); console.log(s.baseUrl); await s.close()"
+  const script =
+    "import { startInspector } from 'honeyhive-edge/inspector'; const s = await startInspector({ port: 0 }); console.log(s.baseUrl); await s.close()"
   const result = await run(process.execPath, ['--input-type=module', '-e', script], project)
   expect(result.stderr).toBe('')
   expect(result.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\n$/)

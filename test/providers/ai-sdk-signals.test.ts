@@ -14,7 +14,13 @@ describe('honeyhiveMiddleware and the caller signal', () => {
   test('a stream cut by AbortSignal.timeout is logged as an error with the partial text, not as cancelled', async () => {
     const name = model()
     provider.script(name, { text: ['One ', 'two ', 'three'], holdAfter: 2 })
-    const result = streamText({ model: chat(name), prompt: 'Count', abortSignal: AbortSignal.timeout(300), maxRetries: 0, onError: () => {} })
+    const result = streamText({
+      model: chat(name),
+      prompt: 'Count',
+      abortSignal: AbortSignal.timeout(300),
+      maxRetries: 0,
+      onError: () => {},
+    })
     await result.consumeStream({ onError: () => {} })
     const event = await one()
     expect(event.response).toEqual({ role: 'assistant', content: 'One two ' })
@@ -28,7 +34,12 @@ describe('honeyhiveMiddleware and the caller signal', () => {
       const before = getEventListeners(stop.signal, 'abort').length
       for (let i = 0; i < 20; i++) {
         const name = model()
-        const result = streamText({ model: wrapped ? chat(name) : openai.chat(name), prompt: `call ${i}`, abortSignal: stop.signal, maxRetries: 0 })
+        const result = streamText({
+          model: wrapped ? chat(name) : openai.chat(name),
+          prompt: `call ${i}`,
+          abortSignal: stop.signal,
+          maxRetries: 0,
+        })
         await result.consumeStream()
       }
       return getEventListeners(stop.signal, 'abort').length - before

@@ -13,7 +13,13 @@ import { model } from './harness.js'
 const provider = createFakeProvider()
 const server = await serve(provider)
 const honeyhive = createFakeHoneyHive({ apiKey: 'hh-telemetry' })
-const hh = createClient({ apiKey: 'hh-telemetry', route: '/v1/events/batch', baseUrl: 'http://127.0.0.1:9', fetch: (input, init) => honeyhive(new Request(input, init)), flushIntervalMs: 60_000 })
+const hh = createClient({
+  apiKey: 'hh-telemetry',
+  route: '/v1/events/batch',
+  baseUrl: 'http://127.0.0.1:9',
+  fetch: (input, init) => honeyhive(new Request(input, init)),
+  flushIntervalMs: 60_000,
+})
 beforeEach(async () => {
   await hh.flush()
   honeyhive.reset()
@@ -25,16 +31,31 @@ afterAll(async () => {
 
 const openai = createOpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${server.url}/v1` })
 const weather = (execute = async ({ city }: { city: string }) => `sunny in ${city}`) =>
-  tool({ description: 'The weather in a city', inputSchema: jsonSchema<{ city: string }>({ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }), execute })
+  tool({
+    description: 'The weather in a city',
+    inputSchema: jsonSchema<{ city: string }>({
+      type: 'object',
+      properties: { city: { type: 'string' } },
+      required: ['city'],
+    }),
+    execute,
+  })
 const twoSteps = (name: string, second: object = {}) =>
-  provider.script(name, { toolCalls: [{ id: 'call_1', name: 'weather', args: ['{"city":', '"Paris"}'] }] }, { text: ['Sunny ', 'in ', 'Paris'], usage: { input: 20, output: 3 }, ...second })
+  provider.script(
+    name,
+    { toolCalls: [{ id: 'call_1', name: 'weather', args: ['{"city":', '"Paris"}'] }] },
+    { text: ['Sunny ', 'in ', 'Paris'], usage: { input: 20, output: 3 }, ...second },
+  )
 const telemetry = { functionId: 'weather-chat', integrations: [honeyhiveTelemetry(hh, { metadata: { app: 'test' } })] }
 
 /** Every event logged so far, once nothing more arrives, by type. */
 async function tree() {
   await new Promise((resolve) => setTimeout(resolve, 50))
   await hh.flush()
-  const of = (type: string) => honeyhive.events.filter((event) => event.event_type === type) as Array<ModelEvent & { metadata: Record<string, any>; outputs: any; inputs: any }>
+  const of = (type: string) =>
+    honeyhive.events.filter((event) => event.event_type === type) as Array<
+      ModelEvent & { metadata: Record<string, any>; outputs: any; inputs: any }
+    >
   return { chains: of('chain'), models: of('model'), tools: of('tool'), all: honeyhive.events }
 }
 
@@ -42,24 +63,51 @@ describe('honeyhiveTelemetry', () => {
   test('a two-step streamText with a tool logs 1 chain, 2 model and 1 tool event, all children of the chain', async () => {
     const name = model()
     twoSteps(name, { delayMs: 20 })
-    const result = streamText({ model: openai.chat(name), system: 'Be brief.', prompt: 'Weather in Paris?', tools: { weather: weather() }, stopWhen: stepCountIs(3), maxRetries: 0, telemetry })
+    const result = streamText({
+      model: openai.chat(name),
+      system: 'Be brief.',
+      prompt: 'Weather in Paris?',
+      tools: { weather: weather() },
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+      telemetry,
+    })
     expect(await result.text).toBe('Sunny in Paris')
     const { chains, models, tools, all } = await tree()
     expect([chains.length, models.length, tools.length, all.length]).toEqual([1, 2, 1, 4])
     const [chain] = chains
     expect(chain).toMatchObject({
       event_name: 'weather-chat',
-      inputs: { chat_history: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Weather in Paris?' }] },
+      inputs: {
+        chat_history: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Weather in Paris?' },
+        ],
+      },
       outputs: { role: 'assistant', content: 'Sunny in Paris' },
       metadata: { status: 'success', steps: 2, finish_reason: 'stop', app: 'test' },
     })
     for (const child of [...models, ...tools]) expect(child.parent_id).toBe(chain.event_id)
     expect(chain.children_ids).toEqual(expect.arrayContaining([...models, ...tools].map((event) => event.event_id)))
-    expect(tools[0]).toMatchObject({ event_name: 'weather', inputs: { city: 'Paris' }, outputs: { result: 'sunny in Paris' }, metadata: { tool_call_id: 'call_1', status: 'success' } })
+    expect(tools[0]).toMatchObject({
+      event_name: 'weather',
+      inputs: { city: 'Paris' },
+      outputs: { result: 'sunny in Paris' },
+      metadata: { tool_call_id: 'call_1', status: 'success' },
+    })
     // Each model call with what the middleware logs: the prompt it got, tool calls, usage, time to first token.
-    expect(models[0]).toMatchObject({ event_name: 'ai-sdk.openai', config: { model: name, provider: 'openai' }, metadata: { status: 'success', stream: true, finish_reason: 'tool_calls' } })
-    expect(models[0].outputs.tool_calls).toEqual([{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }])
-    expect(models[1]).toMatchObject({ outputs: { role: 'assistant', content: 'Sunny in Paris' }, metadata: { prompt_tokens: 20, completion_tokens: 3, finish_reason: 'stop' } })
+    expect(models[0]).toMatchObject({
+      event_name: 'ai-sdk.openai',
+      config: { model: name, provider: 'openai' },
+      metadata: { status: 'success', stream: true, finish_reason: 'tool_calls' },
+    })
+    expect(models[0].outputs.tool_calls).toEqual([
+      { id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } },
+    ])
+    expect(models[1]).toMatchObject({
+      outputs: { role: 'assistant', content: 'Sunny in Paris' },
+      metadata: { prompt_tokens: 20, completion_tokens: 3, finish_reason: 'stop' },
+    })
     expect(models[1].inputs.chat_history).toHaveLength(4)
     expect(models[1].metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(15)
     // The tree's times nest: every child inside its chain.
@@ -74,8 +122,18 @@ describe('honeyhiveTelemetry', () => {
       honeyhive.reset()
       const name = model()
       twoSteps(name)
-      const wrapped: LanguageModel = wrapLanguageModel({ model: openai.chat(name), middleware: honeyhiveMiddleware(hh) })
-      const result = await run({ model: wrapped, prompt: 'Weather in Paris?', tools: { weather: weather() }, stopWhen: stepCountIs(3), maxRetries: 0, telemetry })
+      const wrapped: LanguageModel = wrapLanguageModel({
+        model: openai.chat(name),
+        middleware: honeyhiveMiddleware(hh),
+      })
+      const result = await run({
+        model: wrapped,
+        prompt: 'Weather in Paris?',
+        tools: { weather: weather() },
+        stopWhen: stepCountIs(3),
+        maxRetries: 0,
+        telemetry,
+      })
       expect(await result.text).toBe('Sunny in Paris')
       const { chains, models, tools } = await tree()
       expect([chains.length, models.length, tools.length]).toEqual([1, 2, 1])
@@ -89,7 +147,15 @@ describe('honeyhiveTelemetry', () => {
     twoSteps(name, { holdAfter: 2 })
     const stop = new AbortController()
     const wrapped = wrapLanguageModel({ model: openai.chat(name), middleware: honeyhiveMiddleware(hh) })
-    const result = streamText({ model: wrapped, prompt: 'Weather in Paris?', tools: { weather: weather() }, stopWhen: stepCountIs(3), maxRetries: 0, abortSignal: stop.signal, telemetry })
+    const result = streamText({
+      model: wrapped,
+      prompt: 'Weather in Paris?',
+      tools: { weather: weather() },
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+      abortSignal: stop.signal,
+      telemetry,
+    })
     let text = ''
     for await (const delta of result.textStream) if ((text += delta) === 'Sunny in ') stop.abort()
     const { chains, models, tools, all } = await tree()
@@ -107,14 +173,27 @@ describe('honeyhiveTelemetry', () => {
   test('two concurrent runs stay apart: each chain holds its own model and tool events', async () => {
     const [a, b] = [model(), model()]
     twoSteps(a, { delayMs: 15 })
-    provider.script(b, { toolCalls: [{ id: 'call_9', name: 'weather', args: ['{"city":"Oslo"}'] }] }, { text: ['Snow ', 'in Oslo'], delayMs: 10 })
+    provider.script(
+      b,
+      { toolCalls: [{ id: 'call_9', name: 'weather', args: ['{"city":"Oslo"}'] }] },
+      { text: ['Snow ', 'in Oslo'], delayMs: 10 },
+    )
     const ask = (name: string, city: string) =>
-      streamText({ model: openai.chat(name), prompt: `Weather in ${city}?`, tools: { weather: weather() }, stopWhen: stepCountIs(3), maxRetries: 0, telemetry }).text
+      streamText({
+        model: openai.chat(name),
+        prompt: `Weather in ${city}?`,
+        tools: { weather: weather() },
+        stopWhen: stepCountIs(3),
+        maxRetries: 0,
+        telemetry,
+      }).text
     expect(await Promise.all([ask(a, 'Paris'), ask(b, 'Oslo')])).toEqual(['Sunny in Paris', 'Snow in Oslo'])
     const { chains, models, tools } = await tree()
     expect([chains.length, models.length, tools.length]).toEqual([2, 4, 2])
     for (const chain of chains) {
-      const city = (chain.inputs.chat_history as Array<{ content: string }>)[0].content.includes('Oslo') ? 'Oslo' : 'Paris'
+      const city = (chain.inputs.chat_history as Array<{ content: string }>)[0].content.includes('Oslo')
+        ? 'Oslo'
+        : 'Paris'
       const mine = [...models, ...tools].filter((event) => event.parent_id === chain.event_id)
       expect(mine).toHaveLength(3)
       expect(mine.find((event) => event.event_type === 'tool')!.inputs).toEqual({ city })
@@ -125,11 +204,16 @@ describe('honeyhiveTelemetry', () => {
   test('a failing model call logs one error chain and one error model event; a failing tool logs an error tool event', async () => {
     const name = model()
     provider.script(name, { status: 400, errorMessage: 'Invalid schema for function' })
-    const error = await generateText({ model: openai.chat(name), prompt: 'Hi', maxRetries: 0, telemetry }).catch((error) => error)
+    const error = await generateText({ model: openai.chat(name), prompt: 'Hi', maxRetries: 0, telemetry }).catch(
+      (error) => error,
+    )
     expect(error.message).toContain('Invalid schema')
     const { chains, models, all } = await tree()
     expect(all).toHaveLength(2)
-    expect(chains[0]).toMatchObject({ metadata: { status: 'error', steps: 0 }, error: expect.stringContaining('Invalid schema') })
+    expect(chains[0]).toMatchObject({
+      metadata: { status: 'error', steps: 0 },
+      error: expect.stringContaining('Invalid schema'),
+    })
     expect(models[0]).toMatchObject({ parent_id: chains[0].event_id, metadata: { status: 'error', stream: false } })
     honeyhive.reset()
     const broken = model()
@@ -137,10 +221,21 @@ describe('honeyhiveTelemetry', () => {
     const failing = weather(async () => {
       throw new Error('weather service down')
     })
-    await generateText({ model: openai.chat(broken), prompt: 'Weather?', tools: { weather: failing }, stopWhen: stepCountIs(3), maxRetries: 0, telemetry })
+    await generateText({
+      model: openai.chat(broken),
+      prompt: 'Weather?',
+      tools: { weather: failing },
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+      telemetry,
+    })
     const logged = await tree()
     expect([logged.chains.length, logged.tools.length]).toEqual([1, 1])
-    expect(logged.tools[0]).toMatchObject({ parent_id: logged.chains[0].event_id, error: 'weather service down', metadata: { status: 'error' } })
+    expect(logged.tools[0]).toMatchObject({
+      parent_id: logged.chains[0].event_id,
+      error: 'weather service down',
+      metadata: { status: 'error' },
+    })
   })
 
   test('recordInputs: false and recordOutputs: false leave out the prompts, replies, tool inputs and results', async () => {
@@ -167,7 +262,12 @@ describe('honeyhiveTelemetry', () => {
     const name = model()
     provider.script(name, { text: ['Hi'] })
     const conversation = hh.startChain({ event_name: 'conversation' })
-    const result = streamText({ model: openai.chat(name), prompt: 'Hi', maxRetries: 0, telemetry: { integrations: [honeyhiveTelemetry(conversation)] } })
+    const result = streamText({
+      model: openai.chat(name),
+      prompt: 'Hi',
+      maxRetries: 0,
+      telemetry: { integrations: [honeyhiveTelemetry(conversation)] },
+    })
     expect(await result.text).toBe('Hi')
     await new Promise((resolve) => setTimeout(resolve, 20))
     conversation.end()

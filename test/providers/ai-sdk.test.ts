@@ -8,7 +8,14 @@ import { model, startHarness } from './harness.js'
 const { provider, url, hh, one, honeyhive } = await startHarness()
 const openai = createOpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${url}/v1` })
 const chat = (name: string) => wrapLanguageModel({ model: openai.chat(name), middleware: honeyhiveMiddleware(hh) })
-const weather = tool({ description: 'The weather in a city', inputSchema: jsonSchema<{ city: string }>({ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }) })
+const weather = tool({
+  description: 'The weather in a city',
+  inputSchema: jsonSchema<{ city: string }>({
+    type: 'object',
+    properties: { city: { type: 'string' } },
+    required: ['city'],
+  }),
+})
 const twoCalls = [
   { id: 'call_a', name: 'weather', args: ['{"ci', 'ty":"Pa', 'ris"}'] },
   { id: 'call_b', name: 'weather', args: ['{"city"', ':"Oslo"}'] },
@@ -18,7 +25,14 @@ describe('honeyhiveMiddleware with generateText', () => {
   test('logs the model call with the AI SDK prompt, settings, usage and the provider finish reason', async () => {
     const name = model()
     provider.script(name, { text: ['Hello there'], usage: { input: 12, output: 3, cached: 4, reasoning: 1 } })
-    const result = await generateText({ model: chat(name), system: 'Be brief.', prompt: 'Hi', temperature: 0.3, maxOutputTokens: 40, maxRetries: 0 })
+    const result = await generateText({
+      model: chat(name),
+      system: 'Be brief.',
+      prompt: 'Hi',
+      temperature: 0.3,
+      maxOutputTokens: 40,
+      maxRetries: 0,
+    })
     expect(result.text).toBe('Hello there')
     const event = await one()
     expect(event).toMatchObject({ model: name, provider: 'openai', event_name: 'ai-sdk.openai' })
@@ -28,13 +42,30 @@ describe('honeyhiveMiddleware with generateText', () => {
     ])
     expect(event.hyperparameters).toMatchObject({ temperature: 0.3, maxOutputTokens: 40 })
     expect(event.response).toEqual({ role: 'assistant', content: 'Hello there' })
-    expect(event.usage).toEqual({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15, cache_read_input_tokens: 4, reasoning_tokens: 1 })
-    expect(event.metadata).toEqual({ status: 'success', stream: false, usage_reported: true, finish_reason: 'stop', response_id: expect.stringMatching(/^chatcmpl-fake/), response_model: `${name}-2026-01-01` })
+    expect(event.usage).toEqual({
+      prompt_tokens: 12,
+      completion_tokens: 3,
+      total_tokens: 15,
+      cache_read_input_tokens: 4,
+      reasoning_tokens: 1,
+    })
+    expect(event.metadata).toEqual({
+      status: 'success',
+      stream: false,
+      usage_reported: true,
+      finish_reason: 'stop',
+      response_id: expect.stringMatching(/^chatcmpl-fake/),
+      response_model: `${name}-2026-01-01`,
+    })
   })
 
   test('each step of a tool loop is its own event', async () => {
     const name = model()
-    provider.script(name, { toolCalls: [{ id: 'call_1', name: 'weather', args: ['{"city":"Paris"}'] }] }, { text: ['Sunny in Paris'] })
+    provider.script(
+      name,
+      { toolCalls: [{ id: 'call_1', name: 'weather', args: ['{"city":"Paris"}'] }] },
+      { text: ['Sunny in Paris'] },
+    )
     const result = await generateText({
       model: chat(name),
       prompt: 'Weather in Paris?',
@@ -46,7 +77,12 @@ describe('honeyhiveMiddleware with generateText', () => {
     await hh.flush()
     await new Promise((resolve) => setTimeout(resolve, 30))
     await hh.flush()
-    expect(honeyhive.events.map((event) => [event.metadata?.finish_reason, (event.response as { content: unknown }).content])).toEqual([
+    expect(
+      honeyhive.events.map((event) => [
+        event.metadata?.finish_reason,
+        (event.response as { content: unknown }).content,
+      ]),
+    ).toEqual([
       ['tool_calls', null],
       ['stop', 'Sunny in Paris'],
     ])
@@ -62,7 +98,12 @@ describe('honeyhiveMiddleware with generateText', () => {
     provider.script(name, { text: ['Late'], delayMs: 2_000 })
     const stop = new AbortController()
     setTimeout(() => stop.abort(), 50)
-    const error = await generateText({ model: chat(name), prompt: 'Hi', abortSignal: stop.signal, maxRetries: 0 }).catch((error) => error)
+    const error = await generateText({
+      model: chat(name),
+      prompt: 'Hi',
+      abortSignal: stop.signal,
+      maxRetries: 0,
+    }).catch((error) => error)
     expect(error.name).toBe('AbortError')
     const event = await one()
     expect(event.metadata).toEqual({ status: 'cancelled', stream: false, usage_reported: false })
@@ -72,7 +113,12 @@ describe('honeyhiveMiddleware with generateText', () => {
   test('a call that runs out of time (AbortSignal.timeout) is logged as an error, not as cancelled', async () => {
     const name = model()
     provider.script(name, { text: ['Late'], delayMs: 2_000 })
-    const error = await generateText({ model: chat(name), prompt: 'Hi', abortSignal: AbortSignal.timeout(50), maxRetries: 0 }).catch((error) => error)
+    const error = await generateText({
+      model: chat(name),
+      prompt: 'Hi',
+      abortSignal: AbortSignal.timeout(50),
+      maxRetries: 0,
+    }).catch((error) => error)
     expect(error.name).toBe('TimeoutError')
     const event = await one()
     expect(event.metadata).toMatchObject({ status: 'error', stream: false })
@@ -99,12 +145,26 @@ describe('honeyhiveMiddleware with streamText', () => {
     for await (const delta of result.textStream) text += delta
     expect(text).toBe('Hello')
     // @ai-sdk/openai asks for usage itself on every streamed chat call.
-    expect(provider.requests.find((request) => request.body.model === name)?.body.stream_options).toEqual({ include_usage: true })
+    expect(provider.requests.find((request) => request.body.model === name)?.body.stream_options).toEqual({
+      include_usage: true,
+    })
     const event = await one()
     expect(event.response).toEqual({ role: 'assistant', content: 'Hello' })
     // @ai-sdk/openai reports the cache and reasoning counts OpenAI leaves out as 0; the middleware logs what the AI SDK reports.
-    expect(event.usage).toEqual({ prompt_tokens: 7, completion_tokens: 2, total_tokens: 9, cache_read_input_tokens: 0, reasoning_tokens: 0 })
-    expect(event.metadata).toMatchObject({ status: 'success', stream: true, usage_reported: true, finish_reason: 'stop', response_model: `${name}-2026-01-01` })
+    expect(event.usage).toEqual({
+      prompt_tokens: 7,
+      completion_tokens: 2,
+      total_tokens: 9,
+      cache_read_input_tokens: 0,
+      reasoning_tokens: 0,
+    })
+    expect(event.metadata).toMatchObject({
+      status: 'success',
+      stream: true,
+      usage_reported: true,
+      finish_reason: 'stop',
+      response_model: `${name}-2026-01-01`,
+    })
     expect(event.metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(35)
     expect(event.metadata.output_tokens_per_second).toBeGreaterThan(0)
   })
@@ -123,7 +183,13 @@ describe('honeyhiveMiddleware with streamText', () => {
   test('two parallel tool calls streamed as interleaved fragments are logged as two calls', async () => {
     const name = model()
     provider.script(name, { toolCalls: twoCalls })
-    const result = streamText({ model: chat(name), prompt: 'Weather in Paris and Oslo?', tools: { weather }, toolChoice: 'required', maxRetries: 0 })
+    const result = streamText({
+      model: chat(name),
+      prompt: 'Weather in Paris and Oslo?',
+      tools: { weather },
+      toolChoice: 'required',
+      maxRetries: 0,
+    })
     await result.consumeStream()
     expect((await result.toolCalls).map((call) => call.input)).toEqual([{ city: 'Paris' }, { city: 'Oslo' }])
     const event = await one()
@@ -144,7 +210,13 @@ describe('honeyhiveMiddleware with streamText', () => {
     provider.script(name, { text: ['One ', 'two ', 'three'], holdAfter: 2 })
     const stop = new AbortController()
     let aborted: { steps: unknown[] } | undefined
-    const result = streamText({ model: chat(name), prompt: 'Count', abortSignal: stop.signal, maxRetries: 0, onAbort: (event) => void (aborted = event) })
+    const result = streamText({
+      model: chat(name),
+      prompt: 'Count',
+      abortSignal: stop.signal,
+      maxRetries: 0,
+      onAbort: (event) => void (aborted = event),
+    })
     let text = ''
     for await (const delta of result.textStream) if ((text += delta) === 'One two ') stop.abort()
     expect(aborted?.steps).toEqual([])
@@ -171,7 +243,9 @@ describe('honeyhiveMiddleware with streamText', () => {
   test('cancel() of the wrapped model stream itself (doStream) logs status cancelled with the partial text', async () => {
     const name = model()
     provider.script(name, { text: ['One ', 'two ', 'three'], holdAfter: 2 })
-    const { stream } = await chat(name).doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'Count' }] }] })
+    const { stream } = await chat(name).doStream({
+      prompt: [{ role: 'user', content: [{ type: 'text', text: 'Count' }] }],
+    })
     const reader = stream.getReader()
     let text = ''
     while (text !== 'One two ') {
@@ -190,7 +264,12 @@ describe('honeyhiveMiddleware with streamText', () => {
     const name = model()
     provider.script(name, { text: ['One ', 'two ', 'three'], failAfter: 2, errorMessage: 'The model crashed' })
     const errors: unknown[] = []
-    const result = streamText({ model: chat(name), prompt: 'Count', maxRetries: 0, onError: ({ error }) => void errors.push(error) })
+    const result = streamText({
+      model: chat(name),
+      prompt: 'Count',
+      maxRetries: 0,
+      onError: ({ error }) => void errors.push(error),
+    })
     await result.consumeStream()
     expect(errors).toHaveLength(1)
     const event = await one()
@@ -213,7 +292,14 @@ describe('honeyhiveMiddleware with streamText', () => {
   test('a Responses API model streams through the same middleware', async () => {
     const name = model()
     provider.script(name, { text: ['Bon', 'jour'], usage: { input: 5, output: 2 } })
-    const result = streamText({ model: wrapLanguageModel({ model: openai(name), middleware: honeyhiveMiddleware(hh, { metadata: { route: 'chat' } }) }), prompt: 'Hi', maxRetries: 0 })
+    const result = streamText({
+      model: wrapLanguageModel({
+        model: openai(name),
+        middleware: honeyhiveMiddleware(hh, { metadata: { route: 'chat' } }),
+      }),
+      prompt: 'Hi',
+      maxRetries: 0,
+    })
     expect(await result.text).toBe('Bonjour')
     const event = await one()
     expect(event).toMatchObject({ provider: 'openai', event_name: 'ai-sdk.openai', model: name })

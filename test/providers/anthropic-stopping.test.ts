@@ -6,7 +6,12 @@ import { model, startHarness } from './harness.js'
 // Stopping an Anthropic stream every way the SDK allows, and its messages.stream() helper; each event checked at the fake HoneyHive.
 const { provider, url, hh, one } = await startHarness()
 const anthropic = new Anthropic({ apiKey: 'sk-ant-test-not-a-key', baseURL: url, maxRetries: 0 })
-const ask = <E extends object = {}>(name: string, extra?: E) => ({ model: name, max_tokens: 256, messages: [{ role: 'user' as const, content: 'Hi' }], ...(extra as E) })
+const ask = <E extends object = {}>(name: string, extra?: E) => ({
+  model: name,
+  max_tokens: 256,
+  messages: [{ role: 'user' as const, content: 'Hi' }],
+  ...(extra as E),
+})
 
 describe('trackAnthropic with a call stopped before its answer', () => {
   test('an aborted signal rejects with the SDK abort error and the call is logged as cancelled, not as an error', async () => {
@@ -35,7 +40,8 @@ describe('trackAnthropic with a stream stopped early', () => {
     expect(event.error).toBeUndefined()
     expect(provider.requests.find((request) => request.body.model === name)?.cancelled).toBe(true)
   }
-  const textOf = (event: Anthropic.MessageStreamEvent) => (event.type === 'content_block_delta' && event.delta.type === 'text_delta' ? event.delta.text : '')
+  const textOf = (event: Anthropic.MessageStreamEvent) =>
+    event.type === 'content_block_delta' && event.delta.type === 'text_delta' ? event.delta.text : ''
 
   test('an aborted signal passed to the SDK logs status cancelled', async () => {
     const name = model('claude-test')
@@ -43,7 +49,11 @@ describe('trackAnthropic with a stream stopped early', () => {
     const stop = new AbortController()
     const params = ask(name, { stream: true as const })
     let text = ''
-    for await (const event of await trackAnthropic(hh, params, anthropic.messages.create(params, { signal: stop.signal }))) {
+    for await (const event of await trackAnthropic(
+      hh,
+      params,
+      anthropic.messages.create(params, { signal: stop.signal }),
+    )) {
       if ((text += textOf(event)) === 'One two ') stop.abort()
     }
     await stopped(name)

@@ -15,19 +15,40 @@ const calls = [
   { id: 'toolu_a', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } },
   { id: 'toolu_b', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } },
 ]
-const ask = <E extends object = {}>(name: string, extra?: E) => ({ model: name, max_tokens: 256, system: 'Be brief.', messages: [{ role: 'user' as const, content: 'Hi' }], ...(extra as E) })
+const ask = <E extends object = {}>(name: string, extra?: E) => ({
+  model: name,
+  max_tokens: 256,
+  system: 'Be brief.',
+  messages: [{ role: 'user' as const, content: 'Hi' }],
+  ...(extra as E),
+})
 
 describe('trackAnthropic, not streamed', () => {
   test('resolves the very Message the SDK resolves; system, tool use and cache counts are mapped', async () => {
     const name = model('claude-test')
-    provider.script(name, { text: ['Checking.'], toolCalls: twoCalls, usage: { input: 100, output: 12, cached: 60, cacheWrite: 30 } })
-    const params = ask(name, { tools, tool_choice: { type: 'any' as const }, stop_sequences: ['END'], metadata: { user_id: 'u-1' } })
+    provider.script(name, {
+      text: ['Checking.'],
+      toolCalls: twoCalls,
+      usage: { input: 100, output: 12, cached: 60, cacheWrite: 30 },
+    })
+    const params = ask(name, {
+      tools,
+      tool_choice: { type: 'any' as const },
+      stop_sequences: ['END'],
+      metadata: { user_id: 'u-1' },
+    })
     const call = anthropic.messages.create(params)
     const [tracked, direct] = await Promise.all([trackAnthropic(hh, params, call), call])
     expect(tracked).toBe(direct)
     expect(tracked.usage.input_tokens).toBe(10)
     const event = await one()
-    expect(event).toMatchObject({ model: name, provider: 'anthropic', event_name: 'anthropic.messages', tools, tool_choice: '{"type":"any"}' })
+    expect(event).toMatchObject({
+      model: name,
+      provider: 'anthropic',
+      event_name: 'anthropic.messages',
+      tools,
+      tool_choice: '{"type":"any"}',
+    })
     expect(event.messages).toEqual([
       { role: 'system', content: 'Be brief.' },
       { role: 'user', content: 'Hi' },
@@ -35,8 +56,21 @@ describe('trackAnthropic, not streamed', () => {
     expect(event.hyperparameters).toEqual({ max_tokens: 256, stop_sequences: ['END'] })
     expect(event.response).toEqual({ role: 'assistant', content: 'Checking.', tool_calls: calls })
     // input_tokens (10) exclude the cache reads (60) and writes (30); prompt_tokens include them.
-    expect(event.usage).toEqual({ prompt_tokens: 100, completion_tokens: 12, total_tokens: 112, cache_read_input_tokens: 60, cache_write_input_tokens: 30 })
-    expect(event.metadata).toEqual({ status: 'success', stream: false, usage_reported: true, finish_reason: 'tool_use', response_id: expect.stringMatching(/^msg_fake/), response_model: `${name}-2026-01-01` })
+    expect(event.usage).toEqual({
+      prompt_tokens: 100,
+      completion_tokens: 12,
+      total_tokens: 112,
+      cache_read_input_tokens: 60,
+      cache_write_input_tokens: 30,
+    })
+    expect(event.metadata).toEqual({
+      status: 'success',
+      stream: false,
+      usage_reported: true,
+      finish_reason: 'tool_use',
+      response_id: expect.stringMatching(/^msg_fake/),
+      response_model: `${name}-2026-01-01`,
+    })
   })
 
   test('a Message without usage logs no token counts', async () => {
@@ -65,18 +99,34 @@ describe('trackAnthropic, not streamed', () => {
 describe('trackAnthropic, streamed', () => {
   test('message_delta usage is cumulative: the last count replaces the earlier ones, never adds to them', async () => {
     const name = model('claude-test')
-    provider.script(name, { text: ['Hel', 'lo'], usage: { input: 20, output: 9, cached: 5 }, deltaUsage: [4, 9], delayMs: 30 })
+    provider.script(name, {
+      text: ['Hel', 'lo'],
+      usage: { input: 20, output: 9, cached: 5 },
+      deltaUsage: [4, 9],
+      delayMs: 30,
+    })
     const params = ask(name, { stream: true as const })
     const call = anthropic.messages.create(params)
     const stream = await trackAnthropic(hh, params, call)
     expect(stream).toBe(await call)
     let text = ''
-    for await (const event of stream) if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text
+    for await (const event of stream)
+      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text
     expect(text).toBe('Hello')
     const event = await one()
     expect(event.response).toEqual({ role: 'assistant', content: 'Hello' })
-    expect(event.usage).toEqual({ prompt_tokens: 20, completion_tokens: 9, total_tokens: 29, cache_read_input_tokens: 5 })
-    expect(event.metadata).toMatchObject({ status: 'success', stream: true, finish_reason: 'end_turn', response_model: `${name}-2026-01-01` })
+    expect(event.usage).toEqual({
+      prompt_tokens: 20,
+      completion_tokens: 9,
+      total_tokens: 29,
+      cache_read_input_tokens: 5,
+    })
+    expect(event.metadata).toMatchObject({
+      status: 'success',
+      stream: true,
+      finish_reason: 'end_turn',
+      response_model: `${name}-2026-01-01`,
+    })
     expect(event.metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(25)
   })
 

@@ -11,7 +11,12 @@ export async function startHarness() {
   const provider = createFakeProvider()
   const server = await serve(provider)
   const honeyhive = createFakeHoneyHive()
-  const hh = createClient({ baseUrl: 'http://127.0.0.1:9', fetch: (input, init) => honeyhive(new Request(input, init)), flushAt: 1000, flushIntervalMs: 60_000 })
+  const hh = createClient({
+    baseUrl: 'http://127.0.0.1:9',
+    fetch: (input, init) => honeyhive(new Request(input, init)),
+    flushAt: 1000,
+    flushIntervalMs: 60_000,
+  })
   // A failed test may leave its event in the client's queue: deliver it before the next test starts.
   beforeEach(async () => {
     await hh.flush()
@@ -34,7 +39,9 @@ export async function startHarness() {
   }
 
   /** The one event the call logged (fails when there is not exactly one). */
-  async function one(): Promise<ModelEvent & { metadata: Record<string, any>; response: any; usage?: Record<string, number> }> {
+  async function one(): Promise<
+    ModelEvent & { metadata: Record<string, any>; response: any; usage?: Record<string, number> }
+  > {
     const events = await logged()
     expect(events).toHaveLength(1)
     return events[0] as never

@@ -6,7 +6,11 @@ import { model, startHarness } from './harness.js'
 // Stopping an OpenAI chat stream every way the SDK allows, and its .stream() helper; each event checked at the fake HoneyHive.
 const { provider, url, hh, one } = await startHarness()
 const openai = new OpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${url}/v1`, maxRetries: 0 })
-const ask = <E extends object = {}>(name: string, extra?: E) => ({ model: name, messages: [{ role: 'user' as const, content: 'Hi' }], ...(extra as E) })
+const ask = <E extends object = {}>(name: string, extra?: E) => ({
+  model: name,
+  messages: [{ role: 'user' as const, content: 'Hi' }],
+  ...(extra as E),
+})
 
 describe('trackOpenAI with a chat stream stopped early', () => {
   const stopped = async (name: string) => {
@@ -19,7 +23,8 @@ describe('trackOpenAI with a chat stream stopped early', () => {
     // The stop reached the provider: the request was closed before its end.
     expect(provider.requests.find((request) => request.body.model === name)?.cancelled).toBe(true)
   }
-  const script = (name: string) => provider.script(name, { text: ['One ', 'two ', 'three ', 'four'], holdAfter: 2, usage: { input: 5, output: 4 } })
+  const script = (name: string) =>
+    provider.script(name, { text: ['One ', 'two ', 'three ', 'four'], holdAfter: 2, usage: { input: 5, output: 4 } })
   const params = (name: string) => ask(name, { stream: true as const, stream_options: { include_usage: true } })
 
   test('controller.abort() ends the loop quietly and logs status cancelled with the partial reply', async () => {
@@ -39,7 +44,11 @@ describe('trackOpenAI with a chat stream stopped early', () => {
     const name = model()
     script(name)
     const stop = new AbortController()
-    const stream = await trackOpenAI(hh, params(name), openai.chat.completions.create(params(name), { signal: stop.signal }))
+    const stream = await trackOpenAI(
+      hh,
+      params(name),
+      openai.chat.completions.create(params(name), { signal: stop.signal }),
+    )
     let text = ''
     for await (const chunk of stream) {
       text += chunk.choices[0]?.delta.content ?? ''
@@ -97,7 +106,11 @@ describe('trackOpenAI with a chat stream stopped early', () => {
   test('a stream cut by AbortSignal.timeout is logged as an error, not as cancelled, with the partial reply', async () => {
     const name = model()
     script(name)
-    const stream = await trackOpenAI(hh, params(name), openai.chat.completions.create(params(name), { signal: AbortSignal.timeout(300) }))
+    const stream = await trackOpenAI(
+      hh,
+      params(name),
+      openai.chat.completions.create(params(name), { signal: AbortSignal.timeout(300) }),
+    )
     let text = ''
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
     expect(text).toBe('One two ')
@@ -129,7 +142,11 @@ describe('trackOpenAI with a call stopped before its answer', () => {
     const name = model()
     provider.script(name, { text: ['Late'], delayMs: 2_000 })
     const params = ask(name)
-    const error = await trackOpenAI(hh, params, openai.chat.completions.create(params, { signal: AbortSignal.timeout(50) })).catch((error) => error)
+    const error = await trackOpenAI(
+      hh,
+      params,
+      openai.chat.completions.create(params, { signal: AbortSignal.timeout(50) }),
+    ).catch((error) => error)
     expect(error).toBeInstanceOf(OpenAI.APIUserAbortError)
     const event = await one()
     expect(event.metadata).toEqual({ status: 'error', stream: false, usage_reported: false })

@@ -6,23 +6,50 @@ import { model, startHarness } from './harness.js'
 // The real openai SDK against the fake provider's chat completions; each event checked at the fake HoneyHive.
 const { provider, url, hh, one } = await startHarness()
 const openai = new OpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${url}/v1`, maxRetries: 0 })
-const tools = [{ type: 'function' as const, function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }]
+const tools = [
+  {
+    type: 'function' as const,
+    function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+  },
+]
 const twoCalls = [
   { id: 'call_a', name: 'weather', args: ['{"ci', 'ty":"Pa', 'ris"}'] },
   { id: 'call_b', name: 'weather', args: ['{"city"', ':"Oslo"}'] },
 ]
-const ask = <E extends object = {}>(name: string, extra?: E) => ({ model: name, messages: [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'Hi' }], ...(extra as E) })
+const ask = <E extends object = {}>(name: string, extra?: E) => ({
+  model: name,
+  messages: [
+    { role: 'system' as const, content: 'Be brief.' },
+    { role: 'user' as const, content: 'Hi' },
+  ],
+  ...(extra as E),
+})
 
 describe('trackOpenAI with chat completions, not streamed', () => {
   test('resolves the very result the SDK resolves and logs it mapped field by field', async () => {
     const name = model()
     provider.script(name, { toolCalls: twoCalls, usage: { input: 20, output: 7, cached: 8, reasoning: 2 } })
-    const params = { ...ask(name), temperature: 0.2, max_completion_tokens: 50, seed: 7, tools, tool_choice: { type: 'function' as const, function: { name: 'weather' } }, user: 'u-1' }
+    const params = {
+      ...ask(name),
+      temperature: 0.2,
+      max_completion_tokens: 50,
+      seed: 7,
+      tools,
+      tool_choice: { type: 'function' as const, function: { name: 'weather' } },
+      user: 'u-1',
+    }
     const call = openai.chat.completions.create(params)
     const [tracked, direct] = await Promise.all([trackOpenAI(hh, params, call), call])
     expect(tracked).toBe(direct)
     const event = await one()
-    expect(event).toMatchObject({ model: name, provider: 'openai', event_name: 'openai.chat', event_type: 'model', messages: params.messages, tools })
+    expect(event).toMatchObject({
+      model: name,
+      provider: 'openai',
+      event_name: 'openai.chat',
+      event_type: 'model',
+      messages: params.messages,
+      tools,
+    })
     expect(event.hyperparameters).toEqual({ temperature: 0.2, max_completion_tokens: 50, seed: 7 })
     expect(event.tool_choice).toBe('{"type":"function","function":{"name":"weather"}}')
     expect(event.response).toEqual({
@@ -33,8 +60,21 @@ describe('trackOpenAI with chat completions, not streamed', () => {
         { id: 'call_b', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } },
       ],
     })
-    expect(event.usage).toEqual({ prompt_tokens: 20, completion_tokens: 7, total_tokens: 27, cache_read_input_tokens: 8, reasoning_tokens: 2 })
-    expect(event.metadata).toEqual({ status: 'success', stream: false, usage_reported: true, finish_reason: 'tool_calls', response_id: expect.stringMatching(/^chatcmpl-fake\d+$/), response_model: `${name}-2026-01-01` })
+    expect(event.usage).toEqual({
+      prompt_tokens: 20,
+      completion_tokens: 7,
+      total_tokens: 27,
+      cache_read_input_tokens: 8,
+      reasoning_tokens: 2,
+    })
+    expect(event.metadata).toEqual({
+      status: 'success',
+      stream: false,
+      usage_reported: true,
+      finish_reason: 'tool_calls',
+      response_id: expect.stringMatching(/^chatcmpl-fake\d+$/),
+      response_model: `${name}-2026-01-01`,
+    })
     expect(event.duration).toBeGreaterThan(0)
     expect(event.error).toBeUndefined()
   })
@@ -77,7 +117,12 @@ describe('trackOpenAI with chat completions, not streamed', () => {
       metadata: { turn: 3 },
     })
     const event = await one()
-    expect(event).toMatchObject({ session_id: session, parent_id: session, event_name: 'support-reply', user_properties: { plan: 'pro' } })
+    expect(event).toMatchObject({
+      session_id: session,
+      parent_id: session,
+      event_name: 'support-reply',
+      user_properties: { plan: 'pro' },
+    })
     expect(event.metadata).toMatchObject({ turn: 3, status: 'success', stream: false })
   })
 })
@@ -97,7 +142,14 @@ describe('trackOpenAI with chat completions, streamed', () => {
     const event = await one()
     expect(event.response).toEqual({ role: 'assistant', content: 'Hello there' })
     expect(event.usage).toEqual({ prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 })
-    expect(event.metadata).toMatchObject({ status: 'success', stream: true, usage_reported: true, finish_reason: 'stop', response_id: expect.stringMatching(/^chatcmpl-fake\d+$/), response_model: `${name}-2026-01-01` })
+    expect(event.metadata).toMatchObject({
+      status: 'success',
+      stream: true,
+      usage_reported: true,
+      finish_reason: 'stop',
+      response_id: expect.stringMatching(/^chatcmpl-fake\d+$/),
+      response_model: `${name}-2026-01-01`,
+    })
     // The role chunk arrives at once; the first text 40 ms later.
     expect(event.metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(35)
     expect(event.metadata.time_to_first_token_ms).toBeLessThan(event.duration!)
@@ -204,7 +256,11 @@ describe('trackOpenAI never gets in the way', () => {
   test('a client whose startModelEvent throws still gets the stream, which works', async () => {
     const name = model()
     const params = ask(name, { stream: true as const })
-    const broken = { startModelEvent: () => { throw new Error('broken client') } }
+    const broken = {
+      startModelEvent: () => {
+        throw new Error('broken client')
+      },
+    }
     const stream = await trackOpenAI(broken as never, params, openai.chat.completions.create(params))
     let text = ''
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''

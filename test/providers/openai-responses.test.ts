@@ -6,7 +6,14 @@ import { model, startHarness } from './harness.js'
 // The real openai SDK against the fake provider's Responses API; each event checked at the fake HoneyHive.
 const { provider, url, hh, one } = await startHarness()
 const openai = new OpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${url}/v1`, maxRetries: 0 })
-const tools = [{ type: 'function' as const, name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }]
+const tools = [
+  {
+    type: 'function' as const,
+    name: 'weather',
+    parameters: { type: 'object', properties: { city: { type: 'string' } } },
+    strict: false,
+  },
+]
 const twoCalls = [
   { id: 'call_a', name: 'weather', args: ['{"ci', 'ty":"Pa', 'ris"}'] },
   { id: 'call_b', name: 'weather', args: ['{"city"', ':"Oslo"}'] },
@@ -17,27 +24,56 @@ describe('trackOpenAI with the Responses API, not streamed', () => {
   test('instructions and an input string become a system and a user message; output, usage and status are mapped', async () => {
     const name = model()
     provider.script(name, { text: ['{"ok":true}'], usage: { input: 30, output: 6, cached: 10, reasoning: 4 } })
-    const params = { model: name, instructions: 'Answer in JSON.', input: 'Is it fine?', text: { format }, max_output_tokens: 100, reasoning: { effort: 'low' as const } }
+    const params = {
+      model: name,
+      instructions: 'Answer in JSON.',
+      input: 'Is it fine?',
+      text: { format },
+      max_output_tokens: 100,
+      reasoning: { effort: 'low' as const },
+    }
     const call = openai.responses.create(params)
     const [tracked, direct] = await Promise.all([trackOpenAI(hh, params, call), call])
     expect(tracked).toBe(direct)
     expect(tracked.output_text).toBe('{"ok":true}')
     const event = await one()
-    expect(event).toMatchObject({ model: name, provider: 'openai', event_name: 'openai.responses', response_format: format })
+    expect(event).toMatchObject({
+      model: name,
+      provider: 'openai',
+      event_name: 'openai.responses',
+      response_format: format,
+    })
     expect(event.messages).toEqual([
       { role: 'system', content: 'Answer in JSON.' },
       { role: 'user', content: 'Is it fine?' },
     ])
     expect(event.hyperparameters).toEqual({ text: { format }, max_output_tokens: 100, reasoning: { effort: 'low' } })
     expect(event.response).toEqual({ role: 'assistant', content: '{"ok":true}' })
-    expect(event.usage).toEqual({ prompt_tokens: 30, completion_tokens: 6, total_tokens: 36, cache_read_input_tokens: 10, reasoning_tokens: 4 })
-    expect(event.metadata).toEqual({ status: 'success', stream: false, usage_reported: true, finish_reason: 'completed', response_id: expect.stringMatching(/^resp_fake/), response_model: `${name}-2026-01-01` })
+    expect(event.usage).toEqual({
+      prompt_tokens: 30,
+      completion_tokens: 6,
+      total_tokens: 36,
+      cache_read_input_tokens: 10,
+      reasoning_tokens: 4,
+    })
+    expect(event.metadata).toEqual({
+      status: 'success',
+      stream: false,
+      usage_reported: true,
+      finish_reason: 'completed',
+      response_id: expect.stringMatching(/^resp_fake/),
+      response_model: `${name}-2026-01-01`,
+    })
   })
 
   test('an incomplete answer logs the provider reason as finish_reason', async () => {
     const name = model()
     provider.script(name, { text: ['Cut sh'], finish: 'max_output_tokens' })
-    const params = { model: name, input: [{ role: 'user' as const, content: 'Tell me everything' }], max_output_tokens: 2 }
+    const params = {
+      model: name,
+      input: [{ role: 'user' as const, content: 'Tell me everything' }],
+      max_output_tokens: 2,
+    }
     await trackOpenAI(hh, params, openai.responses.create(params))
     const event = await one()
     expect(event.messages).toEqual(params.input)
@@ -73,8 +109,19 @@ describe('trackOpenAI with the Responses API, streamed', () => {
     expect(completed?.output_text).toBeUndefined()
     const event = await one()
     expect(event.response).toEqual({ role: 'assistant', content: 'Bonjour' })
-    expect(event.usage).toEqual({ prompt_tokens: 5, completion_tokens: 2, total_tokens: 7, cache_read_input_tokens: 0, reasoning_tokens: 0 })
-    expect(event.metadata).toMatchObject({ status: 'success', stream: true, finish_reason: 'completed', response_model: `${name}-2026-01-01` })
+    expect(event.usage).toEqual({
+      prompt_tokens: 5,
+      completion_tokens: 2,
+      total_tokens: 7,
+      cache_read_input_tokens: 0,
+      reasoning_tokens: 0,
+    })
+    expect(event.metadata).toMatchObject({
+      status: 'success',
+      stream: true,
+      finish_reason: 'completed',
+      response_model: `${name}-2026-01-01`,
+    })
     expect(event.metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(25)
     expect(event.metadata.output_tokens_per_second).toBeGreaterThan(0)
   })
@@ -82,7 +129,13 @@ describe('trackOpenAI with the Responses API, streamed', () => {
   test('two parallel function calls streamed as interleaved argument deltas are logged as two calls', async () => {
     const name = model()
     provider.script(name, { toolCalls: twoCalls })
-    const params = { model: name, input: 'Weather in Paris and Oslo?', tools, tool_choice: 'required' as const, stream: true as const }
+    const params = {
+      model: name,
+      input: 'Weather in Paris and Oslo?',
+      tools,
+      tool_choice: 'required' as const,
+      stream: true as const,
+    }
     for await (const _ of await trackOpenAI(hh, params, openai.responses.create(params)));
     const event = await one()
     expect(event.response).toEqual({

@@ -15,7 +15,13 @@ import { createFakeProvider } from '../helpers/fake-provider.js'
 const provider = createFakeProvider()
 const server = await serve(provider)
 const honeyhive = createFakeHoneyHive({ apiKey: 'hh-spans' })
-const hh = createClient({ apiKey: 'hh-spans', route: '/v1/events/batch', baseUrl: 'http://127.0.0.1:9', fetch: (input, init) => honeyhive(new Request(input, init)), flushIntervalMs: 60_000 })
+const hh = createClient({
+  apiKey: 'hh-spans',
+  route: '/v1/events/batch',
+  baseUrl: 'http://127.0.0.1:9',
+  fetch: (input, init) => honeyhive(new Request(input, init)),
+  flushIntervalMs: 60_000,
+})
 afterAll(async () => {
   await hh.shutdown({ timeoutMs: 0 })
   await server.close()
@@ -29,12 +35,25 @@ test('trackOpenAI, trackAnthropic and honeyhiveMiddleware given a span log each 
   // A span is a Tracker as it is.
   const tracker: Tracker = turn
   const openai = new OpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${server.url}/v1`, maxRetries: 0 })
-  const chat = { model: 'gpt-span', messages: [{ role: 'user' as const, content: 'Hi' }], stream: true as const, stream_options: { include_usage: true } }
+  const chat = {
+    model: 'gpt-span',
+    messages: [{ role: 'user' as const, content: 'Hi' }],
+    stream: true as const,
+    stream_options: { include_usage: true },
+  }
   for await (const _chunk of await trackOpenAI(tracker, chat, openai.chat.completions.create(chat)));
   const anthropic = new Anthropic({ apiKey: 'sk-ant-test-not-a-key', baseURL: server.url, maxRetries: 0 })
-  const message = { model: 'claude-span', max_tokens: 64, messages: [{ role: 'user' as const, content: 'Salut' }], stream: true as const }
+  const message = {
+    model: 'claude-span',
+    max_tokens: 64,
+    messages: [{ role: 'user' as const, content: 'Salut' }],
+    stream: true as const,
+  }
   for await (const _event of await trackAnthropic(turn, message, anthropic.messages.create(message)));
-  const model = wrapLanguageModel({ model: createOpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${server.url}/v1` }).chat('ai-span'), middleware: honeyhiveMiddleware(turn) })
+  const model = wrapLanguageModel({
+    model: createOpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${server.url}/v1` }).chat('ai-span'),
+    middleware: honeyhiveMiddleware(turn),
+  })
   expect(await streamText({ model, prompt: 'Hola', maxRetries: 0 }).text).toBe('Salut')
   turn.end({ outputs: { content: 'done' } })
   await hh.flush()
@@ -60,8 +79,15 @@ test('wrapOpenAI and wrapAnthropic given a span log each call as its child; the 
   const openai = new OpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${server.url}/v1`, maxRetries: 0 })
   const anthropic = new Anthropic({ apiKey: 'sk-ant-test-not-a-key', baseURL: server.url, maxRetries: 0 })
   const turn = hh.startChain({ event_name: 'wrapped turn' })
-  await wrapOpenAI(openai, turn).chat.completions.create({ model: 'gpt-wrap-span', messages: [{ role: 'user', content: 'Hi' }] })
-  await wrapAnthropic(anthropic, turn).messages.create({ model: 'claude-wrap-span', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] })
+  await wrapOpenAI(openai, turn).chat.completions.create({
+    model: 'gpt-wrap-span',
+    messages: [{ role: 'user', content: 'Hi' }],
+  })
+  await wrapAnthropic(anthropic, turn).messages.create({
+    model: 'claude-wrap-span',
+    max_tokens: 64,
+    messages: [{ role: 'user', content: 'Hi' }],
+  })
   turn.end()
   await hh.flush()
   const calls = honeyhive.events.filter((event) => event.event_type === 'model')
@@ -69,5 +95,7 @@ test('wrapOpenAI and wrapAnthropic given a span log each call as its child; the 
     ['openai.chat', turn.event_id],
     ['anthropic.messages', turn.event_id],
   ])
-  expect(honeyhive.events.find((event) => event.event_type === 'chain')!.children_ids).toEqual(calls.map((event) => event.event_id))
+  expect(honeyhive.events.find((event) => event.event_type === 'chain')!.children_ids).toEqual(
+    calls.map((event) => event.event_id),
+  )
 })

@@ -14,8 +14,15 @@ export function aiSdk() {
   // The telemetry integration is an AI SDK `Telemetry`, per call or registered; a span may stand for the client.
   const integration: Telemetry = honeyhiveTelemetry(hh)
   registerTelemetry(honeyhiveTelemetry(turn, { metadata: { app: 'chat' } }))
-  const model = wrapLanguageModel({ model: createOpenAI({ apiKey: 'key' }).chat('gpt-4o'), middleware: honeyhiveMiddleware(turn) })
-  streamText({ model, prompt: 'Hi', telemetry: { functionId: 'chat', integrations: [integration, honeyhiveTelemetry(hh)] } })
+  const model = wrapLanguageModel({
+    model: createOpenAI({ apiKey: 'key' }).chat('gpt-4o'),
+    middleware: honeyhiveMiddleware(turn),
+  })
+  streamText({
+    model,
+    prompt: 'Hi',
+    telemetry: { functionId: 'chat', integrations: [integration, honeyhiveTelemetry(hh)] },
+  })
   // @ts-expect-error a model event span cannot start a chain
   honeyhiveTelemetry(hh.startModelEvent())
 }
@@ -26,7 +33,11 @@ export async function wrappedClients() {
   // The wrapped client is the SDK's own type: results, streams and helpers keep theirs.
   const openai: OpenAI = wrapOpenAI(new OpenAI({ apiKey: 'key' }), turn)
   const reply: OpenAI.ChatCompletion = await openai.chat.completions.create({ model: 'gpt-4o', messages: [] })
-  const stream: AsyncIterable<OpenAI.ChatCompletionChunk> = await openai.chat.completions.create({ model: 'gpt-4o', messages: [], stream: true })
+  const stream: AsyncIterable<OpenAI.ChatCompletionChunk> = await openai.chat.completions.create({
+    model: 'gpt-4o',
+    messages: [],
+    stream: true,
+  })
   const { data } = await openai.chat.completions.create({ model: 'gpt-4o', messages: [] }).withResponse()
   const anthropic: Anthropic = wrapAnthropic(new Anthropic({ apiKey: 'key' }), hh, { metadata: { app: 'chat' } })
   const message: Anthropic.Message = await anthropic.messages.create({ model: 'claude', max_tokens: 1, messages: [] })

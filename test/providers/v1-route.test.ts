@@ -15,16 +15,32 @@ test('an OpenAI stream and an Anthropic message logged on /v1/events/batch rende
   const provider = createFakeProvider()
   const server = await serve(provider)
   const honeyhive = createFakeHoneyHive({ apiKey: 'hh-v1-providers' })
-  const hh = createClient({ apiKey: 'hh-v1-providers', route: '/v1/events/batch', baseUrl: 'http://127.0.0.1:9', fetch: (input, init) => honeyhive(new Request(input, init)), flushIntervalMs: 60_000 })
+  const hh = createClient({
+    apiKey: 'hh-v1-providers',
+    route: '/v1/events/batch',
+    baseUrl: 'http://127.0.0.1:9',
+    fetch: (input, init) => honeyhive(new Request(input, init)),
+    flushIntervalMs: 60_000,
+  })
   try {
     provider.script('gpt-v1', { text: ['Hel', 'lo'], usage: { input: 12, output: 2 } })
     provider.script('claude-v1', { text: ['Bonjour'], usage: { input: 9, output: 3 } })
     const openai = new OpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${server.url}/v1`, maxRetries: 0 })
     const anthropic = new Anthropic({ apiKey: 'sk-ant-test-not-a-key', baseURL: server.url, maxRetries: 0 })
-    const chat = { model: 'gpt-v1', messages: [{ role: 'user' as const, content: 'Hi' }], stream: true as const, stream_options: { include_usage: true } }
+    const chat = {
+      model: 'gpt-v1',
+      messages: [{ role: 'user' as const, content: 'Hi' }],
+      stream: true as const,
+      stream_options: { include_usage: true },
+    }
     const stream = await trackOpenAI(hh, chat, openai.chat.completions.create(chat))
     for await (const _chunk of stream);
-    const message = { model: 'claude-v1', max_tokens: 64, system: 'Be brief.', messages: [{ role: 'user' as const, content: 'Salut' }] }
+    const message = {
+      model: 'claude-v1',
+      max_tokens: 64,
+      system: 'Be brief.',
+      messages: [{ role: 'user' as const, content: 'Salut' }],
+    }
     await trackAnthropic(hh, message, anthropic.messages.create(message))
     await hh.flush()
     const [fromOpenAI, fromAnthropic] = honeyhive.events
@@ -40,11 +56,18 @@ test('an OpenAI stream and an Anthropic message logged on /v1/events/batch rende
     expect(fromAnthropic).toMatchObject({
       event_name: 'anthropic.messages',
       config: { model: 'claude-v1', provider: 'anthropic', max_tokens: 64 },
-      inputs: { chat_history: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Salut' }] },
+      inputs: {
+        chat_history: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Salut' },
+        ],
+      },
       outputs: { role: 'assistant', content: 'Bonjour' },
       metadata: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12, status: 'success' },
     })
-    for (const event of honeyhive.events) for (const seedOnly of ['model', 'messages', 'response', 'usage', 'provider', 'project']) expect(event).not.toHaveProperty(seedOnly)
+    for (const event of honeyhive.events)
+      for (const seedOnly of ['model', 'messages', 'response', 'usage', 'provider', 'project'])
+        expect(event).not.toHaveProperty(seedOnly)
   } finally {
     await hh.shutdown({ timeoutMs: 0 })
     await server.close()

@@ -20,11 +20,17 @@ describe('wrapOpenAI', () => {
     const reply = await openai.chat.completions.create({ model: name, messages: user('Hi'), temperature: 0.2 })
     expect(reply.choices[0].message.content).toBe('Hello')
     const event = await one()
-    expect(event).toMatchObject({ model: name, event_name: 'openai.chat', hyperparameters: { temperature: 0.2 }, response: { content: 'Hello' } })
+    expect(event).toMatchObject({
+      model: name,
+      event_name: 'openai.chat',
+      hyperparameters: { temperature: 0.2 },
+      response: { content: 'Hello' },
+    })
     expect(event.metadata).toMatchObject({ status: 'success', stream: false, feature: 'wrapped' })
     honeyhive.reset()
     let text = ''
-    for await (const chunk of await openai.chat.completions.create({ model: name, messages: user('Hi'), stream: true })) text += chunk.choices[0]?.delta.content ?? ''
+    for await (const chunk of await openai.chat.completions.create({ model: name, messages: user('Hi'), stream: true }))
+      text += chunk.choices[0]?.delta.content ?? ''
     expect(text).toBe('Hello')
     const streamed = await one()
     expect(streamed.metadata).toMatchObject({ status: 'success', stream: true })
@@ -45,7 +51,13 @@ describe('wrapOpenAI', () => {
     await hh.flush()
     await new Promise((resolve) => setTimeout(resolve, 30))
     await hh.flush()
-    expect(honeyhive.events.map((event) => [event.event_name, (event.response as { content: string }).content, event.metadata?.stream])).toEqual([
+    expect(
+      honeyhive.events.map((event) => [
+        event.event_name,
+        (event.response as { content: string }).content,
+        event.metadata?.stream,
+      ]),
+    ).toEqual([
       ['openai.responses', 'Bonjour', false],
       ['openai.chat', 'Salut', true],
       ['openai.responses', 'Hola', true],
@@ -59,7 +71,9 @@ describe('wrapOpenAI', () => {
     expect(openai.withOptions({ timeout: 1000 })).toBeInstanceOf(OpenAI)
     const name = model()
     provider.script(name, { text: ['Hi'] }, { text: ['Hi'] })
-    const { data, response } = await openai.chat.completions.create({ model: name, messages: user('Hi') }).withResponse()
+    const { data, response } = await openai.chat.completions
+      .create({ model: name, messages: user('Hi') })
+      .withResponse()
     expect([data.choices[0].message.content, response.status]).toEqual(['Hi', 200])
     await one()
     honeyhive.reset()
@@ -74,7 +88,9 @@ describe('wrapAnthropic', () => {
   test('messages.create and messages.stream are logged as trackAnthropic logs them', async () => {
     const name = model('claude')
     provider.script(name, { text: ['Hello'], usage: { input: 9, output: 1 } }, { text: ['Sa', 'lut'] })
-    expect((await anthropic.messages.create({ model: name, max_tokens: 64, messages: user('Hi') })).content[0]).toMatchObject({ text: 'Hello' })
+    expect(
+      (await anthropic.messages.create({ model: name, max_tokens: 64, messages: user('Hi') })).content[0],
+    ).toMatchObject({ text: 'Hello' })
     const stream = anthropic.messages.stream({ model: name, max_tokens: 64, messages: user('Hi') })
     const texts: string[] = []
     stream.on('text', (text) => texts.push(text))
@@ -83,7 +99,13 @@ describe('wrapAnthropic', () => {
     await hh.flush()
     await new Promise((resolve) => setTimeout(resolve, 30))
     await hh.flush()
-    expect(honeyhive.events.map((event) => [event.event_name, (event.response as { content: string }).content, event.metadata?.stream])).toEqual([
+    expect(
+      honeyhive.events.map((event) => [
+        event.event_name,
+        (event.response as { content: string }).content,
+        event.metadata?.stream,
+      ]),
+    ).toEqual([
       ['anthropic.messages', 'Hello', false],
       ['anthropic.messages', 'Salut', true],
     ])
@@ -93,7 +115,9 @@ describe('wrapAnthropic', () => {
   test('a call cut by AbortSignal.timeout is logged as an error (the SDK drops the reason; the wrapper sees the signal)', async () => {
     const name = model('claude')
     provider.script(name, { text: ['Late'], delayMs: 2_000 })
-    const error = await anthropic.messages.create({ model: name, max_tokens: 64, messages: user('Hi') }, { signal: AbortSignal.timeout(50) }).catch((error) => error)
+    const error = await anthropic.messages
+      .create({ model: name, max_tokens: 64, messages: user('Hi') }, { signal: AbortSignal.timeout(50) })
+      .catch((error) => error)
     expect(error).toBeInstanceOf(Anthropic.APIUserAbortError)
     const event = await one()
     expect(event.metadata).toMatchObject({ status: 'error', stream: false })

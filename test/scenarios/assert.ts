@@ -12,7 +12,8 @@ function canonical(value: unknown): string {
 
 /** Throws unless `actual` and `expected` are deeply equal (as JSON). */
 export function equal(actual: unknown, expected: unknown, what: string): void {
-  if (canonical(actual) !== canonical(expected)) throw new Error(`${what}: expected ${canonical(expected)}, got ${canonical(actual)}`)
+  if (canonical(actual) !== canonical(expected))
+    throw new Error(`${what}: expected ${canonical(expected)}, got ${canonical(actual)}`)
 }
 
 /** Throws unless `condition` holds; `detail` says what was seen instead. */
@@ -28,7 +29,9 @@ export function lacks(text: string, secret: string, what: string): void {
 /** Runs `body`, rejecting with `what` if it has not settled within `ms` (the deadline starts first). */
 export async function within<T>(body: () => Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)))
+  const deadline = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)),
+  )
   try {
     return await Promise.race([body(), deadline])
   } finally {

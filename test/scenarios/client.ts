@@ -25,15 +25,26 @@ export const clientScenarios: Scenario[] = [
         equal(counts(await hh.flush()), { sent: 3, failed: 0, dropped: 0, queued: 0 }, 'flush()')
         const up = upstreamOf(runtime.upstream.url)
         const stored = await up.eventsWith(ids)
-        equal(stored.map((e) => [e.event_id, e.model, e.project, e.source, e.session_id]), [
-          [ids[0], 'gpt-4o', 'scenarios', 'test', sessionId],
-          [ids[1], 'gpt-4o-mini', 'scenarios', 'test', sessionId],
-          [ids[2], 'o3', 'scenarios', 'test', sessionId],
-        ], 'stored events')
+        equal(
+          stored.map((e) => [e.event_id, e.model, e.project, e.source, e.session_id]),
+          [
+            [ids[0], 'gpt-4o', 'scenarios', 'test', sessionId],
+            [ids[1], 'gpt-4o-mini', 'scenarios', 'test', sessionId],
+            [ids[2], 'o3', 'scenarios', 'test', sessionId],
+          ],
+          'stored events',
+        )
         const posts = await up.postsWith(ids[0])
         equal(posts.length, 1, 'requests for one flush of three events')
-        ok(posts[0].headers.authorization === `Bearer ${runtime.upstream.key}`, 'the batch carries the key as a Bearer token')
-        equal(counts(hh.stats(), ['queued', 'sent', 'failed', 'dropped', 'retried']), { queued: 0, sent: 3, failed: 0, dropped: 0, retried: 0 }, 'stats()')
+        ok(
+          posts[0].headers.authorization === `Bearer ${runtime.upstream.key}`,
+          'the batch carries the key as a Bearer token',
+        )
+        equal(
+          counts(hh.stats(), ['queued', 'sent', 'failed', 'dropped', 'retried']),
+          { queued: 0, sent: 3, failed: 0, dropped: 0, retried: 0 },
+          'stats()',
+        )
       } finally {
         await hh.shutdown()
       }
@@ -52,7 +63,11 @@ export const clientScenarios: Scenario[] = [
         equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'flush()')
         const waited = Date.now() - started
         ok(waited >= 900, 'the flush waited for Retry-After: 1', `it took ${waited} ms`)
-        equal((await up.postsWith(id)).map((request) => request.status), [503, 429, 200], 'answers to the attempts')
+        equal(
+          (await up.postsWith(id)).map((request) => request.status),
+          [503, 429, 200],
+          'answers to the attempts',
+        )
         equal(hh.stats().retried, 2, 'stats().retried')
         equal((await up.eventsWith([id])).length, 1, 'copies stored')
       } finally {
@@ -75,10 +90,28 @@ export const clientScenarios: Scenario[] = [
         equal(counts(await hh.flush()), { sent: 0, failed: 1, dropped: 0, queued: 0 }, 'flush() of the refused batch')
         const later = hh.log({ model: 'o3' })
         equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'flush() after it')
-        equal(errors.map((error) => [error.name, client.isHoneyHiveError(error)]), [['ValidationError', true], ['HttpError', true]], 'errors reported')
-        ok(errors[0] instanceof client.ValidationError && errors[1] instanceof client.HttpError, 'the errors are instances of the exported classes')
-        equal([(errors[1] as HttpError).status, errors[1].eventIds], [400, [refused]], 'status and event ids of the HttpError')
-        equal((await up.eventsWith([refused, later])).map((event) => event.event_id), [later], 'stored events')
+        equal(
+          errors.map((error) => [error.name, client.isHoneyHiveError(error)]),
+          [
+            ['ValidationError', true],
+            ['HttpError', true],
+          ],
+          'errors reported',
+        )
+        ok(
+          errors[0] instanceof client.ValidationError && errors[1] instanceof client.HttpError,
+          'the errors are instances of the exported classes',
+        )
+        equal(
+          [(errors[1] as HttpError).status, errors[1].eventIds],
+          [400, [refused]],
+          'status and event ids of the HttpError',
+        )
+        equal(
+          (await up.eventsWith([refused, later])).map((event) => event.event_id),
+          [later],
+          'stored events',
+        )
         for (const error of errors) lacks(`${error.message} ${JSON.stringify(error)}`, runtime.upstream.key, 'an error')
       } finally {
         await hh.shutdown()
@@ -104,7 +137,11 @@ export const clientScenarios: Scenario[] = [
       try {
         hh.log({ model: 'gpt-4o' })
         equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'flush()')
-        equal(calls.map((call) => call.response.status), [500, 200], 'answers')
+        equal(
+          calls.map((call) => call.response.status),
+          [500, 200],
+          'answers',
+        )
         const keepalive = quirks.keepaliveBatches.includes(runtime.name)
         for (const { request, init, response } of calls) {
           equal(Boolean(request.keepalive || init?.keepalive), keepalive, 'keepalive')
@@ -143,26 +180,48 @@ export const clientScenarios: Scenario[] = [
     name: 'on /v1/events/batch, a conversation of two batches lands in one session, in the v1 shape',
     needs: [],
     async run(runtime) {
-      const hh = clientFor(runtime, { route: '/v1/events/batch', singleSession: true, sessionProperties: { session_name: 'scenario chat' } })
+      const hh = clientFor(runtime, {
+        route: '/v1/events/batch',
+        singleSession: true,
+        sessionProperties: { session_name: 'scenario chat' },
+      })
       try {
-        const first = hh.log({ model: 'gpt-4o', provider: 'openai', messages: [{ role: 'user', content: 'hi' }], response: { role: 'assistant', content: 'hello' }, usage: { prompt_tokens: 3, completion_tokens: 2 } })
+        const first = hh.log({
+          model: 'gpt-4o',
+          provider: 'openai',
+          messages: [{ role: 'user', content: 'hi' }],
+          response: { role: 'assistant', content: 'hello' },
+          usage: { prompt_tokens: 3, completion_tokens: 2 },
+        })
         equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'first flush()')
         const second = hh.log({ model: 'gpt-4o', provider: 'openai' })
         equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, 'second flush()')
         const up = upstreamOf(runtime.upstream.url)
         const stored = await up.eventsWith([first, second])
-        equal(stored.map((event) => event.session_id), [hh.sessionId, hh.sessionId], 'both events in the client’s session')
-        equal([stored[0].config, stored[0].inputs, stored[0].outputs, stored[0].metadata], [
-          { model: 'gpt-4o', provider: 'openai' },
-          { chat_history: [{ role: 'user', content: 'hi' }] },
-          { role: 'assistant', content: 'hello' },
-          { prompt_tokens: 3, completion_tokens: 2 },
-        ], 'where the first event’s fields landed')
+        equal(
+          stored.map((event) => event.session_id),
+          [hh.sessionId, hh.sessionId],
+          'both events in the client’s session',
+        )
+        equal(
+          [stored[0].config, stored[0].inputs, stored[0].outputs, stored[0].metadata],
+          [
+            { model: 'gpt-4o', provider: 'openai' },
+            { chat_history: [{ role: 'user', content: 'hi' }] },
+            { role: 'assistant', content: 'hello' },
+            { prompt_tokens: 3, completion_tokens: 2 },
+          ],
+          'where the first event’s fields landed',
+        )
         const posts = [...(await up.postsWith(first)), ...(await up.postsWith(second))]
-        equal(posts.map((post) => [post.path, post.status, (post.body as { single_session?: boolean }).single_session]), [
-          ['/v1/events/batch', 200, true],
-          ['/v1/events/batch', 200, undefined],
-        ], 'requests: single_session with the first batch only')
+        equal(
+          posts.map((post) => [post.path, post.status, (post.body as { single_session?: boolean }).single_session]),
+          [
+            ['/v1/events/batch', 200, true],
+            ['/v1/events/batch', 200, undefined],
+          ],
+          'requests: single_session with the first batch only',
+        )
       } finally {
         await hh.shutdown()
       }

@@ -9,7 +9,13 @@ export type { Capability, Entries, Handler, Runtime, Scenario, ScriptRun, Served
 export { quirks, runtimes, type RuntimeName } from './runtimes.js'
 
 /** The one behaviour suite: every runtime's harness runs each scenario it can. */
-export const scenarios: Scenario[] = [importScenario, ...clientScenarios, ...serveScenarios, exitScenario, scriptEndScenario]
+export const scenarios: Scenario[] = [
+  importScenario,
+  ...clientScenarios,
+  ...serveScenarios,
+  exitScenario,
+  scriptEndScenario,
+]
 
 /** The scenarios `runtime`'s harness can run, in table order. */
 export const scenariosFor = (runtime: RuntimeName): Scenario[] =>
@@ -32,7 +38,8 @@ export async function runScenario(runtime: Runtime, name: string): Promise<void>
   const scenario = scenarios.find((candidate) => candidate.name === name)
   if (!scenario) throw new Error(`no scenario named ${JSON.stringify(name)}`)
   for (const need of scenario.needs) {
-    if (!provided[need](runtime)) throw new Error(`runtimes.ts says ${runtime.name} provides ${need}, but its harness does not`)
+    if (!provided[need](runtime))
+      throw new Error(`runtimes.ts says ${runtime.name} provides ${need}, but its harness does not`)
   }
   await within(() => scenario.run(runtime), scenarioTimeoutMs, name)
 }
@@ -52,7 +59,11 @@ export interface Report {
  * Runs every scenario `runtime` can, one after another (they share the fake's scripted faults), and
  * prints one report line each. For runtimes that run outside vitest (Bun, Deno).
  */
-export async function reportScenarios(name: RuntimeName, runtime: Runtime, print: (line: string) => void = console.log): Promise<void> {
+export async function reportScenarios(
+  name: RuntimeName,
+  runtime: Runtime,
+  print: (line: string) => void = console.log,
+): Promise<void> {
   for (const scenario of scenariosFor(name)) {
     const started = Date.now()
     let report: Report

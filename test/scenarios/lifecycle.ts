@@ -9,7 +9,9 @@ type Watched = 'setTimeout' | 'setInterval' | 'fetch' | 'addEventListener'
 /** Runs `body` with the runtime's timer, fetch and listener globals counted; resolves the names called. */
 async function counting(names: Watched[], body: () => Promise<void> | void): Promise<string[]> {
   const scope = globalThis as unknown as Record<string, unknown>
-  const originals = Object.fromEntries(names.filter((name) => typeof scope[name] === 'function').map((name) => [name, scope[name]]))
+  const originals = Object.fromEntries(
+    names.filter((name) => typeof scope[name] === 'function').map((name) => [name, scope[name]]),
+  )
   const calls: string[] = []
   for (const [name, original] of Object.entries(originals)) {
     scope[name] = function (this: unknown, ...args: unknown[]) {
@@ -60,7 +62,11 @@ export const exitScenario: Scenario = {
       console.log(JSON.stringify({ id, sent: result.sent }))
     `)
     lacks(run.output, key, 'the script’s output')
-    ok(run.exitCode === 0, 'the script exited by itself with code 0', run.exitCode === null ? 'it was still running and was killed' : `code ${run.exitCode}: ${run.output}`)
+    ok(
+      run.exitCode === 0,
+      'the script exited by itself with code 0',
+      run.exitCode === null ? 'it was still running and was killed' : `code ${run.exitCode}: ${run.output}`,
+    )
     const { id, sent } = JSON.parse(run.output.trim().split('\n').at(-1)!) as { id: string; sent: number }
     equal(sent, 1, 'shutdown().sent')
     equal((await upstreamOf(url).eventsWith([id])).length, 1, 'copies stored')
@@ -78,8 +84,16 @@ export const scriptEndScenario: Scenario = {
       const hh = createClient({ apiKey: ${JSON.stringify(key)}, baseUrl: ${JSON.stringify(url)}, flushIntervalMs: 600000 })
       console.log(JSON.stringify(Array.from({ length: 5 }, (_, i) => hh.log({ model: 'gpt-4o-mini', metadata: { i } }))))
     `)
-    ok(run.exitCode === 0, 'the script exited by itself with code 0', run.exitCode === null ? 'it was still running and was killed' : `code ${run.exitCode}: ${run.output}`)
+    ok(
+      run.exitCode === 0,
+      'the script exited by itself with code 0',
+      run.exitCode === null ? 'it was still running and was killed' : `code ${run.exitCode}: ${run.output}`,
+    )
     const ids = JSON.parse(run.output.trim().split('\n').at(-1)!) as string[]
-    equal((await upstreamOf(url).eventsWith(ids)).map((event) => event.event_id), ids, 'events stored, once each, in order')
+    equal(
+      (await upstreamOf(url).eventsWith(ids)).map((event) => event.event_id),
+      ids,
+      'events stored, once each, in order',
+    )
   },
 }

@@ -5,7 +5,10 @@ import type * as RelayEntry from '../../src/relay.js'
 // the same file runs in Node, Bun, Deno, workerd, Vercel's Edge Runtime and Chromium.
 
 /** A fetch handler as the runtime calls it: Workers and edge functions pass a context with `waitUntil`. */
-export type Handler = (request: Request, ctx?: { waitUntil(promise: Promise<unknown>): void }) => Response | Promise<Response>
+export type Handler = (
+  request: Request,
+  ctx?: { waitUntil(promise: Promise<unknown>): void },
+) => Response | Promise<Response>
 
 /** A handler served the way the runtime serves one (`Bun.serve`, `Deno.serve`, an edge function, a Worker). */
 export interface Served {

@@ -11,11 +11,16 @@ import { upstreamOf } from './upstream.js'
 const origin = 'https://chat.example.com'
 
 /** Serves `handler`, checks the runtime's waitUntil matches what its harness declared, and closes it after `use`. */
-async function withServed(runtime: Runtime, handler: Parameters<NonNullable<Runtime['serve']>>[0], use: (served: Served) => Promise<void>) {
+async function withServed(
+  runtime: Runtime,
+  handler: Parameters<NonNullable<Runtime['serve']>>[0],
+  use: (served: Served) => Promise<void>,
+) {
   const served = await runtime.serve!(handler)
   try {
     const declared = (runtimes[runtime.name] as Capability[]).includes('waitUntil')
-    if (served.waitUntil !== declared) throw new Error(`served.waitUntil is ${served.waitUntil}, but runtimes.ts says ${declared} for ${runtime.name}`)
+    if (served.waitUntil !== declared)
+      throw new Error(`served.waitUntil is ${served.waitUntil}, but runtimes.ts says ${declared} for ${runtime.name}`)
     await use(served)
   } finally {
     await served.close()
@@ -30,7 +35,12 @@ export const serveScenarios: Scenario[] = [
       const { key, url } = runtime.upstream
       const up = upstreamOf(url)
       const errors: HoneyHiveError[] = []
-      const relay = runtime.relay!.createRelay({ apiKey: key, baseUrl: url, allowedOrigins: [origin], onError: (error) => errors.push(error) })
+      const relay = runtime.relay!.createRelay({
+        apiKey: key,
+        baseUrl: url,
+        allowedOrigins: [origin],
+        onError: (error) => errors.push(error),
+      })
       await withServed(runtime, relay, async (served) => {
         const id = crypto.randomUUID()
         await up.script({ status: 500 }, { status: 200, delayMs: 300 })
@@ -51,8 +61,15 @@ export const serveScenarios: Scenario[] = [
           ok(text.includes(id), 'the answer is HoneyHive’s, listing the event id')
         }
         const posts = await up.postsWith(id)
-        equal(posts.map((post) => post.status), [500, 200], 'upstream answers')
-        ok(posts.every((post) => post.headers.authorization === `Bearer ${key}`), 'every upstream request carries the key')
+        equal(
+          posts.map((post) => post.status),
+          [500, 200],
+          'upstream answers',
+        )
+        ok(
+          posts.every((post) => post.headers.authorization === `Bearer ${key}`),
+          'every upstream request carries the key',
+        )
         equal((await up.eventsWith([id])).length, 1, 'copies stored')
 
         const other = crypto.randomUUID()
@@ -81,21 +98,30 @@ export const serveScenarios: Scenario[] = [
       const handler = async (request: Request, ctx?: { waitUntil(promise: Promise<unknown>): void }) => {
         const hh = runtime.client.createClient({ apiKey: key, baseUrl: url, project: 'edge-chat' })
         const { message } = (await request.json()) as { message: string }
-        const span = hh.startModelEvent({ model: 'gpt-4o-mini', provider: 'openai', messages: [{ role: 'user', content: message }] })
+        const span = hh.startModelEvent({
+          model: 'gpt-4o-mini',
+          provider: 'openai',
+          messages: [{ role: 'user', content: message }],
+        })
         span.end({ response: { role: 'assistant', content: `echo: ${message}` }, usage: { total_tokens: 7 } })
         ctx!.waitUntil(hh.flush({ timeoutMs: 25_000 }))
         return Response.json({ event_id: span.event_id })
       }
       await withServed(runtime, handler, async (served) => {
         ok(served.waitUntil, 'the handler gets ctx.waitUntil')
-        const response = await served.fetch('/chat', { method: 'POST', body: JSON.stringify({ message: 'hello edge' }) })
+        const response = await served.fetch('/chat', {
+          method: 'POST',
+          body: JSON.stringify({ message: 'hello edge' }),
+        })
         const { event_id } = (await response.json()) as { event_id: string }
         equal((await up.eventsWith([event_id])).length, 0, 'copies stored when the response arrived')
         await served.settled()
         const stored = await up.eventsWith([event_id])
-        equal(stored.map((event) => [event.project, event.model, event.response, event.usage]), [
-          ['edge-chat', 'gpt-4o-mini', { role: 'assistant', content: 'echo: hello edge' }, { total_tokens: 7 }],
-        ], 'stored events')
+        equal(
+          stored.map((event) => [event.project, event.model, event.response, event.usage]),
+          [['edge-chat', 'gpt-4o-mini', { role: 'assistant', content: 'echo: hello edge' }, { total_tokens: 7 }]],
+          'stored events',
+        )
         ok(typeof stored[0].duration === 'number' && stored[0].duration >= 0, 'the span has a duration')
       })
     },
@@ -107,13 +133,24 @@ export const serveScenarios: Scenario[] = [
     async run(runtime) {
       const { key, url } = runtime.upstream
       const up = upstreamOf(url)
-      const relay = runtime.relay!.createRelay({ apiKey: key, baseUrl: url, route: '/v1/events/batch', allowedOrigins: [origin], onError: () => {} })
+      const relay = runtime.relay!.createRelay({
+        apiKey: key,
+        baseUrl: url,
+        route: '/v1/events/batch',
+        allowedOrigins: [origin],
+        onError: () => {},
+      })
       await withServed(runtime, relay, async (served) => {
         const id = crypto.randomUUID()
         const answer = await served.fetch('/events/model/batch', {
           method: 'POST',
           headers: { origin, 'content-type': 'text/plain' },
-          body: JSON.stringify({ model_events: [{ event_id: id, model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], project: 'dropped-on-v1' }], is_single_session: true }),
+          body: JSON.stringify({
+            model_events: [
+              { event_id: id, model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], project: 'dropped-on-v1' },
+            ],
+            is_single_session: true,
+          }),
         })
         await answer.body?.cancel()
         // A page's batch with session fields is delivered at once, waitUntil or not: the page learns its session.
@@ -121,7 +158,21 @@ export const serveScenarios: Scenario[] = [
         await served.settled()
         const [post] = await up.postsWith(id)
         equal([post?.path, post?.status], ['/v1/events/batch', 200], 'the upstream request')
-        equal(post.body, { events: [{ event_id: id, event_type: 'model', config: { model: 'gpt-4o' }, inputs: { chat_history: [{ role: 'user', content: 'hi' }] } }], single_session: true }, 'the v1 body')
+        equal(
+          post.body,
+          {
+            events: [
+              {
+                event_id: id,
+                event_type: 'model',
+                config: { model: 'gpt-4o' },
+                inputs: { chat_history: [{ role: 'user', content: 'hi' }] },
+              },
+            ],
+            single_session: true,
+          },
+          'the v1 body',
+        )
       })
     },
   },

@@ -14,7 +14,8 @@ export interface Received {
 
 /** Scenario helpers bound to one upstream. Each scenario looks only at its own event ids. */
 export function upstreamOf(url: string) {
-  const received = async (): Promise<{ events: Array<Record<string, unknown>>; requests: Received[] }> => (await fetch(`${url}/__received`)).json()
+  const received = async (): Promise<{ events: Array<Record<string, unknown>>; requests: Received[] }> =>
+    (await fetch(`${url}/__received`)).json()
   return {
     /** Scripts the next answers of the batch route, one per valid request. */
     async script(...faults: Fault[]): Promise<void> {
@@ -27,7 +28,9 @@ export function upstreamOf(url: string) {
     },
     /** The POSTs whose body mentions `id`, in arrival order. */
     async postsWith(id: string): Promise<Received[]> {
-      return (await received()).requests.filter((request) => request.method === 'POST' && JSON.stringify(request.body).includes(id))
+      return (await received()).requests.filter(
+        (request) => request.method === 'POST' && JSON.stringify(request.body).includes(id),
+      )
     },
   }
 }

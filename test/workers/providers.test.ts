@@ -16,8 +16,13 @@ const providerUrl = inject('providerUrl')
 
 type Event = Record<string, any>
 const eventsOf = async (session: string): Promise<Event[]> =>
-  ((await (await fetch(`${upstream}/__received`)).json()) as { events: Event[] }).events.filter((event) => event.session_id === session)
-const script = async (model: string, ...replies: object[]) => void (await fetch(`${providerUrl}/__script`, { method: 'POST', body: JSON.stringify({ model, replies }) })).body?.cancel()
+  ((await (await fetch(`${upstream}/__received`)).json()) as { events: Event[] }).events.filter(
+    (event) => event.session_id === session,
+  )
+const script = async (model: string, ...replies: object[]) =>
+  void (
+    await fetch(`${providerUrl}/__script`, { method: 'POST', body: JSON.stringify({ model, replies }) })
+  ).body?.cancel()
 const unique = (name: string) => `${name}-${crypto.randomUUID().slice(0, 8)}`
 const chat = (body: object) => new Request('https://chat.example.com/', { method: 'POST', body: JSON.stringify(body) })
 
@@ -31,10 +36,24 @@ describe('examples/worker: an edge chat endpoint through the AI SDK, each turn a
   test('streams the reply of a turn that uses the tool; the turn arrives in waitUntil as 1 chain, 2 model and 1 tool event', async () => {
     const model = unique('gpt-edge')
     const sessionId = crypto.randomUUID()
-    await script(model, { toolCalls: [{ id: 'call_1', name: 'weather', args: ['{"city":"Paris"}'] }] }, { text: ['Sunny ', 'in ', 'Paris'], usage: { input: 12, output: 3 }, delayMs: 20 })
-    const env: Env = { HH_API_KEY: workersKey, HH_BASE_URL: upstream, OPENAI_API_KEY: 'sk-test-not-a-key', OPENAI_BASE_URL: `${providerUrl}/v1`, MODEL: model }
+    await script(
+      model,
+      { toolCalls: [{ id: 'call_1', name: 'weather', args: ['{"city":"Paris"}'] }] },
+      { text: ['Sunny ', 'in ', 'Paris'], usage: { input: 12, output: 3 }, delayMs: 20 },
+    )
+    const env: Env = {
+      HH_API_KEY: workersKey,
+      HH_BASE_URL: upstream,
+      OPENAI_API_KEY: 'sk-test-not-a-key',
+      OPENAI_BASE_URL: `${providerUrl}/v1`,
+      MODEL: model,
+    }
     const ctx = createExecutionContext()
-    const response = await exampleWorker.fetch(chat({ messages: [{ role: 'user', content: 'Weather in Paris?' }], sessionId }), env, ctx)
+    const response = await exampleWorker.fetch(
+      chat({ messages: [{ role: 'user', content: 'Weather in Paris?' }], sessionId }),
+      env,
+      ctx,
+    )
     expect(response.headers.get('content-type')).toContain('text/plain')
     expect(await response.text()).toBe('Sunny in Paris')
     await waitOnExecutionContext(ctx)
@@ -44,14 +63,29 @@ describe('examples/worker: an edge chat endpoint through the AI SDK, each turn a
     expect(chain).toMatchObject({
       event_name: 'edge-chat',
       source: 'production',
-      inputs: { chat_history: [{ role: 'system', content: 'You are a helpful assistant. Be brief.' }, { role: 'user', content: 'Weather in Paris?' }] },
+      inputs: {
+        chat_history: [
+          { role: 'system', content: 'You are a helpful assistant. Be brief.' },
+          { role: 'user', content: 'Weather in Paris?' },
+        ],
+      },
       outputs: { role: 'assistant', content: 'Sunny in Paris' },
       metadata: { status: 'success', steps: 2 },
     })
-    expect(tools).toEqual([expect.objectContaining({ event_name: 'weather', inputs: { city: 'Paris' }, outputs: { result: 'sunny and 21 °C in Paris' } })])
+    expect(tools).toEqual([
+      expect.objectContaining({
+        event_name: 'weather',
+        inputs: { city: 'Paris' },
+        outputs: { result: 'sunny and 21 °C in Paris' },
+      }),
+    ])
     expect(models).toHaveLength(2)
     for (const event of [...models, ...tools]) expect(event.parent_id).toBe(chain.event_id)
-    expect(models[1]).toMatchObject({ config: { model, provider: 'openai' }, outputs: { content: 'Sunny in Paris' }, metadata: { prompt_tokens: 12, completion_tokens: 3, status: 'success' } })
+    expect(models[1]).toMatchObject({
+      config: { model, provider: 'openai' },
+      outputs: { content: 'Sunny in Paris' },
+      metadata: { prompt_tokens: 12, completion_tokens: 3, status: 'success' },
+    })
     expect(models[1].metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(15)
   })
 
@@ -59,11 +93,19 @@ describe('examples/worker: an edge chat endpoint through the AI SDK, each turn a
     const sessionId = crypto.randomUUID()
     const offline: Env = { HH_API_KEY: workersKey, HH_BASE_URL: upstream }
     let ctx = createExecutionContext()
-    const reply = await (await exampleWorker.fetch(chat({ messages: [{ role: 'user', content: 'hi' }], sessionId }), offline, ctx)).text()
+    const reply = await (
+      await exampleWorker.fetch(chat({ messages: [{ role: 'user', content: 'hi' }], sessionId }), offline, ctx)
+    ).text()
     expect(reply).toMatch(/^You said: hi\. /)
     await waitOnExecutionContext(ctx)
     ctx = createExecutionContext()
-    const weather = await (await exampleWorker.fetch(chat({ messages: [{ role: 'user', content: 'What is the weather in Oslo?' }], sessionId }), offline, ctx)).text()
+    const weather = await (
+      await exampleWorker.fetch(
+        chat({ messages: [{ role: 'user', content: 'What is the weather in Oslo?' }], sessionId }),
+        offline,
+        ctx,
+      )
+    ).text()
     expect(weather).toBe('From the weather tool: sunny and 21 °C in Oslo.')
     await waitOnExecutionContext(ctx)
     const events = await eventsOf(sessionId)
@@ -76,10 +118,20 @@ describe('examples/worker: an edge chat endpoint through the AI SDK, each turn a
     const model = unique('gpt-gone')
     const sessionId = crypto.randomUUID()
     await script(model, { text: ['One ', 'two ', 'three'], holdAfter: 2 })
-    const env: Env = { HH_API_KEY: workersKey, HH_BASE_URL: upstream, OPENAI_API_KEY: 'sk-test-not-a-key', OPENAI_BASE_URL: `${providerUrl}/v1`, MODEL: model }
+    const env: Env = {
+      HH_API_KEY: workersKey,
+      HH_BASE_URL: upstream,
+      OPENAI_API_KEY: 'sk-test-not-a-key',
+      OPENAI_BASE_URL: `${providerUrl}/v1`,
+      MODEL: model,
+    }
     // What request.signal does under `enable_request_signal` when the client goes away.
     const disconnect = new AbortController()
-    const request = new Request('https://chat.example.com/', { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'Count' }], sessionId }), signal: disconnect.signal })
+    const request = new Request('https://chat.example.com/', {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'Count' }], sessionId }),
+      signal: disconnect.signal,
+    })
     const ctx = createExecutionContext()
     const reader = (await exampleWorker.fetch(request, env, ctx)).body!.getReader()
     let text = ''
@@ -93,9 +145,14 @@ describe('examples/worker: an edge chat endpoint through the AI SDK, each turn a
     await waitOnExecutionContext(ctx)
     const { chain, models } = tree(await eventsOf(sessionId))
     expect(chain.metadata).toMatchObject({ status: 'cancelled', steps: 0 })
-    expect(models).toEqual([expect.objectContaining({ parent_id: chain.event_id, outputs: { role: 'assistant', content: 'One two ' } })])
+    expect(models).toEqual([
+      expect.objectContaining({ parent_id: chain.event_id, outputs: { role: 'assistant', content: 'One two ' } }),
+    ])
     expect(models[0].metadata.status).toBe('cancelled')
-    const requests = (await (await fetch(`${providerUrl}/__requests`)).json()) as Array<{ body: { model: string }; cancelled: boolean }>
+    const requests = (await (await fetch(`${providerUrl}/__requests`)).json()) as Array<{
+      body: { model: string }
+      cancelled: boolean
+    }>
     expect(requests.find((entry) => entry.body.model === model)?.cancelled).toBe(true)
   })
 })
@@ -109,8 +166,18 @@ describe('provider integrations inside workerd, delivered with waitUntil', () =>
     const hh = createClient({ apiKey: workersKey, baseUrl: upstream, sessionId })
     const openai = createOpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${providerUrl}/v1` })
     const stop = new AbortController()
-    const result = streamText({ model: wrapLanguageModel({ model: openai.chat(model), middleware: honeyhiveMiddleware(hh) }), prompt: 'Count', abortSignal: stop.signal, maxRetries: 0 })
-    ctx.waitUntil(Promise.resolve(result.text).then(() => hh.flush(), () => hh.flush()))
+    const result = streamText({
+      model: wrapLanguageModel({ model: openai.chat(model), middleware: honeyhiveMiddleware(hh) }),
+      prompt: 'Count',
+      abortSignal: stop.signal,
+      maxRetries: 0,
+    })
+    ctx.waitUntil(
+      Promise.resolve(result.text).then(
+        () => hh.flush(),
+        () => hh.flush(),
+      ),
+    )
     let text = ''
     for await (const delta of result.textStream) if ((text += delta) === 'One two ') stop.abort()
     await waitOnExecutionContext(ctx)
@@ -128,7 +195,12 @@ describe('provider integrations inside workerd, delivered with waitUntil', () =>
     const ctx = createExecutionContext()
     const hh = createClient({ apiKey: workersKey, baseUrl: upstream, sessionId })
     const openai = new OpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${providerUrl}/v1`, maxRetries: 0 })
-    const params = { model, messages: [{ role: 'user' as const, content: 'Hi' }], stream: true as const, stream_options: { include_usage: true } }
+    const params = {
+      model,
+      messages: [{ role: 'user' as const, content: 'Hi' }],
+      stream: true as const,
+      stream_options: { include_usage: true },
+    }
     const call = openai.chat.completions.create(params)
     const stream = await trackOpenAI(hh, params, call)
     expect(stream).toBe(await call)
@@ -139,9 +211,19 @@ describe('provider integrations inside workerd, delivered with waitUntil', () =>
     expect(text).toBe('Edge stream')
     const events = await eventsOf(sessionId)
     expect(events).toHaveLength(1)
-    expect(events[0]).toMatchObject({ model, provider: 'openai', event_name: 'openai.chat', response: { role: 'assistant', content: 'Edge stream' } })
+    expect(events[0]).toMatchObject({
+      model,
+      provider: 'openai',
+      event_name: 'openai.chat',
+      response: { role: 'assistant', content: 'Edge stream' },
+    })
     expect(events[0].usage).toEqual({ prompt_tokens: 6, completion_tokens: 2, total_tokens: 8 })
-    expect(events[0].metadata).toMatchObject({ status: 'success', stream: true, usage_reported: true, finish_reason: 'stop' })
+    expect(events[0].metadata).toMatchObject({
+      status: 'success',
+      stream: true,
+      usage_reported: true,
+      finish_reason: 'stop',
+    })
     expect(events[0].metadata.time_to_first_token_ms).toBeGreaterThanOrEqual(15)
   })
 })
@@ -149,13 +231,21 @@ describe('provider integrations inside workerd, delivered with waitUntil', () =>
 describe('honeyhiveTelemetry inside workerd: the AI SDK run as a tree, on the v1 route', () => {
   const weather = tool({
     description: 'The weather in a city',
-    inputSchema: jsonSchema<{ city: string }>({ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }),
+    inputSchema: jsonSchema<{ city: string }>({
+      type: 'object',
+      properties: { city: { type: 'string' } },
+      required: ['city'],
+    }),
     execute: async ({ city }) => `sunny in ${city}`,
   })
   const run = async (holdAfter?: number) => {
     const model = unique('gpt-tree')
     const sessionId = crypto.randomUUID()
-    await script(model, { toolCalls: [{ id: 'call_1', name: 'weather', args: ['{"city":"Paris"}'] }] }, { text: ['Sunny ', 'in ', 'Paris'], holdAfter })
+    await script(
+      model,
+      { toolCalls: [{ id: 'call_1', name: 'weather', args: ['{"city":"Paris"}'] }] },
+      { text: ['Sunny ', 'in ', 'Paris'], holdAfter },
+    )
     const ctx = createExecutionContext()
     const hh = createClient({ apiKey: workersKey, baseUrl: upstream, sessionId, route: '/v1/events/batch' })
     const openai = createOpenAI({ apiKey: 'sk-test-not-a-key', baseURL: `${providerUrl}/v1` })
@@ -184,9 +274,17 @@ describe('honeyhiveTelemetry inside workerd: the AI SDK run as a tree, on the v1
     const { events, chain, of } = await run()
     expect(events).toHaveLength(4)
     expect([of('chain').length, of('model').length, of('tool').length]).toEqual([1, 2, 1])
-    expect(chain).toMatchObject({ event_name: 'edge-turn', outputs: { content: 'Sunny in Paris' }, metadata: { status: 'success', steps: 2 } })
+    expect(chain).toMatchObject({
+      event_name: 'edge-turn',
+      outputs: { content: 'Sunny in Paris' },
+      metadata: { status: 'success', steps: 2 },
+    })
     for (const event of [...of('model'), ...of('tool')]) expect(event.parent_id).toBe(chain.event_id)
-    expect(of('tool')[0]).toMatchObject({ event_name: 'weather', inputs: { city: 'Paris' }, outputs: { result: 'sunny in Paris' } })
+    expect(of('tool')[0]).toMatchObject({
+      event_name: 'weather',
+      inputs: { city: 'Paris' },
+      outputs: { result: 'sunny in Paris' },
+    })
     expect(of('model')[1].metadata.time_to_first_token_ms).toBeGreaterThan(0)
   })
 

@@ -32,7 +32,8 @@ const runtime: Runtime = {
   },
   async importFresh() {
     fresh++
-    const load = (file: string) => import(/* @vite-ignore */ `${new URL(`../../dist/${file}`, import.meta.url).href}?fresh=${fresh}`)
+    const load = (file: string) =>
+      import(/* @vite-ignore */ `${new URL(`../../dist/${file}`, import.meta.url).href}?fresh=${fresh}`)
     return { client: await load('index.js'), relay: await load('relay.js') }
   },
 }

@@ -22,7 +22,10 @@ export async function startUpstream(apiKey = workersKey) {
     if (pathname === '/v1/chat/completions') {
       const { messages } = (await request.json()) as { messages: Array<{ content: string }> }
       const content = `echo: ${messages.at(-1)?.content}`
-      return Response.json({ choices: [{ message: { role: 'assistant', content } }], usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } })
+      return Response.json({
+        choices: [{ message: { role: 'assistant', content } }],
+        usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+      })
     }
     return honeyhive(request)
   })

@@ -27,7 +27,12 @@ export default defineConfig({
       miniflare: {
         // The pool turns nodejs_compat on for its runner by itself; wrangler.toml sets no flags, and
         // test/node/relay-wrangler-dev.test.ts proves the relay runs without them.
-        bindings: { HH_API_KEY: workersKey, HH_BASE_URL: inject('upstreamUrl'), HH_ALLOWED_ORIGINS: workersOrigin, MODEL_URL: `${inject('upstreamUrl')}/v1/chat/completions` },
+        bindings: {
+          HH_API_KEY: workersKey,
+          HH_BASE_URL: inject('upstreamUrl'),
+          HH_ALLOWED_ORIGINS: workersOrigin,
+          MODEL_URL: `${inject('upstreamUrl')}/v1/chat/completions`,
+        },
       },
     })),
   ],

@@ -34,9 +34,32 @@ describe.skipIf(!available && !ci)('examples/worker under wrangler dev', () => {
     // detached: its own process group, so workerd goes with it (field notes §5).
     const wrangler = spawn(
       join(root, 'node_modules', '.bin', 'wrangler'),
-      ['dev', '-c', 'examples/worker/wrangler.toml', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()),
-        '--show-interactive-dev-session=false', '--persist-to', join(home, 'state'), ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])],
-      { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_LOG_PATH: join(home, 'logs') } },
+      [
+        'dev',
+        '-c',
+        'examples/worker/wrangler.toml',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--inspector-port',
+        String(await freePort()),
+        '--show-interactive-dev-session=false',
+        '--persist-to',
+        join(home, 'state'),
+        ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+      ],
+      {
+        cwd: root,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          WRANGLER_SEND_METRICS: 'false',
+          CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+          WRANGLER_LOG_PATH: join(home, 'logs'),
+        },
+      },
     )
     wrangler.stdout.on('data', (chunk) => (output += chunk))
     wrangler.stderr.on('data', (chunk) => (output += chunk))
@@ -45,7 +68,10 @@ describe.skipIf(!available && !ci)('examples/worker under wrangler dev', () => {
         process.kill(-wrangler.pid!, 'SIGKILL')
       } catch {}
     }
-    await vi.waitFor(async () => expect((await fetch(url)).status, output).toBe(405), { timeout: 45_000, interval: 500 })
+    await vi.waitFor(async () => expect((await fetch(url)).status, output).toBe(405), {
+      timeout: 45_000,
+      interval: 500,
+    })
   }, 60_000)
 
   afterAll(async () => {
@@ -59,7 +85,9 @@ describe.skipIf(!available && !ci)('examples/worker under wrangler dev', () => {
     const body = JSON.stringify({ messages: [{ role: 'user', content: 'weather in Paris?' }], sessionId })
     const response = await fetch(url, { method: 'POST', body })
     expect(await response.text()).toBe('From the weather tool: sunny and 21 °C in Paris.')
-    await vi.waitFor(() => expect(honeyhive.events.filter((event) => event.session_id === sessionId)).toHaveLength(4), { timeout: 15_000 })
+    await vi.waitFor(() => expect(honeyhive.events.filter((event) => event.session_id === sessionId)).toHaveLength(4), {
+      timeout: 15_000,
+    })
     const chain = honeyhive.events.find((event) => event.event_type === 'chain')!
     expect(chain).toMatchObject({ event_name: 'edge-chat', metadata: { status: 'success', steps: 2 } })
     const children = honeyhive.events.filter((event) => event.parent_id === chain.event_id)

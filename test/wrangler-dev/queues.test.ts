@@ -10,7 +10,10 @@ import { hasWrangler, startWranglerDev, type WranglerDev } from '../helpers/wran
 
 const available = hasWrangler
 const ci = process.env.CI === 'true'
-if (!available && !ci) console.warn('[durable relay suite] skipped: wrangler or workerd is missing; run `npm ci` (devDependency "wrangler" 4.86.0)')
+if (!available && !ci)
+  console.warn(
+    '[durable relay suite] skipped: wrangler or workerd is missing; run `npm ci` (devDependency "wrangler" 4.86.0)',
+  )
 
 const key = 'hh-queue-relay-key-4d19'
 const origin = 'https://chat.example.com'
@@ -34,7 +37,15 @@ async function postBatch(url: string, count: number, tag: string) {
   const response = await fetch(`${url}/events/model/batch`, {
     method: 'POST',
     headers: { origin, 'content-type': 'text/plain;charset=UTF-8' },
-    body: JSON.stringify({ model_events: ids.map((event_id, i) => ({ event_id, model: 'gpt-4o', provider: 'openai', metadata: { tag, i }, messages: [{ role: 'user', content: 'x'.repeat(800) }] })) }),
+    body: JSON.stringify({
+      model_events: ids.map((event_id, i) => ({
+        event_id,
+        model: 'gpt-4o',
+        provider: 'openai',
+        metadata: { tag, i },
+        messages: [{ role: 'user', content: 'x'.repeat(800) }],
+      })),
+    }),
   })
   await response.body?.cancel()
   return { ids, status: response.status }
@@ -55,7 +66,11 @@ beforeAll(async () => {
       return new Response('<html><body>Sign in</body></html>', { headers: { 'content-type': 'text/html' } })
     }
     if (request.method === 'PUT') {
-      updates.push({ path: new URL(request.url).pathname, authorization: request.headers.get('authorization'), body: await request.json() })
+      updates.push({
+        path: new URL(request.url).pathname,
+        authorization: request.headers.get('authorization'),
+        body: await request.json(),
+      })
       return new Response(null, { status: 200 })
     }
     const text = await request.clone().text()
@@ -103,11 +118,17 @@ describe.skipIf(!available && !ci)('the durable relay under wrangler dev, with a
     const batches = await Promise.all(Array.from({ length: 50 }, (_, i) => postBatch(relay!.url, 10, `outage-${i}`)))
     expect(batches.map((batch) => batch.status)).toEqual(Array(50).fill(202))
     // Longer than the relay's own retries within waitUntil (about 3 s, see the next suite): then HoneyHive is back.
-    await vi.waitFor(() => expect(calls.filter((call) => call.status === 503).length).toBeGreaterThan(0), { timeout: 20_000, interval: 100 })
+    await vi.waitFor(() => expect(calls.filter((call) => call.status === 503).length).toBeGreaterThan(0), {
+      timeout: 20_000,
+      interval: 100,
+    })
     await sleep(6000)
     down = false
     const ids = batches.flatMap((batch) => batch.ids)
-    await vi.waitFor(() => expect(honeyhive.events.length).toBeGreaterThanOrEqual(500), { timeout: 60_000, interval: 200 })
+    await vi.waitFor(() => expect(honeyhive.events.length).toBeGreaterThanOrEqual(500), {
+      timeout: 60_000,
+      interval: 200,
+    })
     await sleep(1500)
     expect(ids.map(copies)).toEqual(Array(500).fill(1))
     const delivered = calls.filter((call) => call.status === 200)
@@ -122,7 +143,10 @@ describe.skipIf(!available && !ci)('the durable relay under wrangler dev, with a
     const bad = batches[2].ids[1]
     refused.add(bad)
     const others = batches.flatMap((batch) => batch.ids).filter((id) => id !== bad)
-    await vi.waitFor(() => expect(others.every((id) => copies(id) === 1)).toBe(true), { timeout: 30_000, interval: 200 })
+    await vi.waitFor(() => expect(others.every((id) => copies(id) === 1)).toBe(true), {
+      timeout: 30_000,
+      interval: 200,
+    })
     const settledAt = calls.length
     // Acked: no message comes back for the refused event.
     await sleep(3000)
@@ -147,7 +171,11 @@ describe.skipIf(!available && !ci)('the durable relay under wrangler dev, with a
     reset()
     const eventId = crypto.randomUUID()
     const send = (token: string) =>
-      fetch(`${relay!.url}/events/model/batch`, { method: 'POST', headers: { origin, 'content-type': 'text/plain' }, body: JSON.stringify({ event_id: eventId, feedback: { rating: 1 }, token }) })
+      fetch(`${relay!.url}/events/model/batch`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'text/plain' },
+        body: JSON.stringify({ event_id: eventId, feedback: { rating: 1 }, token }),
+      })
     const forged = await send(`${Date.now() + 60_000}.${'A'.repeat(43)}`)
     expect(forged.status).toBe(403)
     await forged.body?.cancel()
@@ -155,7 +183,9 @@ describe.skipIf(!available && !ci)('the durable relay under wrangler dev, with a
     expect(valid.status).toBe(202)
     await valid.body?.cancel()
     await vi.waitFor(() => expect(updates).toHaveLength(1), { timeout: 30_000, interval: 100 })
-    expect(updates).toEqual([{ path: '/events', authorization: `Bearer ${key}`, body: { event_id: eventId, feedback: { rating: 1 } } }])
+    expect(updates).toEqual([
+      { path: '/events', authorization: `Bearer ${key}`, body: { event_id: eventId, feedback: { rating: 1 } } },
+    ])
     expect(relay!.output()).not.toContain(feedbackSecret)
   }, 60_000)
 
@@ -174,7 +204,10 @@ describe.skipIf(!available && !ci)('the durable relay under wrangler dev, with a
     // Merged: the first request, which carried the good events too, was answered 500, and so was the second.
     expect(calls.slice(0, 2).map((call) => call.status)).toEqual([500, 500])
     // The bad event alone is given up (its message acked), so nothing of it is left for the next tests.
-    await vi.waitFor(() => expect(relay!.output()).toMatch(/sent 8 times with no answer that they were stored/), { timeout: 30_000, interval: 200 })
+    await vi.waitFor(() => expect(relay!.output()).toMatch(/sent 8 times with no answer that they were stored/), {
+      timeout: 30_000,
+      interval: 200,
+    })
     const settledAt = calls.length
     await sleep(2500)
     expect(calls.length).toBe(settledAt)
@@ -185,17 +218,30 @@ describe.skipIf(!available && !ci)('the durable relay under wrangler dev, with a
     down = true
     const session = crypto.randomUUID()
     const send = async (body: object) => {
-      const response = await fetch(`${relay!.url}/`, { method: 'POST', headers: { origin, 'content-type': 'text/plain' }, body: JSON.stringify(body) })
+      const response = await fetch(`${relay!.url}/`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'text/plain' },
+        body: JSON.stringify(body),
+      })
       return { status: response.status, body: await response.json() }
     }
     const first = { event_id: crypto.randomUUID() as string, session_id: session, model: 'gpt-4o' }
-    const answered = await send({ model_events: [first], single_session: true, session_properties: { session_name: 'support chat' } })
+    const answered = await send({
+      model_events: [first],
+      single_session: true,
+      session_properties: { session_name: 'support chat' },
+    })
     expect(answered).toMatchObject({ status: 202, body: { session_id: session } })
     down = false
     const later = { event_id: crypto.randomUUID() as string, session_id: session, model: 'gpt-4o' }
     expect((await send({ model_events: [later] })).status).toBe(202)
-    await vi.waitFor(() => expect([first.event_id, later.event_id].map(copies)).toEqual([1, 1]), { timeout: 30_000, interval: 200 })
-    const sessions = honeyhive.sessions.filter((held) => held.events.some((event) => [first.event_id, later.event_id].includes(event.event_id!)))
+    await vi.waitFor(() => expect([first.event_id, later.event_id].map(copies)).toEqual([1, 1]), {
+      timeout: 30_000,
+      interval: 200,
+    })
+    const sessions = honeyhive.sessions.filter((held) =>
+      held.events.some((event) => [first.event_id, later.event_id].includes(event.event_id!)),
+    )
     expect(sessions.map((held) => held.session_id)).toEqual([session])
   }, 60_000)
 

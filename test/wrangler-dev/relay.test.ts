@@ -11,7 +11,10 @@ import { hasWrangler, startWranglerDev, type WranglerDev } from '../helpers/wran
 // A missing wrangler or workerd fails the run under CI=true; locally this file is skipped with a hint.
 const available = hasWrangler
 const ci = process.env.CI === 'true'
-if (!available && !ci) console.warn('[wrangler dev suite] skipped: wrangler or workerd is missing; run `npm ci` (devDependency "wrangler" 4.86.0)')
+if (!available && !ci)
+  console.warn(
+    '[wrangler dev suite] skipped: wrangler or workerd is missing; run `npm ci` (devDependency "wrangler" 4.86.0)',
+  )
 
 const key = 'hh-wrangler-dev-key-77e2'
 const origin = 'https://chat.example.com'
@@ -29,12 +32,20 @@ describe.skipIf(!available && !ci)('the relay under wrangler dev', () => {
     if (!available) throw new Error('wrangler or workerd is missing (CI=true makes this a failure): run `npm ci`')
     upstream = await serve(async (request) => {
       if (request.method !== 'PUT') return honeyhive(request)
-      updates.push({ path: new URL(request.url).pathname, authorization: request.headers.get('authorization'), body: await request.json() })
+      updates.push({
+        path: new URL(request.url).pathname,
+        authorization: request.headers.get('authorization'),
+        body: await request.json(),
+      })
       return new Response(null, { status: 200 })
     })
-    relay = await startWranglerDev({ apiKey: key, baseUrl: upstream.url, allowedOrigins: origin }, (text) => text.split(key).join('[key]'), {
-      vars: { HH_FEEDBACK_SECRET: feedbackSecret },
-    })
+    relay = await startWranglerDev(
+      { apiKey: key, baseUrl: upstream.url, allowedOrigins: origin },
+      (text) => text.split(key).join('[key]'),
+      {
+        vars: { HH_FEEDBACK_SECRET: feedbackSecret },
+      },
+    )
     relayUrl = relay.url
   }, 60_000)
 
@@ -48,7 +59,11 @@ describe.skipIf(!available && !ci)('the relay under wrangler dev', () => {
     const response = await fetch(`${relayUrl}/events/model/batch`, {
       method: 'POST',
       headers: { origin, 'content-type': 'text/plain;charset=UTF-8' },
-      body: JSON.stringify({ model_events: [{ event_id: id, model: 'gpt-4o', provider: 'openai', messages: [{ role: 'user', content: 'hi' }] }] }),
+      body: JSON.stringify({
+        model_events: [
+          { event_id: id, model: 'gpt-4o', provider: 'openai', messages: [{ role: 'user', content: 'hi' }] },
+        ],
+      }),
     })
     const text = await response.text()
     expect(response.status).toBe(202)
@@ -61,10 +76,17 @@ describe.skipIf(!available && !ci)('the relay under wrangler dev', () => {
   }, 30_000)
 
   test('wrangler dev answers a preflight for the allowed origin and refuses others', async () => {
-    const allowed = await fetch(relayUrl, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } })
+    const allowed = await fetch(relayUrl, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST' },
+    })
     expect(allowed.status).toBe(204)
     expect(allowed.headers.get('access-control-allow-origin')).toBe(origin)
-    const other = await fetch(relayUrl, { method: 'POST', headers: { origin: 'https://evil.example' }, body: '{"model_events":[]}' })
+    const other = await fetch(relayUrl, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example' },
+      body: '{"model_events":[]}',
+    })
     expect(other.status).toBe(403)
     await other.body?.cancel()
   })
@@ -72,7 +94,11 @@ describe.skipIf(!available && !ci)('the relay under wrangler dev', () => {
   test('feedback with a valid token is forwarded in waitUntil with the key; one for another event gets 403', async () => {
     const eventId = crypto.randomUUID()
     const send = async (token: string) => {
-      const response = await fetch(relayUrl, { method: 'PUT', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ event_id: eventId, feedback: { rating: 0 }, token }) })
+      const response = await fetch(relayUrl, {
+        method: 'PUT',
+        headers: { origin, 'content-type': 'application/json' },
+        body: JSON.stringify({ event_id: eventId, feedback: { rating: 0 }, token }),
+      })
       const text = await response.text()
       expect(text).not.toContain(feedbackSecret)
       return response.status
@@ -80,7 +106,9 @@ describe.skipIf(!available && !ci)('the relay under wrangler dev', () => {
     expect(await send(await createFeedbackToken({ secret: feedbackSecret, eventId: crypto.randomUUID() }))).toBe(403)
     expect(await send(await createFeedbackToken({ secret: feedbackSecret, eventId }))).toBe(202)
     await vi.waitFor(() => expect(updates).toHaveLength(1), { timeout: 10_000 })
-    expect(updates).toEqual([{ path: '/events', authorization: `Bearer ${key}`, body: { event_id: eventId, feedback: { rating: 0 } } }])
+    expect(updates).toEqual([
+      { path: '/events', authorization: `Bearer ${key}`, body: { event_id: eventId, feedback: { rating: 0 } } },
+    ])
     expect(output().includes(feedbackSecret)).toBe(false)
   }, 30_000)
 })

@@ -7,8 +7,16 @@ import { trackAnthropic } from '../../../dist/anthropic.js'
 // @ts-types="../../../dist/index.d.ts"
 import { createClient } from '../../../dist/honeyhive-edge.min.js'
 
-const hh = createClient({ baseUrl: Deno.env.get('HH_TEST_URL')!, sessionId: Deno.env.get('HH_TEST_SESSION')!, project: 'deno-providers' })
-const anthropic = new Anthropic({ apiKey: 'sk-ant-test-not-a-key', baseURL: Deno.env.get('PROVIDER_URL')!, maxRetries: 0 })
+const hh = createClient({
+  baseUrl: Deno.env.get('HH_TEST_URL')!,
+  sessionId: Deno.env.get('HH_TEST_SESSION')!,
+  project: 'deno-providers',
+})
+const anthropic = new Anthropic({
+  apiKey: 'sk-ant-test-not-a-key',
+  baseURL: Deno.env.get('PROVIDER_URL')!,
+  maxRetries: 0,
+})
 const ask = (model: string) => ({ model, max_tokens: 64, messages: [{ role: 'user' as const, content: 'Hi' }] })
 
 function assert(condition: unknown, what: string): asserts condition {
