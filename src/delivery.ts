@@ -6,7 +6,7 @@ import { createLedger, idsOf, type FlushResult, type Ledger, type Stats } from '
 import { shutdownTimeoutMs, type ResolvedOptions } from './options.js'
 import { createQueue, type Entry } from './queue.js'
 import { createScheduler, systemClock, type Clock } from './scheduler.js'
-import { createSender, type Limits } from './sender.js'
+import { clientTransport, createSender, mergeInto, type Limits } from './sender.js'
 import type { Session } from './session.js'
 import { batchBody, type TransportOptions } from './transport.js'
 
@@ -32,14 +32,14 @@ export interface Delivery {
   reject: Ledger['reject']
   /** The session: its frame, and joining the server's (client.ts, unload.ts). */
   readonly session: Session
-  /** The most JSON bytes of events one request may carry: `maxBatchBytes`, or less once a 413 taught it. */
-  readonly batchBytes: number
-  /** The most events one request may carry: `flushAt`, or a relay's `max_events` once its 413 said so. */
-  readonly batchCount: number
+  /**
+   * What the engine learned and does: the most JSON bytes and events one request may carry (`maxBatchBytes`
+   * and `flushAt`, or less once a 413 taught it: page-hide beacons keep them), and whether a batch carrying
+   * the session fields is in flight (a beacon then sends none: one session, not two).
+   */
+  readonly limits: Readonly<Limits>
   /** The transport settings of this client, counting retries into `stats().retried`. */
   readonly transport: TransportOptions
-  /** Whether a batch carrying the session fields is in flight: a page-hide beacon then sends none (one session, not two). */
-  readonly sessionInFlight: boolean
   /** Takes every queued event and update out (page-hide sending); what is in flight stays with its request. */
   takeAll(): Entry[]
   /** Puts entries back at the front of their queue. */
@@ -59,46 +59,14 @@ export interface DeliveryContext {
   clock?: Clock
 }
 
-/** The transport settings of a client: its options, one attempt limit for its life, retries counted. */
-function clientTransport(options: ResolvedOptions, totals: Stats, debug: (message: string) => void): TransportOptions {
-  return {
-    url: options.batchUrl,
-    apiKey: options.apiKey,
-    fetch: options.fetch,
-    timeoutMs: options.timeoutMs,
-    maxTimeoutMs: Math.max(options.timeoutMs, 60_000),
-    maxRetries: options.maxRetries,
-    maxRetryAfterMs: options.maxRetryAfterMs,
-    limit: { ms: options.timeoutMs },
-    onRetry(attempt, error) {
-      totals.retried++
-      debug(`retry ${attempt}: ${error.message}`)
-    },
-  }
-}
-
-/** Changes a queued event in place (feedback merged before it is sent). */
-function mergeInto(entry: Entry, merge: (event: Record<string, unknown>) => void): void {
-  const event = JSON.parse(entry.json)
-  merge(event)
-  entry.json = JSON.stringify(event)
-  entry.bytes = byteLength(entry.json)
-}
-
 /**
  * The delivery engine: the queues (events, and updates of events), when to send, flush and close. One
  * request is in flight at a time, so a pause (429, outage) holds everything. Its parts: the scheduler owns
  * the timer and the pauses, the sender sends one request and applies the failure policy to its answer, the
  * ledger counts, the session owns the session fields (docs/architecture.md).
  */
-export function createDelivery({
-  options,
-  session,
-  report,
-  debug,
-  keepalive,
-  clock = systemClock,
-}: DeliveryContext): Delivery {
+export function createDelivery(context: DeliveryContext): Delivery {
+  const { options, session, report, debug, clock = systemClock } = context
   const queue = createQueue(options.maxQueueSize)
   const updates = createQueue(options.maxQueueSize)
   const ledger = createLedger(report, clock)
@@ -122,11 +90,8 @@ export function createDelivery({
   const scheduler = createScheduler(clock, () => start())
   const signal = () => stopper.signal
   const waitingEntries = () => [...queue.entries, ...inFlight]
-  const sender = createSender(
-    { options, session, ledger, scheduler, clock, report, debug, keepalive, signal, waiting: waitingEntries },
-    transport,
-    limits,
-  )
+  const parts = { ...context, clock, ledger, scheduler, signal, waiting: waitingEntries }
+  const sender = createSender(parts, transport, limits)
 
   const stats = (): Stats => ({ ...totals, queued: queue.size + updates.size + inFlight.length })
   const waiting = (): number => queue.size + updates.size
@@ -233,15 +198,7 @@ export function createDelivery({
     stats,
     reject: ledger.reject,
     session,
-    get batchBytes() {
-      return limits.batchBytes
-    },
-    get batchCount() {
-      return limits.batchCount
-    },
-    get sessionInFlight() {
-      return limits.sessionInFlight
-    },
+    limits,
     transport,
     takeAll: () => [...queue.takeAll(), ...updates.takeAll()],
     requeue(entries) {

@@ -47,7 +47,10 @@ async function writeResponse(response: Response, req: IncomingMessage, res: Serv
   try {
     for (let part = await reader.read(); !part.done; part = await reader.read()) {
       if (!res.write(part.value))
-        await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)))
+        await new Promise((resolve) => {
+          res.once('drain', resolve)
+          res.once('close', resolve)
+        })
     }
     res.end()
   } catch {

@@ -1,3 +1,5 @@
+import { HttpError, InvalidResponseError, TimeoutError, type HoneyHiveError } from './errors.js'
+
 // The failure policy as data (issue 20): what each answer means for the request that got it, for each
 // caller that sends (the client's queue, the relay's Queues consumer, a page being hidden). Pure: no I/O,
 // no clock. The engines read it; test/policy.test.ts checks every row without a server.
@@ -157,3 +159,13 @@ export const retriedStatuses = (policy: Policy): number[] =>
   Object.entries(policy.statuses)
     .filter(([, rule]) => rule.action === 'retry')
     .map(([status]) => Number(status))
+
+/** An error as the policy reads it. */
+export const answerOf = (error: HoneyHiveError): Answer =>
+  error instanceof HttpError
+    ? ({ kind: 'status', status: error.status } as const)
+    : error instanceof TimeoutError
+      ? ({ kind: 'timeout' } as const)
+      : error instanceof InvalidResponseError
+        ? ({ kind: 'invalid' } as const)
+        : ({ kind: 'network' } as const)

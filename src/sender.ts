@@ -1,5 +1,6 @@
+import { byteLength } from './encode.js'
 import { DroppedError, HoneyHiveError, HttpError, NetworkError } from './errors.js'
-import { idsOf, type Ledger } from './ledger.js'
+import { idsOf, type Ledger, type Stats } from './ledger.js'
 import type { ResolvedOptions } from './options.js'
 import { backoffMs, clientPolicy, ruleFor, updatePolicy } from './policy.js'
 import type { Entry } from './queue.js'
@@ -42,6 +43,36 @@ const halves = (entries: Entry[]): [Entry[], Entry[]] => {
 }
 // HoneyHive stores events asynchronously: an update answered 404 is tried again for this long at most.
 const updateNotFoundMs = 60_000
+
+/** The transport settings of a client: its options, one attempt limit for its life, retries counted. */
+export function clientTransport(
+  options: ResolvedOptions,
+  totals: Stats,
+  debug: (message: string) => void,
+): TransportOptions {
+  return {
+    url: options.batchUrl,
+    apiKey: options.apiKey,
+    fetch: options.fetch,
+    timeoutMs: options.timeoutMs,
+    maxTimeoutMs: Math.max(options.timeoutMs, 60_000),
+    maxRetries: options.maxRetries,
+    maxRetryAfterMs: options.maxRetryAfterMs,
+    limit: { ms: options.timeoutMs },
+    onRetry(attempt, error) {
+      totals.retried++
+      debug(`retry ${attempt}: ${error.message}`)
+    },
+  }
+}
+
+/** Changes a queued event in place (feedback merged before it is sent). */
+export function mergeInto(entry: Entry, merge: (event: Record<string, unknown>) => void): void {
+  const event = JSON.parse(entry.json)
+  merge(event)
+  entry.json = JSON.stringify(event)
+  entry.bytes = byteLength(entry.json)
+}
 
 export function createSender(context: SenderContext, transport: TransportOptions, limits: Limits) {
   const { options, session, ledger, scheduler, clock, report, debug } = context

@@ -146,7 +146,7 @@ export function watchPageHide(
   function onHide(): void {
     hidden = true
     let entries = delivery.takeAll()
-    const sessionInFlight = options.singleSession === true && delivery.sessionInFlight
+    const sessionInFlight = options.singleSession === true && delivery.limits.sessionInFlight
     if (leaving && held.length > 0) {
       requeue(takeHeld())
       entries = delivery.takeAll().concat(entries)
@@ -168,8 +168,8 @@ export function watchPageHide(
         !last ||
         update ||
         last[0].update ||
-        last.length >= delivery.batchCount ||
-        chunkBytes + bytes + 1 > delivery.batchBytes
+        last.length >= delivery.limits.batchCount ||
+        chunkBytes + bytes + 1 > delivery.limits.batchBytes
       if ((budget -= bytes + 1 + (fresh ? envelope : 0)) < 0) break
       if (fresh) {
         chunks.push([])
