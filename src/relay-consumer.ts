@@ -1,4 +1,4 @@
-import { byteLength, toJson } from './encode.js'
+import { byteLength } from './encode.js'
 import { judgeConsumerFailure } from './consumer-policy.js'
 import { backoffMs, consumerPolicy } from './policy.js'
 import { DroppedError, HoneyHiveError, type HttpError } from './errors.js'

@@ -1,21 +1,20 @@
-import { ConfigError, HoneyHiveError, HttpError } from './errors.js'
+import { ConfigError, HoneyHiveError } from './errors.js'
 import { resolveOptions } from './options.js'
-import { checkRelayOptions, relayDefaults, type RelayOptions } from './relay-options.js'
-import { prepareEvent } from './prepare.js'
-import { batchRequestSchema, check, modelEventSchema } from './schema.js'
-import { toJson } from './encode.js'
+import { forwardBatch } from './relay-batch.js'
 import { createConsumer } from './relay-consumer.js'
-import { enqueue, messageBytes, sessionBytes, type QueueBatch, type QueueProducer } from './relay-queue.js'
-import { batchFrame, seedRoute, type Route, type SessionFields } from './routes.js'
-import { createReporter, modelEventsOnly, readLimited, sharedSession } from './relay-request.js'
+import { checkRelayOptions, relayDefaults, type RelayOptions } from './relay-options.js'
+import { messageBytes, sessionBytes, type QueueBatch } from './relay-queue.js'
+import { createReporter, readLimited } from './relay-request.js'
 import { createUpdateHandler, isUpdateBody } from './relay-update.js'
+import type { Route } from './routes.js'
+import { check, modelEventSchema } from './schema.js'
+import type { TransportOptions } from './transport.js'
 
 export type { Route }
 export type { QueueBatch, QueueMessage, QueueProducer } from './relay-queue.js'
 export type { RelayOptions } from './relay-options.js'
 export { relayDefaults } from './relay-options.js'
 export { createFeedbackToken, feedbackTokenDefaults, type FeedbackTokenOptions } from './feedback-token.js'
-import { sendBatch, type TransportOptions } from './transport.js'
 
 /** The part of a Workers `ExecutionContext` the relay uses. */
 export interface RelayContext {
@@ -122,6 +121,8 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     debug: options.debug ? (message) => console.debug(`[honeyhive-edge/relay] ${redact(message)}`) : () => {},
   })
 
+  const batchContext = { options, maxEvents, queue, transport, report }
+
   async function relay(request: Request, ctx?: RelayContext | object): Promise<Response> {
     const origin = request.headers.get('origin') ?? ''
     // Retry-After is not a CORS-safelisted header: without the expose, a browser client cannot honour a 429's wait.
@@ -138,9 +139,9 @@ export function createRelay(relayOptions: RelayOptions): Relay {
           ...headers,
         },
       })
-    const refuse = (status: number, message: string, headers?: Record<string, string>) => {
+    const refuse = (status: number, message: string, headers?: Record<string, string>, extra?: object) => {
       void request.body?.cancel().catch(() => undefined)
-      return answer(status, { success: false, message }, headers)
+      return answer(status, { success: false, message, ...extra }, headers)
     }
 
     if (!methods.includes(request.method))
@@ -192,68 +193,18 @@ export function createRelay(relayOptions: RelayOptions): Relay {
       return refuse(405, 'PUT takes an event update ({ event_id, feedback, token }); send batches by POST', {
         allow: 'POST, OPTIONS',
       })
-    const result = check(batchRequestSchema, body)
-    if (!result.output)
-      return refuse(400, result.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`).join('; '))
-    const { model_events: posted, ...session } = result.output
-    if (posted.length > maxEvents) return refuse(413, `More than ${maxEvents} events in one request; send fewer`)
-    const model_events = options.route === seedRoute ? modelEventsOnly(posted, report) : posted
-    const events = model_events.flatMap((event) => prepareEvent(event, options).encoded ?? [])
-    if (events.length === 0) return answer(200, { event_ids: [], success: true })
-    const eventIds = events.map((event) => event.id)
-    const later = queue || typeof host?.waitUntil === 'function'
-    // A page's batch with session fields (its first) is delivered at once even with a queue or waitUntil:
-    // HoneyHive's answer names the session the page must join (a single_session request makes one).
-    const own = Object.keys(session).length > 0
-    let failure: HoneyHiveError | undefined
-    if (own || !later) {
-      try {
-        return answer(200, await sendBatch(events, batchFrame(options.route, session), transport))
-      } catch (caught) {
-        failure = caught as HoneyHiveError
-        report(failure)
-      }
-    }
-    // Session fields go with every message of the batch: too big for a message, they get the failure answer.
-    if (queue && !(own && failure && toJson(session).length > sessionBytes)) {
-      // A page's first batch queued during an outage stays in the page's own session (issue 23): the page is
-      // told that session, and the batch is queued without single_session, which would make another one.
-      const joined = own ? sharedSession(model_events) : undefined
-      const { single_session, is_single_session, ...properties } = session
-      const fields: SessionFields = joined ? properties : session
-      try {
-        await enqueue(queue, options.route, events, fields)
-      } catch (cause) {
-        report(new HoneyHiveError('The queue refused the events; the page was told to retry (503)', eventIds, cause))
-        return refuse(503, 'Could not queue the events; retry later', { 'retry-after': '5' })
-      }
-      return answer(202, { event_ids: eventIds, success: true, ...(joined && { session_id: joined }) })
-    }
-    if (!failure) {
-      host!.waitUntil!(sendBatch(events, batchFrame(options.route, session), transport).catch(report))
-      return answer(202, { event_ids: eventIds, success: true })
-    }
-    // A 429 keeps its status and wait, so the browser client backs off; anything else is the upstream's fault.
-    if (failure instanceof HttpError && failure.status === 429) {
-      const wait: Record<string, string> =
-        failure.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.ceil(failure.retryAfterMs / 1000)) }
-      return refuse(429, 'HoneyHive is rate limiting; retry later', wait)
-    }
-    return refuse(
-      502,
-      `HoneyHive did not accept the batch (${failure instanceof HttpError ? `status ${failure.status}` : failure.name})`,
-    )
+    const waiting = typeof host?.waitUntil === 'function' ? (host as RelayContext) : undefined
+    return forwardBatch(body, waiting, { ...batchContext, answer, refuse })
   }
-  return Object.assign(relay, {
-    consume: (batch: QueueBatch) =>
-      consume(batch).catch((error) => {
-        // Unexpected: reported, then thrown, so that the queue retries every message not acked yet.
-        report(
-          error instanceof HoneyHiveError
-            ? error
-            : new HoneyHiveError('The queue consumer failed; the batch will be retried', [], error),
-        )
-        throw error
-      }),
-  })
+  return Object.assign(relay, { consume: guardConsume(consume, report) })
+}
+
+/** The consumer, reporting the unexpected, then rethrowing it so that the queue retries every message not acked yet. */
+function guardConsume(consume: (batch: QueueBatch) => Promise<void>, report: (error: HoneyHiveError) => void) {
+  return (batch: QueueBatch) =>
+    consume(batch).catch((error) => {
+      const message = 'The queue consumer failed; the batch will be retried'
+      report(error instanceof HoneyHiveError ? error : new HoneyHiveError(message, [], error))
+      throw error
+    })
 }

@@ -1,8 +1,8 @@
 import { toJson } from './encode.js'
-import { HttpError, InvalidResponseError, TimeoutError, type HoneyHiveError } from './errors.js'
+import { InvalidResponseError, type HoneyHiveError, type HttpError } from './errors.js'
 import { parse, request, type SendInit } from './request.js'
 import type { FetchLike } from './options.js'
-import { answerOf, clientPolicy, retriedStatuses, ruleFor, type Policy } from './policy.js'
+import { clientPolicy, retriedStatuses, ruleFor, type Policy } from './policy.js'
 
 export { answerOf } from './policy.js'
 
