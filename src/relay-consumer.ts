@@ -53,6 +53,28 @@ async function sendUpdateMessage(
   }
 }
 
+/** Forgets the oldest id past the bound (Sets and Maps keep insertion order). */
+function bounded<T>(store: Set<T> | Map<T, unknown>): void {
+  if (store.size > rememberedIds) store.delete(store.keys().next().value!)
+}
+
+/**
+ * One transport per route, kept: a timeout lengthens the next attempts for the isolate's life. The URL is
+ * the configured base and a route of ours, checked to stay on the configured origin: the key goes nowhere else.
+ */
+function createTransports(transport: TransportOptions, base: string): (route: Route) => TransportOptions {
+  const origin = new URL(base).origin
+  const transports = new Map<Route, TransportOptions>()
+  return (route) => {
+    const url = new URL(base + route)
+    if (url.origin !== origin) {
+      throw new HoneyHiveError(`Refused to send to ${url.origin}: the relay sends only to ${origin}`)
+    }
+    if (!transports.has(route)) transports.set(route, { ...transport, url: url.href })
+    return transports.get(route)!
+  }
+}
+
 /**
  * Returns the queue consumer: delivers a batch's events in as few requests as the size limits allow (one
  * per route and session fields), then acks each message whose events were all delivered or refused for
@@ -63,24 +85,9 @@ export function createConsumer({ transport, batchBytes, base, retryDelaySeconds,
   const settled = new Set<string>()
   // Per isolate and event: attempts that may have stored it, across redeliveries.
   const sends = new Map<string, number>()
-  const bounded = <T>(store: Set<T> | Map<T, unknown>): void => {
-    // Oldest first: Sets and Maps keep insertion order.
-    if (store.size > rememberedIds) store.delete(store.keys().next().value!)
-  }
-  const origin = new URL(base).origin
   // The queue's waits: the table's, from the relay's `retryDelaySeconds`.
   const policy = { ...consumerPolicy, backoff: { ...consumerPolicy.backoff, firstMs: retryDelaySeconds * 1000 } }
-  // One transport per route, kept: a timeout lengthens the next attempts for the isolate's life. The URL is
-  // the configured base and a route of ours, checked to stay on the configured origin: the key goes nowhere else.
-  const transports = new Map<Route, TransportOptions>()
-  const transportFor = (route: Route): TransportOptions => {
-    const url = new URL(base + route)
-    if (url.origin !== origin) {
-      throw new HoneyHiveError(`Refused to send to ${url.origin}: the relay sends only to ${origin}`)
-    }
-    if (!transports.has(route)) transports.set(route, { ...transport, url: url.href })
-    return transports.get(route)!
-  }
+  const transportFor = createTransports(transport, base)
   /** Settles events for good: delivered, or refused by HoneyHive. */
   const settle = (events: Entry[], outcomes: Map<string, Outcome>): void => {
     for (const event of events) {
