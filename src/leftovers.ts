@@ -1,3 +1,4 @@
+import { byteLength, encodeEvent } from './encode.js'
 import { DroppedError, type HoneyHiveError } from './errors.js'
 import { randomId } from './ids.js'
 import type { Entry } from './queue.js'
@@ -96,4 +97,11 @@ export function createLeftovers(batchUrl: string, report: (error: HoneyHiveError
       return events
     },
   }
+}
+
+/** A stored event back as a queue entry; an event update (feedback) is stored as `{ $update }` beside the events. */
+export function fromStorage(event: StoredEvent): Entry {
+  if (!event.$update) return { ...encodeEvent(event, Infinity), seq: 0 }
+  const json = JSON.stringify(event.$update)
+  return { id: event.$update.event_id, json, bytes: byteLength(json), truncated: false, seq: 0, update: true }
 }

@@ -1,11 +1,11 @@
+import { chunkForHide, createBeaconSender } from './beacon.js'
 import type { Delivery } from './delivery.js'
-import { byteLength, encodeEvent } from './encode.js'
-import { DroppedError, HttpError, type HoneyHiveError } from './errors.js'
-import { createLeftovers, type StoredEvent } from './leftovers.js'
+import { byteLength } from './encode.js'
+import { DroppedError, type HoneyHiveError } from './errors.js'
+import { createLeftovers, fromStorage, type StoredEvent } from './leftovers.js'
 import type { ResolvedOptions } from './options.js'
 import type { Entry } from './queue.js'
-import type { Frame } from './routes.js'
-import { batchBody, updateTarget } from './transport.js'
+import { batchBody } from './transport.js'
 
 /** The page-hide hooks of one client, in browsers only. */
 export interface PageHooks {
@@ -40,59 +40,16 @@ export function watchPageHide(
   const leftovers = createLeftovers(options.batchUrl, report)
   // The frame's size while it still carries the session fields: the largest it gets (set by attach()).
   let envelope = 0
-  const base = options.batchUrl.slice(0, -options.route.length)
   const ids = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
   const lost = (entries: Entry[], cause?: unknown): void =>
     delivery.reject(new DroppedError('storage', 'Page hidden: events neither sent nor stored', ids(entries), cause))
-  // An event update (feedback) is stored as `{ $update }` beside the events.
-  const requeue = (events: StoredEvent[]): void =>
-    delivery.requeue(
-      events.map((event) => {
-        if (!event.$update) return { ...encodeEvent(event, Infinity), seq: 0 }
-        const json = JSON.stringify(event.$update)
-        return { id: event.$update.event_id, json, bytes: byteLength(json), truncated: false, seq: 0, update: true }
-      }),
-    )
-  // Beacons cannot carry headers (field notes §2): with an apiKey and no beaconUrl, a keepalive fetch does.
-  const beaconUrl = options.beaconUrl ?? (options.apiKey ? undefined : options.batchUrl)
+  const requeue = (events: StoredEvent[]): void => delivery.requeue(events.map(fromStorage))
   let inFlight = 0
-
-  /** Posts `chunk` without waiting, halving it while the browser refuses (or throws: a bad beaconUrl); returns what could not go. */
-  function send(chunk: Entry[], frame: Frame): Entry[] {
-    if (chunk.length === 0) return chunk
-    // An event update goes alone, as its own body.
-    const body = chunk[0].update ? chunk[0].json : batchBody(chunk, frame)
-    try {
-      // text/plain: an application/json beacon needs a preflight and is dropped cross-origin while
-      // sendBeacon still returns true (field notes §2). The receiver parses the body as JSON.
-      if (
-        beaconUrl
-          ? navigator.sendBeacon(beaconUrl, new Blob([body], { type: 'text/plain' }))
-          : keepaliveFetch(chunk, body)
-      )
-        return []
-    } catch {}
-    if (chunk.length === 1) return chunk
-    const half = Math.ceil(chunk.length / 2)
-    const unsent = send(chunk.slice(0, half), frame)
-    return unsent.length > 0 ? unsent.concat(chunk.slice(half)) : send(chunk.slice(half), frame)
-  }
-
-  function keepaliveFetch(chunk: Entry[], body: string): true {
-    const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' }
-    const target = chunk[0].update ? updateTarget(base, options.route, JSON.parse(body), false) : undefined
-    if (target) body = JSON.stringify(target.body)
-    const method = target?.method.toUpperCase() ?? 'POST'
-    void (options.fetch ?? fetch)(target?.url ?? options.batchUrl, { method, keepalive: true, headers, body })
-      .then((response) => {
-        void response.body?.cancel()
-        if (!response.ok) delivery.reject(new HttpError(response.status, undefined, ids(chunk)), 'failed')
-      })
-      // Over the quota keepalive rejects with a TypeError, usually after the page is gone: keep the events
-      // for the next page, as for a refused beacon.
-      .catch(() => store(chunk))
-    return true
-  }
+  const send = createBeaconSender(
+    options,
+    (error) => delivery.reject(error, 'failed'),
+    (chunk) => store(chunk),
+  )
 
   /** Stores leftovers; reports what could not be stored (over 1 MiB: no cause to give). */
   function store(entries: Entry[]): void {
@@ -156,28 +113,7 @@ export function watchPageHide(
       entries = hold(entries)
       if (entries.length === 0) return debug("hidden: held for the session's answer")
     }
-    // Chunks within the limits a 413 taught (a relay's maxEvents, a proxy's body size: beacons cannot see a
-    // 413), each with its envelope, while the quota lasts; an update is a chunk of its own.
-    let fit = 0
-    const chunks: Entry[][] = []
-    let chunkBytes = 0
-    for (let budget = hideBytes - inFlight; fit < entries.length; fit++) {
-      const { update, bytes } = entries[fit]
-      const last = chunks[chunks.length - 1]
-      const fresh =
-        !last ||
-        update ||
-        last[0].update ||
-        last.length >= delivery.limits.batchCount ||
-        chunkBytes + bytes + 1 > delivery.limits.batchBytes
-      if ((budget -= bytes + 1 + (fresh ? envelope : 0)) < 0) break
-      if (fresh) {
-        chunks.push([])
-        chunkBytes = 0
-      }
-      chunks[chunks.length - 1].push(entries[fit])
-      chunkBytes += bytes + 1
-    }
+    const { chunks, fit } = chunkForHide(entries, hideBytes - inFlight, envelope, delivery.limits)
     const frame = sessionInFlight ? delivery.session.plainFrame : delivery.session.frame
     const unsent = chunks.flatMap((chunk) => send(chunk, frame)).concat(entries.slice(fit))
     if (unsent.length > 0) store(unsent)
