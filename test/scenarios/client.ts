@@ -176,6 +176,94 @@ export const clientScenarios: Scenario[] = [
     },
   },
   {
+    // Issue 18: a chat turn as HoneyHive's tree, built by hand with spans, in every runtime.
+    name: 'on /v1/events/batch, a turn with a failing tool arrives as a tree; on the seed route chains and tools are reported once',
+    needs: [],
+    async run(runtime) {
+      const v1 = clientFor(runtime, { route: '/v1/events/batch' })
+      const errors: HoneyHiveError[] = []
+      const seed = clientFor(runtime, { onError: (error) => errors.push(error) })
+      try {
+        const turn = v1.startChain({
+          event_name: 'chat turn',
+          inputs: { chat_history: [{ role: 'user', content: 'hi' }] },
+        })
+        const weather = await turn.tool('get_weather', { city: 'Paris' }, async () => ({ celsius: 21 }))
+        equal(weather, { celsius: 21 }, 'tool() resolves what run resolves')
+        let failed = ''
+        await turn
+          .tool('get_time', {}, () => Promise.reject(new Error('clock down')))
+          .catch((error: Error) => (failed = error.message))
+        equal(failed, 'clock down', 'tool() rejects as run rejects')
+        const model = turn.startModelEvent({ model: 'gpt-4o', provider: 'openai' })
+        model.end({ response: { role: 'assistant', content: 'Sunny' } })
+        turn.end({ outputs: { content: 'Sunny' } })
+        equal(counts(await v1.flush()), { sent: 4, failed: 0, dropped: 0, queued: 0 }, 'v1 flush()')
+        const up = upstreamOf(runtime.upstream.url)
+        const stored = await up.eventsWith([turn.event_id, model.event_id])
+        equal(
+          stored.map((event) => event.event_type),
+          ['model', 'chain'],
+          'a model under a chain',
+        )
+        equal(stored[0].parent_id, turn.event_id, 'the model call is the chain’s child')
+        equal((stored[1].children_ids as string[]).length, 3, 'the chain lists its three children')
+        const tools = (await up.eventsWith(stored[1].children_ids as string[])).filter((e) => e.event_type === 'tool')
+        equal(
+          tools.map((tool) => [tool.event_name, tool.error ?? null]),
+          [
+            ['get_weather', null],
+            ['get_time', 'clock down'],
+          ],
+          'tools',
+        )
+
+        const seedTurn = seed.startChain({ event_name: 'turn' })
+        seedTurn.startModelEvent({ model: 'gpt-4o' }).end()
+        seedTurn.end()
+        equal(
+          counts(await seed.flush()),
+          { sent: 1, failed: 0, dropped: 0, queued: 0 },
+          'seed flush(): the model event only',
+        )
+        equal(
+          errors.map((error) => (error as { reason?: string }).reason),
+          ['route'],
+          'one error for the chain',
+        )
+      } finally {
+        await v1.shutdown()
+        await seed.shutdown()
+      }
+    },
+  },
+  {
+    // Issue 19: feedback merged into a queued event, or sent as HoneyHive's event update after delivery.
+    name: 'feedback is merged into a queued event, and sent as an event update once the event was delivered',
+    needs: [],
+    async run(runtime) {
+      for (const route of ['/events/model/batch', '/v1/events/batch'] as const) {
+        const hh = clientFor(runtime, { route })
+        try {
+          const queued = hh.log({ model: 'gpt-4o' })
+          hh.feedback(queued, { rating: 1 })
+          const delivered = hh.log({ model: 'gpt-4o' })
+          equal(counts(await hh.flush()), { sent: 2, failed: 0, dropped: 0, queued: 0 }, `${route}: flush()`)
+          hh.feedback(delivered, { rating: 0, comment: 'wrong' })
+          equal(counts(await hh.flush()), { sent: 1, failed: 0, dropped: 0, queued: 0 }, `${route}: the update`)
+          const stored = await upstreamOf(runtime.upstream.url).eventsWith([queued, delivered])
+          equal(
+            stored.map((event) => event.feedback),
+            [{ rating: 1 }, { rating: 0, comment: 'wrong' }],
+            `${route}: feedback`,
+          )
+        } finally {
+          await hh.shutdown()
+        }
+      }
+    },
+  },
+  {
     // HoneyHive's current route (issue 11): the same client, HoneyHive's strict v1 body, fields where its UI renders them.
     name: 'on /v1/events/batch, a conversation of two batches lands in one session, in the v1 shape',
     needs: [],
