@@ -1,30 +1,9 @@
 import { parseBatch, type Checked } from './fake-batch.js'
+import { createFaultQueue, json, refuse, retryHeaders, scriptedFault, type Fault } from './fake-faults.js'
 import { applyUpdate, isUpdatePath, readUpdate } from './fake-update.js'
 import { v1Route, seedRoute } from './routes.js'
 import type { ModelEvent, SessionProperties } from './schema.js'
-
-/**
- * One scripted answer of the fake, used by the next valid request (a batch POST or an event update; not by
- * preflights or refused requests), or by the next of one kind with `on`.
- */
-export interface Fault {
-  /** Keep this fault for the next batch (`'batch'`) or the next event update (`'update'`) only. @default either */
-  on?: 'batch' | 'update'
-  /** HTTP status to answer; a 2xx stores the events and answers 200 normally (unless `body` is set). @default 500, or 200 for a fault that only has `delayMs` */
-  status?: number
-  /** `Retry-After` header value: seconds, or an HTTP date. */
-  retryAfter?: number | string
-  /** Wait this long (ms) before answering (to provoke timeouts). */
-  delayMs?: number
-  /** Response body; JSON-encoded unless a string. @default `{ statusCode, message, success: false }` */
-  body?: unknown
-  /**
-   * A partial 500: the first `created` events of the batch are stored, and the answer is
-   * `500 { event_ids: [their ids], errors: [...], success: false }` on the seed's route, and a plain
-   * `500 { statusCode, message, success: false }` on v1 (which declares no body saying what was created).
-   */
-  created?: number
-}
+export type { Fault } from './fake-faults.js'
 
 /** What the fake recorded of one request. */
 export interface ReceivedRequest {
@@ -88,16 +67,6 @@ export interface FakeHoneyHive {
   reset(): void
 }
 
-function json(status: number, body: unknown, headers: Record<string, string>): Response {
-  return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
-    status,
-    headers: { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', ...headers },
-  })
-}
-
-const refuse = (status: number, message: string, headers: Record<string, string>, errorCode = 'BAD_REQUEST') =>
-  json(status, { statusCode: status, message, success: false, errorCode }, headers)
-
 /**
  * Creates an in-process HoneyHive for tests and demos. It takes exactly what HoneyHive's Data Plane OpenAPI
  * 1.9.0 takes (schema-server.ts) on `POST /events/model/batch` (unknown keys kept) and `POST /v1/events/batch`
@@ -116,32 +85,19 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
   const events: ModelEvent[] = []
   const requests: ReceivedRequest[] = []
   const sessions = new Map<string, FakeSession>()
-  let faults: Fault[] = []
+  const faults = createFaultQueue()
   const updates: FakeUpdate[] = []
   // Every stored copy of an event by its id (duplicates included), for updates.
   const byId = new Map<string, ModelEvent[]>()
-
-  /** The next scripted fault for this kind of request: the first one not kept for the other kind. */
-  function takeFault(kind: 'batch' | 'update'): Fault | undefined {
-    const index = faults.findIndex((fault) => fault.on === undefined || fault.on === kind)
-    return index === -1 ? undefined : faults.splice(index, 1)[0]
-  }
 
   /** `PUT /v1/events/{event_id}` and `PUT /events`: checked, faults played, applied to every stored copy. */
   async function answerUpdate(pathname: string, body: unknown, cors: Record<string, string>): Promise<Response> {
     const read = readUpdate(pathname, body)
     if (typeof read === 'string') return refuse(400, read, cors)
-    const fault = takeFault('update')
+    const fault = faults.take('update')
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
     const status = fault?.status ?? (fault?.delayMs ? 200 : 500)
-    if (fault && status >= 300) {
-      const headers = fault.retryAfter === undefined ? cors : { ...cors, 'retry-after': String(fault.retryAfter) }
-      return json(
-        status,
-        fault.body ?? { statusCode: status, message: `Scripted fault ${status}`, success: false },
-        headers,
-      )
-    }
+    if (fault && status >= 300) return scriptedFault(fault, status, retryHeaders(fault, cors))
     const stored = byId.get(read.event_id)
     // HoneyHive stores events asynchronously: an update that comes first is answered 404 (field notes §12).
     if (!stored) return refuse(404, `No event ${read.event_id}: never stored (or not yet)`, cors, 'NOT_FOUND')
@@ -191,7 +147,7 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
       if (update) return answerUpdate(url.pathname, body, cors)
       const batch = parseBatch(url.pathname, body)
       if (typeof batch === 'string') return refuse(400, batch, cors)
-      const fault = takeFault('batch')
+      const fault = faults.take('batch')
       if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
       // single_session: true makes a session for this request and puts every event of it there.
       const made = batch.single ? crypto.randomUUID() : undefined
@@ -216,7 +172,7 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
         })
       const status = fault?.status ?? (fault?.delayMs && fault.created === undefined ? 200 : 500)
       if (fault && (status >= 300 || fault.created !== undefined)) {
-        const headers = fault.retryAfter === undefined ? cors : { ...cors, 'retry-after': String(fault.retryAfter) }
+        const headers = retryHeaders(fault, cors)
         if (fault.created !== undefined) {
           const ids = store(batch.events.slice(0, fault.created))
           // v1 declares no body for a partial 500: the client cannot tell what was created.
@@ -225,11 +181,7 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
           const errors = batch.events.slice(fault.created).map(() => 'Internal error while creating event')
           return json(status, { event_ids: ids, errors, success: false }, headers)
         }
-        return json(
-          status,
-          fault.body ?? { statusCode: status, message: `Scripted fault ${status}`, success: false },
-          headers,
-        )
+        return scriptedFault(fault, status, headers)
       }
       const ids = store(batch.events)
       if (fault?.body !== undefined) return json(status, fault.body, cors)
@@ -250,7 +202,7 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
     requests,
     updates,
     fail: (...more: Fault[]) => {
-      faults.push(...more)
+      faults.push(more)
     },
     reset: () => {
       events.length = 0
@@ -258,7 +210,7 @@ export function createFakeHoneyHive(options: FakeHoneyHiveOptions = {}): FakeHon
       updates.length = 0
       byId.clear()
       sessions.clear()
-      faults = []
+      faults.clear()
     },
   })
 }

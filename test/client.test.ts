@@ -524,7 +524,10 @@ describe('startModelEvent', () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     const hh = createClient({
       baseUrl,
-      onError: (error) => (errors.push(error), error.name === 'ValidationError' && span?.end()),
+      onError: (error) => {
+        errors.push(error)
+        if (error.name === 'ValidationError') span?.end()
+      },
     })
     span = hh.startModelEvent({ model: 'gpt-4o' })
     span.end({ start_time: 'yesterday' as never })
@@ -665,7 +668,10 @@ describe('lifecycle', () => {
       baseUrl: await deadBaseUrl(),
       maxRetries: 0,
       onError: (error) => errors.push(error),
-      fetch: (input, init) => (attempts++, fetch(input, init)),
+      fetch: (input, init) => {
+        attempts++
+        return fetch(input, init)
+      },
     })
     const ids = [hh.log(chat(1)), hh.log(chat(2))]
     const started = Date.now()

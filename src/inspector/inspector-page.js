@@ -206,7 +206,10 @@ function renderSession() {
     }),
     legend(),
     state.detail
-      ? detail(state.detail, () => ((state.detail = undefined), render()))
+      ? detail(state.detail, () => {
+          state.detail = undefined
+          render()
+        })
       : h('p', { class: 'hint muted' }, 'Click a bar to see the event as received and where the v1 route stores it.'),
   )
   $('timeline').dataset.session = session.session_id

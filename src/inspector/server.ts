@@ -77,7 +77,10 @@ async function respond(response: Response, req: IncomingMessage, res: ServerResp
   try {
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
       if (!res.write(chunk.value))
-        await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)))
+        await new Promise((resolve) => {
+          res.once('drain', resolve)
+          res.once('close', resolve)
+        })
     }
     res.end()
   } catch {

@@ -41,8 +41,8 @@ export const mapping = (model: LanguageModelInfo): Mapping => {
     }),
     result(out, result) {
       for (const part of result.content ?? []) {
-        if (part.type == 'text') out.text += part.text
-        if (part.type == 'tool-call') add(out, part, part.input)
+        if (part.type === 'text') out.text += part.text
+        if (part.type === 'tool-call') add(out, part, part.input)
       }
       out.finish = reason(result.finishReason)
       out.usage = result.usage
@@ -51,16 +51,22 @@ export const mapping = (model: LanguageModelInfo): Mapping => {
     },
     chunk(out, part) {
       const { type, delta } = part
-      if (type == 'text-delta') out.text += delta
-      if (type == 'tool-input-start') add(out, part, '')
-      if (type == 'tool-input-delta') out.calls[part.id].function.arguments += delta
-      if (type == 'tool-call') add(out, part, part.input)
-      if (type == 'response-metadata') ((out.id = part.id ?? out.id), (out.model = part.modelId ?? out.model))
-      if (type == 'finish') ((out.finish = reason(part.finishReason)), (out.usage = part.usage))
+      if (type === 'text-delta') out.text += delta
+      if (type === 'tool-input-start') add(out, part, '')
+      if (type === 'tool-input-delta') out.calls[part.id].function.arguments += delta
+      if (type === 'tool-call') add(out, part, part.input)
+      if (type === 'response-metadata') {
+        out.id = part.id ?? out.id
+        out.model = part.modelId ?? out.model
+      }
+      if (type === 'finish') {
+        out.finish = reason(part.finishReason)
+        out.usage = part.usage
+      }
       // A provider error inside the stream does not end it: the call failed all the same.
-      if (type == 'error') out.error = part.error?.message ?? String(part.error)
+      if (type === 'error') out.error = part.error?.message ?? String(part.error)
       // @ai-sdk/openai turns OpenAI's empty first chunk into an empty text-delta: not a first token.
-      return (type.endsWith('-delta') && delta) || type == 'tool-input-start' || type == 'tool-call'
+      return (type.endsWith('-delta') && delta) || type === 'tool-input-start' || type === 'tool-call'
     },
     usage: ({ inputTokens: input = {}, outputTokens: output = {} }) =>
       counts({

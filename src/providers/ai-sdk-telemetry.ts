@@ -50,7 +50,7 @@ interface Run {
 }
 
 const isPlain = (value: unknown): value is Record<string, unknown> =>
-  typeof value == 'object' && value !== null && !Array.isArray(value)
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 // The start event's keys that are not the model's settings.
 const notSettings =
@@ -119,10 +119,9 @@ export function honeyhiveTelemetry(hh: TraceParent, init?: ModelEvent): HoneyHiv
           config: { model: event.modelId, provider: String(event.provider).split('.')[0] },
           ...fields,
         })
-        const streamed = event.operationId == 'ai.streamText'
         runs.set(event.callId, {
           chain,
-          streamed,
+          streamed: event.operationId === 'ai.streamText',
           inputs,
           outputs: event.recordOutputs !== false,
           tools: new Map(),
@@ -163,7 +162,7 @@ export function honeyhiveTelemetry(hh: TraceParent, init?: ModelEvent): HoneyHiv
       const tool = run.tools.get(id)
       run.tools.delete(id)
       const output = event.toolOutput ?? {}
-      if (output.type == 'tool-error') tool?.fail(output.error, { metadata: { tool_call_id: id, status: 'error' } })
+      if (output.type === 'tool-error') tool?.fail(output.error, { metadata: { tool_call_id: id, status: 'error' } })
       else {
         const outputs = !run.outputs ? undefined : isPlain(output.output) ? output.output : { result: output.output }
         tool?.end({ outputs, metadata: { tool_call_id: id, status: 'success' } })

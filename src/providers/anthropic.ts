@@ -42,29 +42,29 @@ const anthropic: Mapping = {
     out.finish = message.stop_reason
     out.usage = message.usage
     message.content?.forEach((block: Any, index: number) => {
-      if (block.type == 'text') out.text += block.text
-      if (block.type == 'tool_use') out.calls[index] = toolCall(block.id, block.name, JSON.stringify(block.input))
+      if (block.type === 'text') out.text += block.text
+      if (block.type === 'tool_use') out.calls[index] = toolCall(block.id, block.name, JSON.stringify(block.input))
     })
   },
   chunk(out, event) {
     const { type, index, delta = {} } = event
-    if (type == 'message_start') {
+    if (type === 'message_start') {
       const { id, model, usage } = event.message
       // message_start's output_tokens is a placeholder: the real count comes with message_delta.
       const { output_tokens, ...input } = usage ?? {}
       Object.assign(out, { id, model, usage: input })
     }
     const block = event.content_block
-    if (block?.type == 'tool_use') out.calls[index] = toolCall(block.id, block.name, '')
-    if (type == 'content_block_stop' && out.calls[index]) out.calls[index].function.arguments ||= '{}'
+    if (block?.type === 'tool_use') out.calls[index] = toolCall(block.id, block.name, '')
+    if (type === 'content_block_stop' && out.calls[index]) out.calls[index].function.arguments ||= '{}'
     out.text += delta.text ?? ''
     if (delta.partial_json) out.calls[index].function.arguments += delta.partial_json
-    if (type == 'message_delta') {
+    if (type === 'message_delta') {
       out.finish = delta.stop_reason ?? out.finish
       // Cumulative counts: each message_delta replaces the last, never adds to it.
       for (const key in event.usage) if (event.usage[key] != null) out.usage = { ...out.usage, [key]: event.usage[key] }
     }
-    return type == 'content_block_delta' && (delta.text || delta.partial_json || delta.thinking)
+    return type === 'content_block_delta' && (delta.text || delta.partial_json || delta.thinking)
   },
   usage: (u) =>
     counts({

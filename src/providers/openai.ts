@@ -38,9 +38,9 @@ function fromResponse(out: Output, response: Any): void {
   out.text = out.refusal = ''
   out.calls = {}
   for (const item of response.output) {
-    if (item.type == 'function_call') out.calls[item.id] = toolCall(item.call_id, item.name, item.arguments)
-    for (const part of item.type == 'message' ? item.content : []) {
-      if (part.type == 'refusal') out.refusal += part.refusal
+    if (item.type === 'function_call') out.calls[item.id] = toolCall(item.call_id, item.name, item.arguments)
+    for (const part of item.type === 'message' ? item.content : []) {
+      if (part.type === 'refusal') out.refusal += part.refusal
       else out.text += part.text ?? ''
     }
   }
@@ -55,7 +55,7 @@ const openai: Mapping = {
       params.messages ??
       withSystem(
         params.instructions,
-        typeof params.input == 'string' ? [{ role: 'user', content: params.input }] : params.input,
+        typeof params.input === 'string' ? [{ role: 'user', content: params.input }] : params.input,
       ),
     hyperparameters: hyperparameters(
       params,
@@ -72,11 +72,11 @@ const openai: Mapping = {
       // A Responses stream event.
       const { type, delta, item } = chunk
       if (chunk.response) fromResponse(out, chunk.response)
-      if (type == 'response.output_text.delta') out.text += delta
-      if (type == 'response.refusal.delta') out.refusal += delta
-      if (type == 'response.output_item.added' && item.type == 'function_call')
+      if (type === 'response.output_text.delta') out.text += delta
+      if (type === 'response.refusal.delta') out.refusal += delta
+      if (type === 'response.output_item.added' && item.type === 'function_call')
         out.calls[item.id] = toolCall(item.call_id, item.name, item.arguments ?? '')
-      if (type == 'response.function_call_arguments.delta') out.calls[chunk.item_id].function.arguments += delta
+      if (type === 'response.function_call_arguments.delta') out.calls[chunk.item_id].function.arguments += delta
       return type.endsWith('.delta') && delta
     }
     // A chat completion chunk: the first is an empty role chunk; with include_usage the last has no choices.

@@ -56,9 +56,11 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
   const signal: AbortSignal | undefined = value.controller.signal
   const end = once(settle, signal)
   // Created once per stream, not per chunk: a long stream calls next() thousands of times.
-  const read = (result: IteratorResult<unknown>) =>
-    result.done ? end(signal?.aborted ? 'cancelled' : 'success', signal?.reason) : chunk(result.value)
-  const tap = (result: IteratorResult<unknown>) => (read(result), result)
+  const tap = (result: IteratorResult<unknown>) => {
+    if (result.done) end(signal?.aborted ? 'cancelled' : 'success', signal?.reason)
+    else chunk(result.value)
+    return result
+  }
   // An abort error is told from a failure where the event is made (track.ts).
   const rethrow = (error: unknown) => {
     end('error', error)
@@ -72,7 +74,10 @@ export function observeStainless(value: Any, event: string, chunk: (chunk: unkno
       const source: AsyncIterator<unknown> = open.apply(value, args)
       return {
         next: next(source),
-        return: (result?: unknown) => (end('cancelled'), source.return?.(result) ?? { done: true, value: result }),
+        return: (result?: unknown) => {
+          end('cancelled')
+          return source.return?.(result) ?? { done: true, value: result }
+        },
       }
     }
   }
@@ -102,8 +107,13 @@ export function observeReadable<T>(
     async pull(controller) {
       try {
         const result = await reader.read()
-        if (result.done) (end(signal?.aborted ? 'cancelled' : 'success', signal?.reason), controller.close())
-        else (chunk(result.value), controller.enqueue(result.value))
+        if (result.done) {
+          end(signal?.aborted ? 'cancelled' : 'success', signal?.reason)
+          controller.close()
+        } else {
+          chunk(result.value)
+          controller.enqueue(result.value)
+        }
       } catch (error) {
         end(signal?.aborted ? 'cancelled' : 'error', error)
         controller.error(error)

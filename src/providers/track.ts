@@ -58,7 +58,7 @@ export function hyperparameters(params: Any, skip: string): Record<string, unkno
 
 /** `tool_choice` as the seed has it: a string, objects JSON-encoded. */
 export const choice = (value: unknown) =>
-  value === undefined || typeof value == 'string' ? value : JSON.stringify(value)
+  value === undefined || typeof value === 'string' ? value : JSON.stringify(value)
 
 /** The messages with a system prompt first, as `{ role: 'system' }`. */
 export const withSystem = (system: unknown, messages: unknown[] = []) =>
@@ -76,7 +76,7 @@ export function counts(all: Record<string, number | undefined>): Record<string, 
   all.total_tokens ??=
     all.prompt_tokens! >= 0 && all.completion_tokens! >= 0 ? all.prompt_tokens! + all.completion_tokens! : undefined
   const usage: Record<string, number> = {}
-  for (const key in all) if (typeof all[key] == 'number') usage[key] = all[key]
+  for (const key in all) if (typeof all[key] === 'number') usage[key] = all[key]
   return usage
 }
 
@@ -99,7 +99,7 @@ export function track<T>(
   let resolve = (value: Any): Any => value
   try {
     params ??= {}
-    streamed ??= params.stream == true
+    streamed ??= params.stream === true
     const { metadata, ...fields } = init ?? {}
     const span = hh.startModelEvent({ ...map.request(params), ...fields })
     const out: Output = { text: '', refusal: '', calls: {} }
@@ -114,12 +114,12 @@ export function track<T>(
         // An abort is a stop, not a failure (isAbort), unless a deadline caused it (README): openai passes the
         // signal's reason on as the abort error's cause or its controller's reason; @anthropic-ai/sdk drops it,
         // so only the caller's `signal` tells.
-        if (status == 'error' && isAbort(error)) status = 'cancelled'
+        if (status === 'error' && isAbort(error)) status = 'cancelled'
         const timeout =
-          status == 'cancelled' &&
-          [error, (error as Any)?.cause, signal?.reason].find((reason) => reason?.name == 'TimeoutError')
+          status === 'cancelled' &&
+          [error, (error as Any)?.cause, signal?.reason].find((reason) => reason?.name === 'TimeoutError')
         if (timeout) error = timeout
-        if (timeout || (status == 'success' && out.error)) status = 'error'
+        if (timeout || (status === 'success' && out.error)) status = 'error'
         error ??= out.error
         const usage = map.usage(out.usage ?? {})
         const reported = Object.keys(usage).length > 0
@@ -140,7 +140,7 @@ export function track<T>(
             status,
             stream,
             usage_reported: reported,
-            finish_reason: status == 'cancelled' ? undefined : out.finish,
+            finish_reason: status === 'cancelled' ? undefined : out.finish,
             response_id: out.id,
             response_model: out.model,
             output_tokens_per_second:
@@ -148,7 +148,7 @@ export function track<T>(
             ...metadata,
           },
         }
-        if (status == 'error') span.fail(error, result)
+        if (status === 'error') span.fail(error, result)
         else span.end(result)
       } catch {}
     }

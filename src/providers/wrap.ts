@@ -19,13 +19,13 @@ export function wrapClient<T>(client: T, paths: string, log: Log): T {
       get(target, key) {
         const value = Reflect.get(target, key)
         const at = path + String(key)
-        if (typeof value != 'function')
+        if (typeof value !== 'function')
           return methods.some((method) => method.startsWith(at + '.')) ? proxy(value, at + '.') : value
         if (!methods.includes(at)) return value.bind(target)
         return (params: Any, options: Any) => {
           const call = value.call(target, params, options)
           const logged: Any = log(params, call, options)
-          return typeof call?.then == 'function'
+          return typeof call?.then === 'function'
             ? Object.assign(logged, { withResponse: () => call.withResponse() })
             : call
         }

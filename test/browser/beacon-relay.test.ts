@@ -107,7 +107,10 @@ describe.skipIf(!available && !ci)('beacons from headless Chromium through the r
     // Chromium starts while workerd does.
     const launching = launchChromium()
     launching
-      .then((launched) => ((context = launched.context), (closeChromium = launched.close)))
+      .then((launched) => {
+        context = launched.context
+        closeChromium = launched.close
+      })
       .catch(() => undefined)
     relay = await startWranglerDev({ apiKey: key, baseUrl: upstream.url, allowedOrigins: allowedOrigin }, redact)
     relayUrl = relay.url

@@ -212,7 +212,10 @@ describe.skipIf(!available && !ci)('the inspector page, polished, in headless Ch
             let count = 0
             const observer = new MutationObserver(() => count++)
             observer.observe(document.getElementById('session')!, { childList: true })
-            setTimeout(() => (observer.disconnect(), resolve(count)), 1000)
+            setTimeout(() => {
+              observer.disconnect()
+              resolve(count)
+            }, 1000)
           }),
       )
       expect(redraws).toBe(0)

@@ -56,11 +56,10 @@ const turn = (page: Page, question: string, failTool: boolean) =>
         usage: { prompt_tokens: 40, completion_tokens: 22 },
         metadata: { status: 'success', finish_reason: 'tool_calls' },
       })
-      const weather = await chain.tool(
-        'get_weather',
-        { city: 'Paris' },
-        async () => (await sleep(25), { temperature_c: 18, sky: 'clear' }),
-      )
+      const weather = await chain.tool('get_weather', { city: 'Paris' }, async () => {
+        await sleep(25)
+        return { temperature_c: 18, sky: 'clear' }
+      })
       let order: unknown
       try {
         order = await chain.tool('lookup_order', { order: 'A-1042' }, async () => {

@@ -413,10 +413,10 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     const keepalive = await page.evaluate(async () => {
       const seen: boolean[] = []
       const original = globalThis.fetch
-      globalThis.fetch = (input, init) => (
-        seen.push(input instanceof Request ? input.keepalive : init?.keepalive === true),
-        original(input, init)
-      )
+      globalThis.fetch = (input, init) => {
+        seen.push(input instanceof Request ? input.keepalive : init?.keepalive === true)
+        return original(input, init)
+      }
       const hh = (globalThis as unknown as { hh: ReturnType<typeof import('../../src/index.js').createClient> }).hh
       for (const count of [10, 60]) {
         for (let i = 0; i < count; i++)

@@ -47,7 +47,13 @@ function watchBeacons(accept: (bytes: number) => boolean = () => true) {
     )
     return true
   })
-  return { spy, read: async () => (await Promise.all(pending), sent) }
+  return {
+    spy,
+    read: async () => {
+      await Promise.all(pending)
+      return sent
+    },
+  }
 }
 
 function client(options: ClientOptions = {}) {

@@ -28,7 +28,10 @@ function stream(frames: Frame[], error: Frame, reply: Reply, record: ProviderReq
       if (!frame) return controller.close()
       if (frame.delta) {
         if (deltas === reply.holdAfter)
-          await new Promise<void>((resolve) => ((release = resolve), setTimeout(resolve, 10_000)))
+          await new Promise<void>((resolve) => {
+            release = resolve
+            setTimeout(resolve, 10_000)
+          })
         // A moment first, so what was sent before the cut reaches the client.
         if (deltas === reply.cutAfter)
           return void setTimeout(() => controller.error(new Error('connection cut by the fake provider')), 20)
