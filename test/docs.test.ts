@@ -4,9 +4,18 @@ import { describe, expect, it } from 'vitest'
 // The README leads and docs/ holds the reference (issue 21): every relative link between them must land on a
 // file that exists and, for `#anchor` links into markdown, on a heading that exists (GitHub's slugs).
 
-const root = new URL('../', import.meta.url)
-const read = (path: string): string => readFileSync(new URL(path, root), 'utf8')
-const pages = ['README.md', ...readdirSync(new URL('docs/', root)).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)]
+// Paths as strings from the repository root, where vitest runs: under happy-dom, URL and import.meta.url are not
+// Node's, and node:fs does not take them.
+const root = `${process.cwd()}/`
+const read = (path: string): string => readFileSync(root + path, 'utf8')
+const pages = [
+  'README.md',
+  ...readdirSync(`${root}docs`)
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+]
+/** A base for resolving links as a browser does (only the path matters). */
+const base = 'file:///repository/'
 
 /** The text outside fenced code blocks (links and headings in code are not links and headings). */
 const prose = (markdown: string): string => markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '')
@@ -39,8 +48,8 @@ function links(markdown: string): string[] {
 /** Resolves `target` as written in `page` (a path relative to the repository root). */
 function resolve(page: string, target: string): { file: string; anchor?: string } {
   const [path, anchor] = target.split('#')
-  const base = new URL(page, root)
-  const file = path === '' ? page : new URL(decodeURI(path), base).href.slice(root.href.length)
+  const file =
+    path === '' ? page : decodeURI(new URL(path, new URL(page, base)).pathname.slice(new URL(base).pathname.length))
   return { file, anchor }
 }
 
@@ -54,7 +63,7 @@ describe('README and docs/', () => {
       const broken: string[] = []
       for (const target of links(read(page))) {
         const { file, anchor } = resolve(page, target)
-        const url = new URL(file, root)
+        const url = root + file
         if (!existsSync(url)) {
           broken.push(`${target} (no file ${file})`)
           continue
@@ -74,7 +83,9 @@ describe('README and docs/', () => {
   })
 
   it('finds a heading by its GitHub slug, and not a missing one', () => {
-    const slugs = anchors('# The client\n## What `onError` receives\n## A, b & c (d)\n## A, b & c (d)\n```\n# not a heading\n```')
+    const slugs = anchors(
+      '# The client\n## What `onError` receives\n## A, b & c (d)\n## A, b & c (d)\n```\n# not a heading\n```',
+    )
     expect([...slugs]).toEqual(['the-client', 'what-onerror-receives', 'a-b--c-d', 'a-b--c-d-1'])
   })
 })
