@@ -71,7 +71,7 @@ function flatten(mapped: Fields, name: string, nested: unknown): Fields {
 
 /**
  * A logged event (the seed's fields) as a v1 `PostEventRequest`, each field where HoneyHive's semantic
- * conventions put it (README, "Routes"): model, provider and hyperparameters in `config`; messages as
+ * conventions put it (docs/routes-and-sessions.md): model, provider and hyperparameters in `config`; messages as
  * `inputs.chat_history`, template variables as other `inputs` keys; the response as `outputs.role` /
  * `content` / `tool_calls`; token counts and cost in `metadata`. A hyperparameter, template variable or usage
  * key that a mapped field already holds stays under its seed name (see `flatten`). Keys the user set in

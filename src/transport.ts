@@ -62,7 +62,7 @@ export interface EventUpdate {
 /**
  * The request that updates one event, for `route` at `base` (the base URL without the route): HoneyHive's
  * `PUT /v1/events/{event_id}` on v1, the seed-era `PUT /events` with `event_id` in the body otherwise
- * (README, "Feedback"). A keyless client posts the update as it is, token included, to its relay.
+ * (docs/feedback.md). A keyless client posts the update as it is, token included, to its relay.
  */
 export function updateTarget(base: string, route: Route, update: EventUpdate, keyless: boolean) {
   if (keyless) return { method: 'post', url: base + route, body: update }
@@ -111,7 +111,7 @@ export async function sendBatch(
   const body = parse(text)
   const result = check(batchResponseSchema, body)
   if (!result.output) {
-    // Not HoneyHive's answer: nothing says the events were stored; the policy decides what to do (README, "Failure policy").
+    // Not HoneyHive's answer: nothing says the events were stored; the policy decides what to do (docs/failure-policy.md).
     if (ruleFor(options.policy ?? clientPolicy, { kind: 'invalid' }).mayHaveStored) countSends()
     throw new InvalidResponseError(body, ids())
   }
