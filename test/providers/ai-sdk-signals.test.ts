@@ -28,27 +28,26 @@ describe('honeyhiveMiddleware and the caller signal', () => {
     expect(event.error).toMatch(/timed? ?out|timeout/i)
   })
 
-  test('streamed calls sharing one long-lived signal leave no abort listener behind once settled', async () => {
+  test('streamed calls sharing one long-lived signal leave no abort listener of ours behind once settled', async () => {
     const stop = new AbortController()
-    const added = async (wrapped: boolean) => {
-      const before = getEventListeners(stop.signal, 'abort').length
-      for (let i = 0; i < 20; i++) {
-        const name = model()
-        const result = streamText({
-          model: wrapped ? chat(name) : openai.chat(name),
-          prompt: `call ${i}`,
-          abortSignal: stop.signal,
-          maxRetries: 0,
-        })
-        await result.consumeStream()
-      }
-      return getEventListeners(stop.signal, 'abort').length - before
+    // The listeners our code adds to the caller's signal (known by the stack at the time they are added): the
+    // AI SDK and the fetch below it add and keep some of their own, in numbers that vary from run to run.
+    const ours = new Set<unknown>()
+    const add = stop.signal.addEventListener.bind(stop.signal)
+    stop.signal.addEventListener = ((type: string, listener: unknown, options?: unknown) => {
+      if (/src[\\/]providers[\\/]/.test(new Error().stack ?? '')) ours.add(listener)
+      add(type, listener as EventListener, options as AddEventListenerOptions)
+    }) as typeof stop.signal.addEventListener
+    for (let i = 0; i < 20; i++) {
+      const name = model()
+      const result = streamText({ model: chat(name), prompt: `call ${i}`, abortSignal: stop.signal, maxRetries: 0 })
+      await result.consumeStream()
     }
-    // What the AI SDK and the fetch below it leave on the signal themselves, without the middleware.
-    const bare = await added(false)
-    // Each listener the middleware left would hold its call's reply for the signal's lifetime (300 calls: +31.6 MB, issue 22).
-    expect(await added(true)).toBe(bare)
     await hh.flush()
     expect(honeyhive.events.length).toBe(20)
+    expect(ours.size).toBeGreaterThan(0)
+    // Each listener the middleware left would hold its call's reply for the signal's lifetime (300 calls: +31.6 MB, issue 22).
+    const left = getEventListeners(stop.signal, 'abort').filter((listener) => ours.has(listener))
+    expect(left).toEqual([])
   })
 })
