@@ -1,7 +1,7 @@
 'use client'
 // The page: AI SDK UI's useChat, a Stop button while a reply streams, and thumbs under each reply. A thumb
 // sends feedback with the token the chat route put in the reply's metadata, keyless, to the relay route of
-// this same app (POST /v1/events/batch), which forwards it to HoneyHive with the key.
+// this same app (under /api/honeyhive/), which forwards it to HoneyHive with the key.
 import { useChat } from '@ai-sdk/react'
 import { createClient } from 'honeyhive-edge'
 import { useState, type FormEvent } from 'react'
@@ -12,9 +12,10 @@ interface TurnMetadata {
   token: string
 }
 
-// A keyless client: no key in the page; it only sends feedback, to the relay on this origin.
+// A keyless client: no key in the page; it only sends feedback, to the relay route on this origin (whose own
+// `route` is HoneyHive's v1). Made on first use: `location` exists only in the browser.
 let hh: ReturnType<typeof createClient> | undefined
-const honeyhive = () => (hh ??= createClient({ baseUrl: location.origin, route: '/v1/events/batch' }))
+const honeyhive = () => (hh ??= createClient({ baseUrl: `${location.origin}/api/honeyhive` }))
 
 /** The chat, its Stop button and its thumbs. */
 export function Chat() {
@@ -45,7 +46,12 @@ export function Chat() {
             <li key={message.id} className={`message ${message.role}`} style={{ margin: '0.75rem 0' }}>
               <strong>{message.role === 'user' ? 'You' : 'Assistant'}: </strong>
               {message.parts.map((part, index) => {
-                if (part.type === 'text') return <span key={index} className="text">{part.text}</span>
+                if (part.type === 'text')
+                  return (
+                    <span key={index} className="text">
+                      {part.text}
+                    </span>
+                  )
                 if (part.type.startsWith('tool-'))
                   return (
                     <code key={index} className="tool" style={{ display: 'block', color: '#0a7' }}>
@@ -56,8 +62,12 @@ export function Chat() {
               })}
               {message.role === 'assistant' && metadata && !(busy && message === messages.at(-1)) && (
                 <span className="feedback" style={{ marginLeft: '0.5rem' }}>
-                  <button aria-label="thumbs up" onClick={() => rate(message.id, metadata, true)}>👍</button>
-                  <button aria-label="thumbs down" onClick={() => rate(message.id, metadata, false)}>👎</button>
+                  <button aria-label="thumbs up" onClick={() => rate(message.id, metadata, true)}>
+                    👍
+                  </button>
+                  <button aria-label="thumbs down" onClick={() => rate(message.id, metadata, false)}>
+                    👎
+                  </button>
                   {rated[message.id] && <em className="rated"> feedback sent: {rated[message.id]}</em>}
                 </span>
               )}
@@ -75,12 +85,18 @@ export function Chat() {
           style={{ flex: 1 }}
         />
         {busy ? (
-          <button type="button" id="stop" onClick={() => stop()}>Stop</button>
+          <button type="button" id="stop" onClick={() => stop()}>
+            Stop
+          </button>
         ) : (
-          <button type="submit" id="send">Send</button>
+          <button type="submit" id="send">
+            Send
+          </button>
         )}
       </form>
-      <p id="status" data-status={status} style={{ color: '#888' }}>{status}</p>
+      <p id="status" data-status={status} style={{ color: '#888' }}>
+        {status}
+      </p>
     </>
   )
 }
