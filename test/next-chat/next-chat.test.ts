@@ -25,7 +25,12 @@ type Summary = {
   status: string
   feedback?: { thumb?: string }
 }
-type Running = { baseUrl: string; inspector: { events(sessionId?: string): Summary[] }; close(): Promise<void> }
+type Request = { method: string; path: string; status?: number }
+type Running = {
+  baseUrl: string
+  inspector: { events(sessionId?: string): Summary[]; requests(): Request[] }
+  close(): Promise<void>
+}
 
 let inspector: Running
 let server: ChildProcess | undefined
@@ -75,6 +80,10 @@ async function say(page: Page, text: string): Promise<void> {
 
 describe.skipIf(!hasChromium && !ci)('examples/next-chat built and started, in headless Chromium', () => {
   beforeAll(async () => {
+    // Chromium first: under CI=true a missing one fails at once, before the build.
+    ;({ context, close: closeChromium } = await launchChromium())
+    if (!existsSync(fileURLToPath(new URL('../../dist/inspector.js', import.meta.url))))
+      throw new Error('dist/ is missing: run `npx rollup -c` first (the example imports the built package)')
     const { startInspector } = await import('../../dist/inspector.js' as string)
     inspector = await startInspector({ port: 0 })
     const port = await freePort()
@@ -85,13 +94,14 @@ describe.skipIf(!hasChromium && !ci)('examples/next-chat built and started, in h
     // `next build` resolves nothing (its pattern never matches): it rejects with its exit code when done.
     if (!/exited 0/.test(String(build))) throw build
     server = await next(['start', '-H', '127.0.0.1', '-p', String(port)], env, /Ready in/)
-    ;({ context, close: closeChromium } = await launchChromium())
   })
   afterAll(async () => {
     await closeChromium?.()
     server?.kill()
     await inspector?.close()
-    if (existsSync(`${app}${distDir}`)) rmSync(`${app}${distDir}`, { recursive: true, force: true })
+    // What the build wrote: the lint step would read it otherwise. Both are made again by the next build.
+    rmSync(`${app}${distDir}`, { recursive: true, force: true })
+    rmSync(`${app}next-env.d.ts`, { force: true })
   })
 
   test('chats, calls the tool, stops a reply and rates one: trees and feedback reach the inspector', async () => {
@@ -135,5 +145,9 @@ describe.skipIf(!hasChromium && !ci)('examples/next-chat built and started, in h
 
     await until(() => chains()[1].feedback?.thumb === 'up', 'the thumb on the tool turn')
     expect(chains().map((chain) => chain.feedback?.thumb)).toEqual([undefined, 'up', undefined])
+    // It came through the app's relay, with the key, as HoneyHive's v1 update of that one event.
+    expect(inspector.inspector.requests().filter((request) => request.method === 'PUT')).toEqual([
+      expect.objectContaining({ path: `/v1/events/${tool.event_id}`, status: 200 }),
+    ])
   })
 })

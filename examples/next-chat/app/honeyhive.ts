@@ -1,8 +1,8 @@
 // Server-side settings shared by the chat route and the relay route. Offline by default: without HH_API_KEY the
-// events go to the local inspector (`npx honeyhive-edge dev --port 8790`), which takes any key.
+// events go to the local inspector (`npx honeyhive-edge dev`, port 8787), which takes any key.
 
 /** HoneyHive's API, or the inspector when no key is set. */
-export const baseUrl = process.env.HH_BASE_URL || (process.env.HH_API_KEY ? undefined : 'http://127.0.0.1:8790')
+export const baseUrl = process.env.HH_BASE_URL || (process.env.HH_API_KEY ? undefined : 'http://127.0.0.1:8787')
 /** The key; the inspector takes any. */
 export const apiKey = process.env.HH_API_KEY || 'local-inspector'
 /**

@@ -6,7 +6,7 @@ export default function Page() {
     <main>
       <h1>next-chat</h1>
       <p>
-        Try <q>weather in Paris?</q> (the tool). Each turn shows up in <code>npx honeyhive-edge dev --port 8790</code>.
+        Try <q>weather in Paris?</q> (the tool). Each turn shows up in <code>npx honeyhive-edge dev</code>.
       </p>
       <Chat />
     </main>
