@@ -1,6 +1,7 @@
 // The relay, as a route handler of the same app (any path under /api/honeyhive/): the page posts its feedback
-// here without a key (`{ event_id, feedback, token }`); the relay checks the token against the secret the chat route signed it
-// with and forwards the update to HoneyHive with the key, on the v1 route. after() delivers once the page has its 202.
+// here without a key (`{ event_id, feedback, token }`); the relay checks the token against the secret the chat
+// route signed it with and forwards the update to HoneyHive with the key, on the v1 route. after() delivers once
+// the page has its 202.
 import { createRelay } from 'honeyhive-edge/relay'
 import { after } from 'next/server'
 import { apiKey, baseUrl, feedbackSecret, project, route } from '../../../honeyhive'
