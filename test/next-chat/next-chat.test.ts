@@ -102,6 +102,7 @@ describe.skipIf(!hasChromium && !ci)('examples/next-chat built and started, in h
     // What the build wrote: the lint step would read it otherwise. Both are made again by the next build.
     rmSync(`${app}${distDir}`, { recursive: true, force: true })
     rmSync(`${app}next-env.d.ts`, { force: true })
+    rmSync(`${app}cache`, { recursive: true, force: true })
   })
 
   test('chats, calls the tool, stops a reply and rates one: trees and feedback reach the inspector', async () => {
