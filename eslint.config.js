@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', '**/.wrangler/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', '**/.wrangler/**', '**/.next/**'] },
   {
     files: ['**/*.{ts,mjs,js}'],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module' },
