@@ -195,7 +195,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
     // The body's own session fields, else the client's (which go with its first accepted batch only).
     const own = Object.keys(fields).length > 0
     const answer = await sendBatch(encoded, own ? batchFrame(options.route, fields) : session.frame, delivery.transport)
-    if (!own) session.accept(answer, [])
+    if (!own) session.accept(answer, () => [])
     return answer
   }
 

@@ -92,7 +92,7 @@ export function createSender(context: SenderContext, transport: TransportOptions
     try {
       const init = { keepalive: release !== undefined, signal: context.signal() }
       const answer = await sendBatch(batch, session.frame, once ? { ...transport, maxRetries: 0 } : transport, init)
-      const joined = session.accept(answer, context.waiting())
+      const joined = session.accept(answer, context.waiting)
       if (joined) debug(`joined session ${joined}`)
       ledger.count('sent', batch)
       rounds = 0

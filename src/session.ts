@@ -32,10 +32,10 @@ export interface Session {
   readonly pending: boolean
   /**
    * After an accepted batch: no more session fields, and when the server answered another session than the
-   * client's (a `single_session` request makes its own), `members` (events not yet sent) join it, by their
+   * client's (a `single_session` request makes its own), `members()` (events not yet sent, listed only then) join it, by their
    * own `session_id` field, never by text replacement.
    */
-  accept(answer: BatchResponse, members: SessionMember[]): string | undefined
+  accept(answer: BatchResponse, members: () => SessionMember[]): string | undefined
 }
 
 export function createSession(options: SessionOptions): Session {
@@ -68,7 +68,7 @@ export function createSession(options: SessionOptions): Session {
       const mine = id
       // Only a single_session request makes a session of its own; any other answer just echoes one.
       if (!options.singleSession || !mine || !answered || answered === mine || !isUuid(answered)) return undefined
-      for (const member of members) {
+      for (const member of members()) {
         if (member.session !== mine) continue
         const event = JSON.parse(member.json)
         event.session_id = answered
