@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { BrowserContext } from 'playwright-core'
 import { startInspector } from '../../src/inspector/index.js'
 import { serve } from '../../src/node.js'
-import { hasChromium, launchChromium } from '../helpers/chromium.js'
+import { chromiumArgs, hasChromium, launchChromium } from '../helpers/chromium.js'
 
 // The inspector against web pages in headless Chromium (issue 23, items 5 and 7): a name rebound to this
 // machine cannot read the page or its API, and another site's page can neither write a session nor spend a
@@ -17,18 +17,8 @@ const shop = `<!doctype html><title>another site</title>`
 
 describe.skipIf(!available && !ci)('the inspector and other sites, in headless Chromium', () => {
   beforeAll(async () => {
-    const args = [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ]
     ;({ context, close: closeChromium } = await launchChromium({
-      args: [...args, '--host-resolver-rules=MAP *.test 127.0.0.1'],
+      args: [...chromiumArgs, '--host-resolver-rules=MAP *.test 127.0.0.1'],
     }))
   })
   afterAll(async () => {

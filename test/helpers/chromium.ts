@@ -11,7 +11,7 @@ export const executablePath = '/usr/bin/chromium'
 export const hasChromium = existsSync(executablePath)
 export const missingChromium = `Chromium is missing at ${executablePath} (CI=true makes this a failure): apt-get install -y chromium`
 // Without the background-networking flags Chromium dials Google's hosts, which this closed network refuses.
-const args = [
+export const chromiumArgs = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -32,7 +32,7 @@ export async function launchChromium(
     const context = await chromium.launchPersistentContext(profile, {
       executablePath,
       headless: true,
-      args,
+      args: chromiumArgs,
       ...options,
     })
     return {
