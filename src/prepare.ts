@@ -1,4 +1,4 @@
-import { encodeEvent, replaceValue, type EncodedEvent } from './encode.js'
+import { encodeEvent, isPlain, replaceValue, type EncodedEvent } from './encode.js'
 import { DroppedError, ValidationError, type HoneyHiveError } from './errors.js'
 import { randomId, sessionIdFor, unitHash } from './ids.js'
 import type { ResolvedOptions } from './options.js'
@@ -32,14 +32,17 @@ export function prepareEvent(input: unknown, options: ResolvedOptions, session?:
     { event_id: undefined, event_type: 'model', project: undefined, source: undefined, session_id: undefined },
     input,
   )
-  event.event_id ??= randomId()
+  const made = event.event_id == null ? (event.event_id = randomId()) : undefined
   event.event_type ??= 'model'
   event.project ??= options.project
   event.source ??= options.source
   event.session_id ??= session ? session.id : options.sessionId
   // A conversation id that is not a UUID (the AI SDK's chat ids) stands for the same UUID everywhere (ids.ts).
   const given = event.session_id
-  if (typeof given === 'string' && given && given !== session?.id) event.session_id = sessionIdFor(given)
+  const named = typeof given === 'string' && given !== ''
+  if (named && given !== session?.id) event.session_id = sessionIdFor(given)
+  // Now the client's session (a UUID checked at createClient, made here, or HoneyHive's) or a UUID from sessionIdFor.
+  const stamped = named ? event.session_id : undefined
   if (event.error instanceof Error) event.error = event.error.message
   const id = String(event.event_id)
   if (options.beforeSend) {
@@ -63,17 +66,25 @@ export function prepareEvent(input: unknown, options: ResolvedOptions, session?:
     const key = session && event.session_id === session.id ? session.sampleKey : event.session_id
     if (unitHash(String(key ?? id)) >= options.sampleRate) return { id }
   }
-  // Validate what will be sent: a Date or URL as `metadata` goes out as a string, which the server refuses
-  // with the whole batch; a Set as `messages` goes out as an array.
-  for (const key in event) {
-    const value = event[key] as { toJSON?: (key: string) => unknown }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue
-    // Plain objects (most fields) need nothing: the fast path of log() (issue 20).
-    if (Object.getPrototypeOf(value) === Object.prototype && typeof value.toJSON !== 'function') continue
-    event[key] = replaceValue(typeof value.toJSON === 'function' ? value.toJSON(key) : value)
-  }
+  // Plain data (most events) is validated and encoded as it is: one walk, then JSON.stringify (issue 20).
+  const plain = isPlain(event)
+  // Otherwise validate what will be sent: a Date or URL as `metadata` goes out as a string, which the server
+  // refuses with the whole batch; a Set as `messages` goes out as an array.
+  if (!plain)
+    for (const key in event) {
+      const value = event[key] as { toJSON?: (key: string) => unknown }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) continue
+      if (Object.getPrototypeOf(value) === Object.prototype && typeof value.toJSON !== 'function') continue
+      event[key] = replaceValue(typeof value.toJSON === 'function' ? value.toJSON(key) : value)
+    }
+  // Ids this client made or mapped are UUIDs by construction: the schema checks the others only (the UUID
+  // pattern on both took a tenth of log(), issue 20), then they are put back. The event is our copy.
+  const { event_id, session_id } = event
+  if (event_id === made) event.event_id = undefined
+  if (session_id === stamped) event.session_id = undefined
   const result = check(modelEventSchema, event)
   if (!result.output) return { id, error: new ValidationError(result.issues, [id]) }
+  Object.assign(result.output, { event_id, session_id })
   // Keyless clients post to a relay, which knows its upstream's route and decides there (relay.ts).
   if ((result.output.event_type ?? 'model') !== 'model' && options.route === seedRoute && options.apiKey) {
     return { id, error: new DroppedError('route', treeMessage, [id]) }
@@ -81,6 +92,8 @@ export function prepareEvent(input: unknown, options: ResolvedOptions, session?:
   const encoded = encodeEvent(
     options.route === v1Route ? toV1Event(result.output) : result.output,
     options.maxEventBytes,
+    // The schema's output shares the event's values; the v1 mapping only regroups them.
+    plain,
   )
   encoded.session = result.output.session_id
   return { id, encoded }

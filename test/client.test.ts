@@ -470,6 +470,27 @@ describe('beforeSend and sampling', () => {
     expect(storedIds(honeyhive.events)).toEqual([id])
   })
 
+  test('the ids the client stamps skip the UUID check, the ones a caller or beforeSend sets do not', async () => {
+    const { honeyhive, hh, errors } = await setup({
+      beforeSend: (event) => (event.model === 'moved' ? { ...event, session_id: 'not-a-uuid' } : event),
+    })
+    const kept = hh.log(chat(1))
+    const moved = hh.log({ ...chat(2), model: 'moved' })
+    const given = hh.log({ ...chat(3), event_id: 'not-a-uuid' })
+    const empty = hh.log({ ...chat(4), session_id: '' })
+    const number = hh.log({ ...chat(5), session_id: 42 as never })
+    await hh.flush()
+    expect(storedIds(honeyhive.events)).toEqual([kept])
+    expect(honeyhive.events[0].session_id).toBe(hh.sessionId)
+    expect(errors.map((error) => [error.name, error.eventIds, error.message.includes('session_id')])).toEqual([
+      ['ValidationError', [moved], true],
+      ['ValidationError', [given], false],
+      ['ValidationError', [empty], true],
+      ['ValidationError', [number], true],
+    ])
+    expect(errors[1].message).toContain('event_id')
+  })
+
   test('sampleRate keeps or drops whole sessions, about the share asked', async () => {
     const { honeyhive, hh } = await setup({ sampleRate: 0.5, flushAt: 100 })
     const sessions = Array.from({ length: 100 }, () => crypto.randomUUID())
