@@ -32,40 +32,54 @@ export interface Queue {
 }
 
 export function createQueue(maxSize: number): Queue {
+  // The oldest entry is items[head]. Taking from the front moves `head` instead of shifting the array:
+  // splice(0, n) moved every waiting entry per batch, quadratic with 100,000 queued (issue 20).
   let items: Entry[] = []
-  // splice() takes nothing for a count of 0 or less.
-  const trim = (): Entry[] => items.splice(0, items.length - maxSize)
+  let head = 0
+  const size = (): number => items.length - head
+  /** Removes the `count` oldest (none for 0 or less) and returns them. */
+  function shift(count: number): Entry[] {
+    const taken = items.slice(head, (head += Math.max(0, count)))
+    // Compacted once the taken part is as long as what is left: each entry is copied about once.
+    if (head > 0 && head >= size()) {
+      items = items.slice(head)
+      head = 0
+    }
+    return taken
+  }
+  const trim = (): Entry[] => shift(size() - maxSize)
   return {
     get size() {
-      return items.length
+      return size()
     },
     get headSeq() {
-      return items[0]?.seq ?? Infinity
+      return items[head]?.seq ?? Infinity
     },
     push(entry) {
       items.push(entry)
       return trim()
     },
     requeue(entries) {
-      items = entries.concat(items)
+      items = entries.concat(items.slice(head))
+      head = 0
       return trim()
     },
     take(maxCount, maxBytes) {
       let count = 0
       let bytes = 0
       // +1 for the comma between events in the array.
-      while (count < items.length && count < maxCount && (count === 0 || bytes + items[count].bytes + 1 <= maxBytes)) {
-        bytes += items[count].bytes + 1
+      while (count < size() && count < maxCount && (count === 0 || bytes + items[head + count].bytes + 1 <= maxBytes)) {
+        bytes += items[head + count].bytes + 1
         count++
       }
-      return items.splice(0, count)
+      return shift(count)
     },
-    takeAll() {
-      const all = items
-      items = []
-      return all
-    },
+    takeAll: () => shift(size()),
     get entries() {
+      if (head > 0) {
+        items = items.slice(head)
+        head = 0
+      }
       return items
     },
   }
