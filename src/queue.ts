@@ -27,7 +27,7 @@ export interface Queue {
   take(maxCount: number, maxBytes: number): Entry[]
   /** Takes everything. */
   takeAll(): Entry[]
-  /** The entries, oldest first, for changes in place. */
+  /** The entries, oldest first (a new array of the queued objects), for changes in place. */
   readonly entries: Entry[]
 }
 
@@ -75,12 +75,9 @@ export function createQueue(maxSize: number): Queue {
       return shift(count)
     },
     takeAll: () => shift(size()),
+    // A copy: its entries are the queued objects themselves.
     get entries() {
-      if (head > 0) {
-        items = items.slice(head)
-        head = 0
-      }
-      return items
+      return items.slice(head)
     },
   }
 }
