@@ -39,6 +39,24 @@ async function setup(options: ClientOptions = {}) {
   return { honeyhive, hh, errors, baseUrl }
 }
 
+/**
+ * A client on the in-process fake HoneyHive (its `fetch`: no socket) under a fake clock (timers, Date and
+ * performance), so that a test advances time instead of waiting for it.
+ */
+function onFakeClock(options: ClientOptions = {}) {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] })
+  const honeyhive = createFakeHoneyHive()
+  const errors: HoneyHiveError[] = []
+  const hh = createClient({
+    baseUrl: 'http://127.0.0.1:1',
+    flushIntervalMs: 60_000,
+    onError: (error) => errors.push(error),
+    fetch: (input, init) => honeyhive(new Request(input, init)),
+    ...options,
+  })
+  return { honeyhive, hh, errors }
+}
+
 afterEach(() => {
   vi.useRealTimers()
 })
@@ -122,9 +140,9 @@ describe.each(routes)('on %s', (route) => {
 
   describe('batching', () => {
     test('sends as soon as flushAt events are waiting', async () => {
-      const { honeyhive, hh } = await at({ flushAt: 5 })
+      const { honeyhive, hh } = onFakeClock({ ...onRoute(route), flushAt: 5 })
       for (let i = 0; i < 4; i++) hh.log(chat(i))
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await vi.advanceTimersByTimeAsync(100)
       expect(posts(honeyhive)).toHaveLength(0)
       hh.log(chat(4))
       await vi.waitFor(() => expect(honeyhive.events).toHaveLength(5))
@@ -194,17 +212,21 @@ describe.each(routes)('on %s', (route) => {
     })
 
     test('a 429 with Retry-After pauses the whole queue: no request before it passes', async () => {
-      const { honeyhive, hh, errors } = await at({ flushAt: 2, maxRetries: 0 })
+      const { honeyhive, hh, errors } = onFakeClock({ ...onRoute(route), flushAt: 2, maxRetries: 0 })
       honeyhive.fail({ status: 429, retryAfter: 1 })
       hh.log(chat(1))
       hh.log(chat(2))
-      await vi.waitFor(() => expect(posts(honeyhive)).toHaveLength(1))
+      await vi.advanceTimersByTimeAsync(0)
+      expect(posts(honeyhive)).toHaveLength(1)
       // More events arrive during the pause: a full batch that would normally go at once.
       hh.log(chat(3))
       hh.log(chat(4))
-      await new Promise((resolve) => setTimeout(resolve, 600))
+      // To 1 ms before the pause ends (1 s after the 429 arrived): still no request.
+      await vi.advanceTimersByTimeAsync(posts(honeyhive)[0].at + 999 - Date.now())
       expect(posts(honeyhive)).toHaveLength(1)
-      const result = await hh.flush()
+      const flushing = hh.flush()
+      await vi.advanceTimersByTimeAsync(1)
+      const result = await flushing
       expect(result).toMatchObject({ sent: 4, queued: 0 })
       const [limited, next] = posts(honeyhive)
       expect(next.at - limited.at).toBeGreaterThanOrEqual(950)
@@ -296,6 +318,7 @@ describe.each(routes)('on %s', (route) => {
       // reported once for the whole burst (in the next task), not once per log() call.
       expect(hh.stats()).toMatchObject({ queued: 70, dropped: 10 })
       await hh.flush()
+      // Real: the drops are reported in the next task (a setTimeout(0) boundary), which is what this checks.
       await new Promise((resolve) => setTimeout(resolve, 0))
       expect(hh.stats()).toMatchObject({ queued: 50, dropped: 30, sent: 0 })
       // Then the failed batch came back to the front and pushed out 20 more: 30 drops in one or two
@@ -514,14 +537,14 @@ describe('beforeSend and sampling', () => {
 
 describe('startModelEvent', () => {
   test('end() fills start_time, end_time and duration, merges the result, and logs once', async () => {
-    const { honeyhive, hh, errors } = await setup()
+    const { honeyhive, hh, errors } = onFakeClock()
     const before = Date.now()
     const span = hh.startModelEvent({
       model: 'gpt-4o',
       provider: 'openai',
       messages: [{ role: 'user', content: 'hi' }],
     })
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await vi.advanceTimersByTimeAsync(30)
     expect(span.end({ response: { content: 'hello' }, usage: { total_tokens: 7 } })).toBe(span.event_id)
     span.end()
     await hh.flush()
@@ -634,6 +657,7 @@ describe('startModelEvent', () => {
     hh.log(chat(0))
     hh.log(chat(1))
     hh.log(chat(2))
+    // Real: what is checked is that real event-loop turns (a timer's) still come, which a fake clock never gives.
     await new Promise((resolve) => setTimeout(resolve, 5))
     // One report per task: a timer still gets its turn long before the feedback loop could finish.
     expect(reports).toBeGreaterThan(0)
@@ -641,11 +665,11 @@ describe('startModelEvent', () => {
   })
 
   test('firstToken() records metadata.time_to_first_token_ms once, beside the metadata the call sets', async () => {
-    const { honeyhive, hh } = await setup()
+    const { honeyhive, hh } = onFakeClock()
     const span = hh.startModelEvent({ model: 'gpt-4o', metadata: { turn: 1 } })
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await vi.advanceTimersByTimeAsync(30)
     span.firstToken()
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await vi.advanceTimersByTimeAsync(30)
     span.firstToken()
     span.end({ metadata: { turn: 1, finish_reason: 'stop' } })
     const silent = hh.startModelEvent({ model: 'gpt-4o' })
@@ -673,11 +697,12 @@ describe('startModelEvent', () => {
 
 describe('lifecycle', () => {
   test('shutdown() delivers what is queued; later log() calls are reported, not sent', async () => {
-    const { honeyhive, hh, errors } = await setup()
+    const { honeyhive, hh, errors } = onFakeClock()
     const id = hh.log(chat(1))
     expect(await hh.shutdown()).toMatchObject({ sent: 1 })
     const late = hh.log(chat(2))
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // Past flushIntervalMs too: no timer may send it either.
+    await vi.advanceTimersByTimeAsync(60_001)
     expect(storedIds(honeyhive.events)).toEqual([id])
     expect(errors).toMatchObject([{ name: 'DroppedError', reason: 'shutdown', eventIds: [late] }])
   })
