@@ -57,6 +57,17 @@ function onFakeClock(options: ClientOptions = {}) {
   return { honeyhive, hh, errors }
 }
 
+/** Advances the fake clock in 10 ms steps until `work` settles; resolves or rejects as it does. */
+async function settle<T>(work: Promise<T>): Promise<T> {
+  let done = false
+  work.then(
+    () => (done = true),
+    () => (done = true),
+  )
+  while (!done) await vi.advanceTimersByTimeAsync(10)
+  return work
+}
+
 afterEach(() => {
   vi.useRealTimers()
 })
@@ -179,32 +190,33 @@ describe.each(routes)('on %s', (route) => {
     })
 
     test('flush() waits for the batch already in flight and counts it', async () => {
-      const { honeyhive, hh } = await at({ flushAt: 3 })
+      const { honeyhive, hh } = onFakeClock({ ...onRoute(route), flushAt: 3 })
       honeyhive.fail({ status: 200, delayMs: 300 })
       for (let i = 0; i < 3; i++) hh.log(chat(i))
       hh.log(chat(3))
-      const result = await hh.flush()
+      const result = await settle(hh.flush())
       expect(result).toEqual({ sent: 4, failed: 0, dropped: 0, queued: 0 })
       expect(honeyhive.events).toHaveLength(4)
     })
 
     test('events logged while a flush runs are not stranded', async () => {
-      const { honeyhive, hh } = await at({ flushIntervalMs: 200 })
+      const { honeyhive, hh } = onFakeClock({ ...onRoute(route), flushIntervalMs: 200 })
       honeyhive.fail({ status: 200, delayMs: 200 })
       hh.log(chat(1))
       const flushing = hh.flush()
       hh.log(chat(2))
-      await flushing
-      await vi.waitFor(() => expect(honeyhive.events).toHaveLength(2), { timeout: 3000 })
+      await settle(flushing)
+      await vi.advanceTimersByTimeAsync(3000)
+      expect(honeyhive.events).toHaveLength(2)
     })
   })
 
   describe('failure policy', () => {
     test('sends the same event ids on every retry and stores each event once', async () => {
-      const { honeyhive, hh } = await at()
+      const { honeyhive, hh } = onFakeClock(onRoute(route))
       honeyhive.fail({ status: 500 }, { status: 502 })
       const ids = [hh.log(chat(1)), hh.log(chat(2))]
-      const result = await hh.flush()
+      const result = await settle(hh.flush())
       expect(result.sent).toBe(2)
       expect(bodies(honeyhive).map((body) => storedIds(body.model_events))).toEqual([ids, ids, ids])
       expect(storedIds(honeyhive.events)).toEqual(ids)
@@ -708,21 +720,24 @@ describe('lifecycle', () => {
   })
 
   test('shutdown() during an outage keeps trying until its deadline, then resolves what it could not deliver as dropped, with nothing left queued', async () => {
-    const errors: HoneyHiveError[] = []
     let attempts = 0
-    const hh = createClient({
-      baseUrl: await deadBaseUrl(),
+    const { hh, errors } = onFakeClock({
       maxRetries: 0,
-      onError: (error) => errors.push(error),
-      fetch: (input, init) => {
+      // What fetch rejects with for a refused connection.
+      fetch: () => {
         attempts++
-        return fetch(input, init)
+        return Promise.reject(new TypeError('fetch failed'))
       },
     })
     const ids = [hh.log(chat(1)), hh.log(chat(2))]
     const started = Date.now()
-    expect(await hh.shutdown({ timeoutMs: 2500 })).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2400)
+    let ended = NaN
+    const closing = hh.shutdown({ timeoutMs: 2500 }).then((result) => {
+      ended = Date.now()
+      return result
+    })
+    expect(await settle(closing)).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
+    expect(ended - started).toBeGreaterThanOrEqual(2400)
     // Rounds after the outage backoff (1 s, 2 s ...), not a single one.
     expect(attempts).toBeGreaterThan(1)
     expect(hh.stats()).toMatchObject({ queued: 0, dropped: 2 })
