@@ -277,10 +277,10 @@ describe.each(routes)('on %s', (route) => {
     })
 
     test('after a partial 500 that lists what it created only the others are sent again; one without a body (v1) resends all', async () => {
-      const { honeyhive, hh } = await at()
+      const { honeyhive, hh } = onFakeClock(onRoute(route))
       honeyhive.fail({ status: 500, created: 2 })
       const ids = [1, 2, 3, 4, 5].map((i) => hh.log(chat(i)))
-      const result = await hh.flush()
+      const result = await settle(hh.flush())
       expect(result.sent).toBe(5)
       // v1 declares no body for a partial 500 (field notes §10): the client cannot know, and keeps every event.
       const resent = route === v1 ? ids : ids.slice(2)
@@ -302,13 +302,13 @@ describe.each(routes)('on %s', (route) => {
     })
 
     test('exhausted retries report the batch, keep its events, and deliver them once the server is back', async () => {
-      const { honeyhive, hh, errors } = await at({ maxRetries: 1 })
+      const { honeyhive, hh, errors } = onFakeClock({ ...onRoute(route), maxRetries: 1 })
       honeyhive.fail({ status: 503 }, { status: 503 })
       const ids = [hh.log(chat(1)), hh.log(chat(2))]
-      expect(await hh.flush()).toEqual({ sent: 0, failed: 0, dropped: 0, queued: 2 })
+      expect(await settle(hh.flush())).toEqual({ sent: 0, failed: 0, dropped: 0, queued: 2 })
       expect(errors).toMatchObject([{ name: 'HttpError', status: 503, eventIds: ids }])
       const later = hh.log(chat(3))
-      expect(await hh.flush()).toMatchObject({ sent: 3, queued: 0 })
+      expect(await settle(hh.flush())).toMatchObject({ sent: 3, queued: 0 })
       expect(storedIds(honeyhive.events)).toEqual([...ids, later])
     })
 
@@ -745,14 +745,14 @@ describe('lifecycle', () => {
   })
 
   test('stats() keeps running totals', async () => {
-    const { honeyhive, hh } = await setup()
+    const { honeyhive, hh } = onFakeClock()
     honeyhive.fail({ status: 500 }, { status: 400 })
     hh.log(chat(1))
     hh.log(null as never)
     expect(hh.stats()).toEqual({ queued: 1, sent: 0, failed: 0, dropped: 1, retried: 0 })
-    await hh.flush()
+    await settle(hh.flush())
     hh.log(chat(2))
-    await hh.flush()
+    await settle(hh.flush())
     expect(hh.stats()).toEqual({ queued: 0, sent: 1, failed: 1, dropped: 1, retried: 1 })
   })
 

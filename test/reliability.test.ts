@@ -171,7 +171,8 @@ describe.each(routes)('hangs and lost delivery, on %s', (route) => {
   })
 
   test('a fetch failure without an answer is retried whatever its message (Workers: "Network connection lost.", Bun: ECONNREFUSED)', async () => {
-    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const honeyhive = createFakeHoneyHive()
     for (const failure of [
       new Error('Network connection lost.'),
       Object.assign(new Error('Unable to connect. Is the computer able to access the url?'), { code: 'ECONNREFUSED' }),
@@ -179,11 +180,11 @@ describe.each(routes)('hangs and lost delivery, on %s', (route) => {
       let calls = 0
       const { hh } = client({
         ...onRoute(route),
-        baseUrl,
-        fetch: (input, init) => (calls++ === 0 ? Promise.reject(failure) : fetch(input, init)),
+        baseUrl: 'http://127.0.0.1:9',
+        fetch: (input, init) => (calls++ === 0 ? Promise.reject(failure) : honeyhive(new Request(input, init))),
       })
       hh.log(chat(1))
-      expect(await hh.flush()).toMatchObject({ sent: 1, queued: 0 })
+      expect(await settle(hh.flush())).toMatchObject({ sent: 1, queued: 0 })
       expect(hh.stats().retried).toBe(1)
     }
     expect(honeyhive.events).toHaveLength(2)
