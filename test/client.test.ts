@@ -10,6 +10,7 @@ import {
   type ModelEvent,
 } from '../src/index.js'
 import { createFakeHoneyHive } from '../src/testing.js'
+import { settle } from './helpers/clock.js'
 import { deadBaseUrl, posts, startFakeHoneyHive, storedIds } from './helpers/fake-server.js'
 
 type Body = { model_events: ModelEvent[] }
@@ -55,17 +56,6 @@ function onFakeClock(options: ClientOptions = {}) {
     ...options,
   })
   return { honeyhive, hh, errors }
-}
-
-/** Advances the fake clock in 10 ms steps until `work` settles; resolves or rejects as it does. */
-async function settle<T>(work: Promise<T>): Promise<T> {
-  let done = false
-  work.then(
-    () => (done = true),
-    () => (done = true),
-  )
-  while (!done) await vi.advanceTimersByTimeAsync(10)
-  return work
 }
 
 afterEach(() => {

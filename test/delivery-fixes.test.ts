@@ -7,6 +7,7 @@ import {
   type ModelEvent,
 } from '../src/index.js'
 import { createFakeHoneyHive } from '../src/testing.js'
+import { settle } from './helpers/clock.js'
 import { storedIds } from './helpers/fake-server.js'
 
 // Issue 22: what a newcomer and an adversarial review broke in the delivery core. Each server here is the
@@ -48,17 +49,6 @@ function setup(serve: (request: Request, n: number) => Promise<Response> | Respo
 
 /** Fakes the clock (timers and Date): the backoffs and deadlines below are advanced, not waited for. */
 const useFakeClock = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
-
-/** Advances the fake clock in 10 ms steps until `work` settles; resolves or rejects as it does. */
-async function settle<T>(work: Promise<T>): Promise<T> {
-  let done = false
-  work.then(
-    () => (done = true),
-    () => (done = true),
-  )
-  while (!done) await vi.advanceTimersByTimeAsync(10)
-  return work
-}
 
 afterEach(() => {
   vi.useRealTimers()

@@ -21,6 +21,7 @@ import {
   startRawServer,
   storedIds,
 } from './helpers/fake-server.js'
+import { settle } from './helpers/clock.js'
 
 // What a hostile network, hostile data and an impatient runtime used to break (issue 12), in Node and happy-dom.
 
@@ -43,17 +44,6 @@ function onFakeClock(options: ClientOptions = {}) {
   const honeyhive = createFakeHoneyHive()
   const fetch = (input: Request | string | URL, init?: RequestInit) => honeyhive(new Request(input, init))
   return { honeyhive, ...client({ baseUrl: 'http://127.0.0.1:9', fetch, ...options }) }
-}
-
-/** Advances the fake clock in 10 ms steps until `work` settles; resolves or rejects as it does. */
-async function settle<T>(work: Promise<T>): Promise<T> {
-  let done = false
-  work.then(
-    () => (done = true),
-    () => (done = true),
-  )
-  while (!done) await vi.advanceTimersByTimeAsync(10)
-  return work
 }
 
 afterEach(() => {
