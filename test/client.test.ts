@@ -10,6 +10,7 @@ import {
   type ModelEvent,
 } from '../src/index.js'
 import { createFakeHoneyHive } from '../src/testing.js'
+import { settle } from './helpers/clock.js'
 import { deadBaseUrl, posts, startFakeHoneyHive, storedIds } from './helpers/fake-server.js'
 
 type Body = { model_events: ModelEvent[] }
@@ -37,6 +38,24 @@ async function setup(options: ClientOptions = {}) {
   const errors: HoneyHiveError[] = []
   const hh = createClient({ baseUrl, flushIntervalMs: 60_000, onError: (error) => errors.push(error), ...options })
   return { honeyhive, hh, errors, baseUrl }
+}
+
+/**
+ * A client on the in-process fake HoneyHive (its `fetch`: no socket) under a fake clock (timers, Date and
+ * performance), so that a test advances time instead of waiting for it.
+ */
+function onFakeClock(options: ClientOptions = {}) {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] })
+  const honeyhive = createFakeHoneyHive()
+  const errors: HoneyHiveError[] = []
+  const hh = createClient({
+    baseUrl: 'http://127.0.0.1:1',
+    flushIntervalMs: 60_000,
+    onError: (error) => errors.push(error),
+    fetch: (input, init) => honeyhive(new Request(input, init)),
+    ...options,
+  })
+  return { honeyhive, hh, errors }
 }
 
 afterEach(() => {
@@ -122,9 +141,9 @@ describe.each(routes)('on %s', (route) => {
 
   describe('batching', () => {
     test('sends as soon as flushAt events are waiting', async () => {
-      const { honeyhive, hh } = await at({ flushAt: 5 })
+      const { honeyhive, hh } = onFakeClock({ ...onRoute(route), flushAt: 5 })
       for (let i = 0; i < 4; i++) hh.log(chat(i))
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await vi.advanceTimersByTimeAsync(100)
       expect(posts(honeyhive)).toHaveLength(0)
       hh.log(chat(4))
       await vi.waitFor(() => expect(honeyhive.events).toHaveLength(5))
@@ -161,32 +180,33 @@ describe.each(routes)('on %s', (route) => {
     })
 
     test('flush() waits for the batch already in flight and counts it', async () => {
-      const { honeyhive, hh } = await at({ flushAt: 3 })
+      const { honeyhive, hh } = onFakeClock({ ...onRoute(route), flushAt: 3 })
       honeyhive.fail({ status: 200, delayMs: 300 })
       for (let i = 0; i < 3; i++) hh.log(chat(i))
       hh.log(chat(3))
-      const result = await hh.flush()
+      const result = await settle(hh.flush())
       expect(result).toEqual({ sent: 4, failed: 0, dropped: 0, queued: 0 })
       expect(honeyhive.events).toHaveLength(4)
     })
 
     test('events logged while a flush runs are not stranded', async () => {
-      const { honeyhive, hh } = await at({ flushIntervalMs: 200 })
+      const { honeyhive, hh } = onFakeClock({ ...onRoute(route), flushIntervalMs: 200 })
       honeyhive.fail({ status: 200, delayMs: 200 })
       hh.log(chat(1))
       const flushing = hh.flush()
       hh.log(chat(2))
-      await flushing
-      await vi.waitFor(() => expect(honeyhive.events).toHaveLength(2), { timeout: 3000 })
+      await settle(flushing)
+      await vi.advanceTimersByTimeAsync(3000)
+      expect(honeyhive.events).toHaveLength(2)
     })
   })
 
   describe('failure policy', () => {
     test('sends the same event ids on every retry and stores each event once', async () => {
-      const { honeyhive, hh } = await at()
+      const { honeyhive, hh } = onFakeClock(onRoute(route))
       honeyhive.fail({ status: 500 }, { status: 502 })
       const ids = [hh.log(chat(1)), hh.log(chat(2))]
-      const result = await hh.flush()
+      const result = await settle(hh.flush())
       expect(result.sent).toBe(2)
       expect(bodies(honeyhive).map((body) => storedIds(body.model_events))).toEqual([ids, ids, ids])
       expect(storedIds(honeyhive.events)).toEqual(ids)
@@ -194,17 +214,21 @@ describe.each(routes)('on %s', (route) => {
     })
 
     test('a 429 with Retry-After pauses the whole queue: no request before it passes', async () => {
-      const { honeyhive, hh, errors } = await at({ flushAt: 2, maxRetries: 0 })
+      const { honeyhive, hh, errors } = onFakeClock({ ...onRoute(route), flushAt: 2, maxRetries: 0 })
       honeyhive.fail({ status: 429, retryAfter: 1 })
       hh.log(chat(1))
       hh.log(chat(2))
-      await vi.waitFor(() => expect(posts(honeyhive)).toHaveLength(1))
+      await vi.advanceTimersByTimeAsync(0)
+      expect(posts(honeyhive)).toHaveLength(1)
       // More events arrive during the pause: a full batch that would normally go at once.
       hh.log(chat(3))
       hh.log(chat(4))
-      await new Promise((resolve) => setTimeout(resolve, 600))
+      // To 1 ms before the pause ends (1 s after the 429 arrived): still no request.
+      await vi.advanceTimersByTimeAsync(posts(honeyhive)[0].at + 999 - Date.now())
       expect(posts(honeyhive)).toHaveLength(1)
-      const result = await hh.flush()
+      const flushing = hh.flush()
+      await vi.advanceTimersByTimeAsync(1)
+      const result = await flushing
       expect(result).toMatchObject({ sent: 4, queued: 0 })
       const [limited, next] = posts(honeyhive)
       expect(next.at - limited.at).toBeGreaterThanOrEqual(950)
@@ -243,10 +267,10 @@ describe.each(routes)('on %s', (route) => {
     })
 
     test('after a partial 500 that lists what it created only the others are sent again; one without a body (v1) resends all', async () => {
-      const { honeyhive, hh } = await at()
+      const { honeyhive, hh } = onFakeClock(onRoute(route))
       honeyhive.fail({ status: 500, created: 2 })
       const ids = [1, 2, 3, 4, 5].map((i) => hh.log(chat(i)))
-      const result = await hh.flush()
+      const result = await settle(hh.flush())
       expect(result.sent).toBe(5)
       // v1 declares no body for a partial 500 (field notes §10): the client cannot know, and keeps every event.
       const resent = route === v1 ? ids : ids.slice(2)
@@ -268,13 +292,13 @@ describe.each(routes)('on %s', (route) => {
     })
 
     test('exhausted retries report the batch, keep its events, and deliver them once the server is back', async () => {
-      const { honeyhive, hh, errors } = await at({ maxRetries: 1 })
+      const { honeyhive, hh, errors } = onFakeClock({ ...onRoute(route), maxRetries: 1 })
       honeyhive.fail({ status: 503 }, { status: 503 })
       const ids = [hh.log(chat(1)), hh.log(chat(2))]
-      expect(await hh.flush()).toEqual({ sent: 0, failed: 0, dropped: 0, queued: 2 })
+      expect(await settle(hh.flush())).toEqual({ sent: 0, failed: 0, dropped: 0, queued: 2 })
       expect(errors).toMatchObject([{ name: 'HttpError', status: 503, eventIds: ids }])
       const later = hh.log(chat(3))
-      expect(await hh.flush()).toMatchObject({ sent: 3, queued: 0 })
+      expect(await settle(hh.flush())).toMatchObject({ sent: 3, queued: 0 })
       expect(storedIds(honeyhive.events)).toEqual([...ids, later])
     })
 
@@ -296,6 +320,7 @@ describe.each(routes)('on %s', (route) => {
       // reported once for the whole burst (in the next task), not once per log() call.
       expect(hh.stats()).toMatchObject({ queued: 70, dropped: 10 })
       await hh.flush()
+      // Real: the drops are reported in the next task (a setTimeout(0) boundary), which is what this checks.
       await new Promise((resolve) => setTimeout(resolve, 0))
       expect(hh.stats()).toMatchObject({ queued: 50, dropped: 30, sent: 0 })
       // Then the failed batch came back to the front and pushed out 20 more: 30 drops in one or two
@@ -514,14 +539,14 @@ describe('beforeSend and sampling', () => {
 
 describe('startModelEvent', () => {
   test('end() fills start_time, end_time and duration, merges the result, and logs once', async () => {
-    const { honeyhive, hh, errors } = await setup()
+    const { honeyhive, hh, errors } = onFakeClock()
     const before = Date.now()
     const span = hh.startModelEvent({
       model: 'gpt-4o',
       provider: 'openai',
       messages: [{ role: 'user', content: 'hi' }],
     })
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await vi.advanceTimersByTimeAsync(30)
     expect(span.end({ response: { content: 'hello' }, usage: { total_tokens: 7 } })).toBe(span.event_id)
     span.end()
     await hh.flush()
@@ -634,6 +659,7 @@ describe('startModelEvent', () => {
     hh.log(chat(0))
     hh.log(chat(1))
     hh.log(chat(2))
+    // Real: what is checked is that real event-loop turns (a timer's) still come, which a fake clock never gives.
     await new Promise((resolve) => setTimeout(resolve, 5))
     // One report per task: a timer still gets its turn long before the feedback loop could finish.
     expect(reports).toBeGreaterThan(0)
@@ -641,11 +667,11 @@ describe('startModelEvent', () => {
   })
 
   test('firstToken() records metadata.time_to_first_token_ms once, beside the metadata the call sets', async () => {
-    const { honeyhive, hh } = await setup()
+    const { honeyhive, hh } = onFakeClock()
     const span = hh.startModelEvent({ model: 'gpt-4o', metadata: { turn: 1 } })
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await vi.advanceTimersByTimeAsync(30)
     span.firstToken()
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await vi.advanceTimersByTimeAsync(30)
     span.firstToken()
     span.end({ metadata: { turn: 1, finish_reason: 'stop' } })
     const silent = hh.startModelEvent({ model: 'gpt-4o' })
@@ -673,31 +699,35 @@ describe('startModelEvent', () => {
 
 describe('lifecycle', () => {
   test('shutdown() delivers what is queued; later log() calls are reported, not sent', async () => {
-    const { honeyhive, hh, errors } = await setup()
+    const { honeyhive, hh, errors } = onFakeClock()
     const id = hh.log(chat(1))
     expect(await hh.shutdown()).toMatchObject({ sent: 1 })
     const late = hh.log(chat(2))
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // Past flushIntervalMs too: no timer may send it either.
+    await vi.advanceTimersByTimeAsync(60_001)
     expect(storedIds(honeyhive.events)).toEqual([id])
     expect(errors).toMatchObject([{ name: 'DroppedError', reason: 'shutdown', eventIds: [late] }])
   })
 
   test('shutdown() during an outage keeps trying until its deadline, then resolves what it could not deliver as dropped, with nothing left queued', async () => {
-    const errors: HoneyHiveError[] = []
     let attempts = 0
-    const hh = createClient({
-      baseUrl: await deadBaseUrl(),
+    const { hh, errors } = onFakeClock({
       maxRetries: 0,
-      onError: (error) => errors.push(error),
-      fetch: (input, init) => {
+      // What fetch rejects with for a refused connection.
+      fetch: () => {
         attempts++
-        return fetch(input, init)
+        return Promise.reject(new TypeError('fetch failed'))
       },
     })
     const ids = [hh.log(chat(1)), hh.log(chat(2))]
     const started = Date.now()
-    expect(await hh.shutdown({ timeoutMs: 2500 })).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2400)
+    let ended = NaN
+    const closing = hh.shutdown({ timeoutMs: 2500 }).then((result) => {
+      ended = Date.now()
+      return result
+    })
+    expect(await settle(closing)).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
+    expect(ended - started).toBeGreaterThanOrEqual(2400)
     // Rounds after the outage backoff (1 s, 2 s ...), not a single one.
     expect(attempts).toBeGreaterThan(1)
     expect(hh.stats()).toMatchObject({ queued: 0, dropped: 2 })
@@ -705,14 +735,14 @@ describe('lifecycle', () => {
   })
 
   test('stats() keeps running totals', async () => {
-    const { honeyhive, hh } = await setup()
+    const { honeyhive, hh } = onFakeClock()
     honeyhive.fail({ status: 500 }, { status: 400 })
     hh.log(chat(1))
     hh.log(null as never)
     expect(hh.stats()).toEqual({ queued: 1, sent: 0, failed: 0, dropped: 1, retried: 0 })
-    await hh.flush()
+    await settle(hh.flush())
     hh.log(chat(2))
-    await hh.flush()
+    await settle(hh.flush())
     expect(hh.stats()).toEqual({ queued: 0, sent: 1, failed: 1, dropped: 1, retried: 1 })
   })
 

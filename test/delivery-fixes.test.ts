@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test, vi } from 'vitest'
 import {
   createClient,
   InvalidResponseError,
@@ -7,6 +7,7 @@ import {
   type ModelEvent,
 } from '../src/index.js'
 import { createFakeHoneyHive } from '../src/testing.js'
+import { settle } from './helpers/clock.js'
 import { storedIds } from './helpers/fake-server.js'
 
 // Issue 22: what a newcomer and an adversarial review broke in the delivery core. Each server here is the
@@ -46,8 +47,16 @@ function setup(serve: (request: Request, n: number) => Promise<Response> | Respo
   return { hh, errors, requests }
 }
 
+/** Fakes the clock (timers and Date): the backoffs and deadlines below are advanced, not waited for. */
+const useFakeClock = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
 describe('the delivery core under faults (issue 22)', () => {
   test('flush({ timeoutMs }) keeps trying after the backoff through an outage, within its deadline', async () => {
+    useFakeClock()
     const honeyhive = createFakeHoneyHive()
     const downUntil = Date.now() + 1500
     const { hh } = setup(
@@ -55,7 +64,7 @@ describe('the delivery core under faults (issue 22)', () => {
       { maxRetries: 1 },
     )
     const ids = [hh.log(chat(1)), hh.log(chat(2)), hh.log(chat(3))]
-    const result = await hh.flush({ timeoutMs: 15_000 })
+    const result = await settle(hh.flush({ timeoutMs: 15_000 }))
     expect(result).toEqual({ sent: 3, failed: 0, dropped: 0, queued: 0 })
     expect(storedIds(honeyhive.events)).toEqual(ids)
   }, 20_000)
@@ -63,6 +72,7 @@ describe('the delivery core under faults (issue 22)', () => {
   test.each([['/events/model/batch'], ['/v1/events/batch']] as const)(
     'on %s, one event the server answers 500 for is isolated: the other 19 are delivered, it alone is given up',
     async (route) => {
+      useFakeClock()
       const honeyhive = createFakeHoneyHive()
       const { hh, errors } = setup(
         async (request) =>
@@ -74,7 +84,7 @@ describe('the delivery core under faults (issue 22)', () => {
       const ids = Array.from({ length: 20 }, (_, i) =>
         hh.log(chat(i, i === 13 ? { metadata: { note: 'poison\u0000' } } : {})),
       )
-      const result = await hh.flush({ timeoutMs: 15_000 })
+      const result = await settle(hh.flush({ timeoutMs: 15_000 }))
       expect(storedIds(honeyhive.events).sort()).toEqual(ids.filter((_, i) => i !== 13).sort())
       expect(result).toMatchObject({ sent: 19, dropped: 1, queued: 0 })
       expect(errors.some((error) => error.name === 'DroppedError' && error.eventIds.join() === ids[13])).toBe(true)
@@ -83,18 +93,20 @@ describe('the delivery core under faults (issue 22)', () => {
   )
 
   test('an outage of 500s is not bisected into a request per event: two extra requests per round at most', async () => {
+    useFakeClock()
     const { hh, requests } = setup(() => new Response('{}', { status: 500 }), {
       maxRetries: 1,
       flushAt: 16,
       maxQueueSize: 100,
     })
     for (let i = 0; i < 15; i++) hh.log(chat(i))
-    await hh.flush()
+    await settle(hh.flush())
     // One round: 2 attempts of the batch, then each half once.
     expect(requests.map((request) => request.events)).toEqual([15, 15, 8, 7])
   })
 
   test('a 2xx that is not HoneyHive’s answer (a login page) is not counted as sent: the events are kept and delivered later', async () => {
+    useFakeClock()
     const honeyhive = createFakeHoneyHive()
     const { hh, errors } = setup((request, n) =>
       n <= 2
@@ -102,19 +114,20 @@ describe('the delivery core under faults (issue 22)', () => {
         : honeyhive(request),
     )
     const ids = [hh.log(chat(1)), hh.log(chat(2))]
-    const first = await hh.flush()
+    const first = await settle(hh.flush())
     expect(first).toMatchObject({ sent: 0, queued: 2 })
     expect(errors[0]).toBeInstanceOf(InvalidResponseError)
-    const later = await hh.flush({ timeoutMs: 10_000 })
+    const later = await settle(hh.flush({ timeoutMs: 10_000 }))
     expect(later).toMatchObject({ sent: 2, queued: 0 })
     expect(storedIds(honeyhive.events)).toEqual(ids)
     expect(hh.stats().sent).toBe(2)
   }, 15_000)
 
   test('a 2xx page that never turns into HoneyHive is given up after maxSends, never counted as sent', async () => {
+    useFakeClock()
     const { hh, errors } = setup(() => new Response('<html>maintenance</html>', { status: 200 }), { maxRetries: 0 })
     hh.log(chat(1))
-    const result = await hh.flush({ timeoutMs: 10_000 })
+    const result = await settle(hh.flush({ timeoutMs: 10_000 }))
     expect(result).toMatchObject({ sent: 0, dropped: 1, queued: 0 })
     expect(errors.at(-1)).toMatchObject({ name: 'DroppedError', reason: 'max_sends' })
   }, 15_000)

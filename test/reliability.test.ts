@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import { describe, expect, test, vi } from 'vitest'
+import { afterEach, describe, expect, test, vi } from 'vitest'
 import {
   createClient,
   DroppedError,
@@ -21,6 +21,7 @@ import {
   startRawServer,
   storedIds,
 } from './helpers/fake-server.js'
+import { settle } from './helpers/clock.js'
 
 // What a hostile network, hostile data and an impatient runtime used to break (issue 12), in Node and happy-dom.
 
@@ -36,6 +37,18 @@ function client(options: ClientOptions) {
   const hh = createClient({ flushIntervalMs: 60_000, onError: (error) => errors.push(error), ...options })
   return { hh, errors }
 }
+
+/** A client on the in-process fake HoneyHive (its `fetch`: no socket) under a fake clock: time is advanced, not waited for. */
+function onFakeClock(options: ClientOptions = {}) {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+  const honeyhive = createFakeHoneyHive()
+  const fetch = (input: Request | string | URL, init?: RequestInit) => honeyhive(new Request(input, init))
+  return { honeyhive, ...client({ baseUrl: 'http://127.0.0.1:9', fetch, ...options }) }
+}
+
+afterEach(() => {
+  vi.useRealTimers()
+})
 
 describe.each(routes)('hangs and lost delivery, on %s', (route) => {
   test('a 2xx whose body stalls is a timeout, retried like one: flush() neither hangs nor loses the event', async () => {
@@ -78,32 +91,36 @@ describe.each(routes)('hangs and lost delivery, on %s', (route) => {
   })
 
   test('shutdown({ timeoutMs }) ends by its deadline while a 429 asks for 60 s, and drops what is left once', async () => {
-    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const { honeyhive, hh, errors } = onFakeClock(onRoute(route))
     honeyhive.fail({ status: 429, retryAfter: 60 })
-    const { hh, errors } = client({ ...onRoute(route), baseUrl })
     const ids = [hh.log(chat(1)), hh.log(chat(2))]
     const started = Date.now()
-    expect(await hh.shutdown({ timeoutMs: 500 })).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
-    expect(Date.now() - started).toBeLessThan(3000)
+    let ended = NaN
+    const closing = hh.shutdown({ timeoutMs: 500 }).then((result) => {
+      ended = Date.now()
+      return result
+    })
+    expect(await settle(closing)).toEqual({ sent: 0, failed: 0, dropped: 2, queued: 0 })
+    expect(ended - started).toBeLessThan(3000)
     expect(errors.filter((error) => error instanceof DroppedError)).toMatchObject([
       { reason: 'shutdown', eventIds: ids },
     ])
     expect(errors.filter((error) => error.name === 'NetworkError')).toEqual([])
-    await sleep(100)
+    // Past the 60 s the 429 asked for too: nothing is sent after shutdown().
+    await vi.advanceTimersByTimeAsync(60_100)
     expect(posts(honeyhive)).toHaveLength(1)
   })
 
   test('a server slower than timeoutMs gets the time it needs after a timeout, not a copy per attempt', async () => {
-    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const { honeyhive, hh } = onFakeClock({ ...onRoute(route), timeoutMs: 100 })
     honeyhive.fail(...Array.from({ length: 10 }, () => ({ status: 200, delayMs: 150 })))
-    const { hh } = client({ ...onRoute(route), baseUrl, timeoutMs: 100 })
     const first = hh.log(chat(1))
-    await hh.flush()
+    await settle(hh.flush())
     const later = [hh.log(chat(2)), hh.log(chat(3))]
-    await hh.flush()
+    await settle(hh.flush())
     const third = hh.log(chat(4))
-    await hh.flush()
-    await sleep(200)
+    await settle(hh.flush())
+    await vi.advanceTimersByTimeAsync(200)
     const copies = (id: string) => honeyhive.events.filter((event) => event.event_id === id).length
     expect(copies(first)).toBe(2)
     for (const id of [...later, third]) expect(copies(id)).toBe(1)
@@ -111,12 +128,11 @@ describe.each(routes)('hangs and lost delivery, on %s', (route) => {
   })
 
   test('an event is sent at most 2 × (maxRetries + 1) times to a server that may have stored it, then given up once', async () => {
-    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const { honeyhive, hh, errors } = onFakeClock({ ...onRoute(route), maxRetries: 1 })
     honeyhive.fail(...Array.from({ length: 20 }, () => ({ status: 502 })))
-    const { hh, errors } = client({ ...onRoute(route), baseUrl, maxRetries: 1 })
     const id = hh.log(chat(1))
     const results = []
-    for (let round = 0; round < 4; round++) results.push(await hh.flush())
+    for (let round = 0; round < 4; round++) results.push(await settle(hh.flush()))
     expect(posts(honeyhive)).toHaveLength(4)
     expect(results.map((result) => result.dropped)).toEqual([0, 1, 0, 0])
     expect(hh.stats()).toMatchObject({ queued: 0, dropped: 1, sent: 0, failed: 0 })
@@ -145,7 +161,8 @@ describe.each(routes)('hangs and lost delivery, on %s', (route) => {
   })
 
   test('a fetch failure without an answer is retried whatever its message (Workers: "Network connection lost.", Bun: ECONNREFUSED)', async () => {
-    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const honeyhive = createFakeHoneyHive()
     for (const failure of [
       new Error('Network connection lost.'),
       Object.assign(new Error('Unable to connect. Is the computer able to access the url?'), { code: 'ECONNREFUSED' }),
@@ -153,35 +170,34 @@ describe.each(routes)('hangs and lost delivery, on %s', (route) => {
       let calls = 0
       const { hh } = client({
         ...onRoute(route),
-        baseUrl,
-        fetch: (input, init) => (calls++ === 0 ? Promise.reject(failure) : fetch(input, init)),
+        baseUrl: 'http://127.0.0.1:9',
+        fetch: (input, init) => (calls++ === 0 ? Promise.reject(failure) : honeyhive(new Request(input, init))),
       })
       hh.log(chat(1))
-      expect(await hh.flush()).toMatchObject({ sent: 1, queued: 0 })
+      expect(await settle(hh.flush())).toMatchObject({ sent: 1, queued: 0 })
       expect(hh.stats().retried).toBe(1)
     }
     expect(honeyhive.events).toHaveLength(2)
   })
 
   test('after a failed round the next try comes when the backoff ends, not a long flushIntervalMs later', async () => {
-    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const { honeyhive, hh } = onFakeClock({ ...onRoute(route), maxRetries: 1, flushAt: 2, flushIntervalMs: 600_000 })
     honeyhive.fail({ status: 503 }, { status: 503 })
-    const { hh } = client({ ...onRoute(route), baseUrl, maxRetries: 1, flushAt: 2, flushIntervalMs: 600_000 })
     // The first event arms the 10-minute timer; the second fills a batch, which fails its round.
     const id = hh.log(chat(1))
     const second = hh.log(chat(2))
     // The round fails (two 503s), then the outage backoff (1 s) passes: the event goes without any flush().
-    await vi.waitFor(() => expect(storedIds(honeyhive.events)).toEqual([id, second]), { timeout: 5000, interval: 50 })
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(storedIds(honeyhive.events)).toEqual([id, second])
     expect(posts(honeyhive).map((request) => request.status)).toEqual([503, 503, 200])
   })
 
   test('a full queue sends: maxQueueSize below flushAt drops nothing while the server is healthy', async () => {
-    const { honeyhive, baseUrl } = await startFakeHoneyHive()
-    const { hh, errors } = client({ ...onRoute(route), baseUrl, maxQueueSize: 5 })
+    const { honeyhive, hh, errors } = onFakeClock({ ...onRoute(route), maxQueueSize: 5 })
     const ids = []
     for (let i = 0; i < 30; i++) {
       ids.push(hh.log(chat(i)))
-      await sleep(10)
+      await vi.advanceTimersByTimeAsync(10)
     }
     await hh.flush()
     expect(hh.stats()).toMatchObject({ sent: 30, dropped: 0 })
@@ -409,6 +425,7 @@ describe('the key', () => {
         onError: async () => Promise.reject(new Error('my tracker is down')),
       })
       hh.log({ start_time: 'yesterday' as never })
+      // Real: Node reports unhandled rejections on its own event-loop turns, which a fake clock does not drive.
       await sleep(50)
     } finally {
       process.off('unhandledRejection', onUnhandled)
