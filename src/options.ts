@@ -42,7 +42,7 @@ export interface ClientOptions {
   singleSession?: boolean
   /** Sent as `session_properties` with the first batch the server accepts. */
   sessionProperties?: SessionProperties
-  /** Queued events that trigger a send; also the most events in one request. @default 20 */
+  /** Queued events that trigger a send, in the next task (never inside log() while the queue has room); also the most events in one request. @default 20 */
   flushAt?: number
   /** Longest an event waits in the queue before it is sent, in ms. @default 2000 */
   flushIntervalMs?: number

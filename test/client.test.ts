@@ -150,6 +150,31 @@ describe.each(routes)('on %s', (route) => {
       expect(bodies(honeyhive).map((body) => body.model_events.length)).toEqual([5])
     })
 
+    test('log() starts no request inside the call while the queue has room: a full batch goes in the next task, a full queue at once', async () => {
+      const started: number[] = []
+      const honeyhive = createFakeHoneyHive()
+      const hh = createClient({
+        ...onRoute(route),
+        baseUrl: 'http://127.0.0.1:1',
+        flushAt: 3,
+        maxQueueSize: 5,
+        fetch: (input, init) => {
+          started.push(Date.now())
+          return honeyhive(new Request(input, init))
+        },
+      })
+      for (let i = 0; i < 3; i++) hh.log(chat(i))
+      // The third call filled a batch; the request starts after the caller's code, in the next task.
+      expect(started).toEqual([])
+      await vi.waitFor(() => expect(honeyhive.events).toHaveLength(3))
+      // Five waiting fill the queue: that call starts a request at once (the oldest three go, none dropped).
+      for (let i = 3; i < 8; i++) hh.log(chat(i))
+      expect(started).toHaveLength(2)
+      expect(hh.stats()).toMatchObject({ dropped: 0 })
+      await hh.flush()
+      expect(honeyhive.events).toHaveLength(8)
+    })
+
     test('sends within flushIntervalMs of the oldest waiting event, not before', async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
       const honeyhive = createFakeHoneyHive()
