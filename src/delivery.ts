@@ -96,12 +96,9 @@ export function createDelivery(context: DeliveryContext): Delivery {
   const stats = (): Stats => ({ ...totals, queued: queue.size + updates.size + inFlight.length })
   const waiting = (): number => queue.size + updates.size
 
-  /**
-   * The next background send: in the next task when `flushAt` are waiting, not inside the caller's log()
-   * (building and starting a request there cost a burst of 20 calls ~0.5 ms, issue 20), else within
-   * `flushIntervalMs` (or when a pause ends). A full queue starts one at once: the oldest go out rather
-   * than being dropped by the next log().
-   */
+  // The next background send: in the next task when `flushAt` are waiting (starting a request inside log()
+  // cost a burst of 20 calls ~0.5 ms, issue 20), else within `flushIntervalMs` (or when a pause ends). A full
+  // queue sends at once: its oldest go out rather than being dropped by the next log().
   function arm(): void {
     if (stopped || waiting() === 0) return
     if (queue.size >= options.maxQueueSize) start()
