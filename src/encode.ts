@@ -87,9 +87,9 @@ let encoder: TextEncoder | undefined
 
 /** UTF-8 byte length of a string (a lone surrogate counts 3, as TextEncoder writes U+FFFD). */
 export function byteLength(text: string): number {
-  // At most 3 bytes per UTF-16 unit; past 64 KiB of scratch, encode() allocates just for this call.
+  // At most 3 bytes per UTF-16 unit; past 64 KiB of scratch, ASCII is its length, else encode() allocates.
   encoder ??= new TextEncoder()
-  if (text.length * 3 > 65_536) return encoder.encode(text).length
+  if (text.length * 3 > 65_536) return /^[\x00-\x7f]*$/.test(text) ? text.length : encoder.encode(text).length
   return encoder.encodeInto(text, (scratch ??= new Uint8Array(65_536))).written
 }
 

@@ -26,6 +26,12 @@ function stamp(event: Record<string, unknown>, options: ResolvedOptions, session
   return event
 }
 
+/**
+ * Whether the event is plain data once mapped for the route: the v1 mapping moves some fields one level
+ * down (`messages` to `inputs.chat_history`), so there the walk starts one level deep.
+ */
+const plainFor = (event: object, options: ResolvedOptions): boolean => isPlain(event, options.route === v1Route ? 1 : 0)
+
 /** Whether sampling leaves the event out: by session, so a session is kept or dropped whole. */
 function sampledOut(event: ModelEvent, options: ResolvedOptions, session?: Session): boolean {
   if (options.sampleRate >= 1) return false
@@ -39,10 +45,11 @@ function sampledOut(event: ModelEvent, options: ResolvedOptions, session?: Sessi
  * an `event_id`, an `Error` in `error` turned into its message, then `beforeSend`, sampling, the schema
  * (unknown keys stripped), the route's mapping (routes.ts) and the encoder. Never throws.
  *
- * Two ways through, one result. Most events are plain data, have no `beforeSend` to pass and a session id
- * that needs no mapping: the schema checks the caller's object as it is and the defaults are stamped on its
- * output, our own copy (copying first measured 1.3 µs more per log(), issue 20). Anything else, or anything
- * the schema refuses there, is copied and stamped first and goes the full way, which also reports it.
+ * Two ways through, the same fields (in another order). Most events have no `beforeSend` to pass and a
+ * session id that needs no mapping, and are plain data: the schema checks the caller's object as it is and
+ * the defaults are stamped on its output, our own copy (copying first measured 1.3 µs more per log(), issue
+ * 20). Anything else, or anything the schema refuses there, is copied and stamped first and goes the full
+ * way, which also reports it.
  */
 export function prepareEvent(input: unknown, options: ResolvedOptions, session?: Session): Prepared {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -50,9 +57,10 @@ export function prepareEvent(input: unknown, options: ResolvedOptions, session?:
     return { id, error: new ValidationError([{ path: '', message: 'an event must be an object' }], [id]) }
   }
   const given = (input as ModelEvent).session_id
-  if (!options.beforeSend && (given === undefined || given === session?.id || isUuid(given)) && isPlain(input)) {
+  if (!options.beforeSend && (given === undefined || given === session?.id || isUuid(given))) {
     const result = check(modelEventSchema, input)
-    if (result.output) {
+    // What the schema read is what is encoded (it also reads keys a copy would skip: not enumerable ones).
+    if (result.output && plainFor(result.output, options)) {
       const event = stamp(result.output, options, session)
       return sampledOut(event, options, session) ? { id: event.event_id! } : finish(event, options, true)
     }
@@ -88,7 +96,7 @@ export function prepareEvent(input: unknown, options: ResolvedOptions, session?:
     }
   }
   if (sampledOut(event, options, session)) return { id }
-  const plain = isPlain(event)
+  const plain = plainFor(event, options)
   // Validate what will be sent: a Date or URL as `metadata` goes out as a string, which the server refuses
   // with the whole batch; a Set as `messages` goes out as an array.
   if (!plain)

@@ -55,8 +55,10 @@ export function createScheduler(clock: Clock, fire: () => void): Scheduler {
       backoffUntil = 0
     },
     schedule(delayMs) {
-      const due = clock.now() + Math.max(delayMs, scheduler.waitMs(false))
-      if (dueAt <= due) return
+      const now = clock.now()
+      const due = now + Math.max(delayMs, scheduler.waitMs(false))
+      // A timer overdue by over a second is taken as lost (a Worker's request ended with it pending) and replaced.
+      if (dueAt <= due && now - dueAt < 1000) return
       scheduler.cancel()
       dueAt = due
       handle = clock.setTimeout(() => {

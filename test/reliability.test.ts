@@ -350,6 +350,49 @@ describe('bad data', () => {
     expect(JSON.stringify(honeyhive.events[1]).length).toBeLessThan(4200)
   })
 
+  test('on the v1 route, data the mapping moves a level down is still cut at 100 levels below the event', async () => {
+    const honeyhive = createFakeHoneyHive()
+    const sent: string[] = []
+    const { hh, errors } = client({
+      baseUrl: 'http://127.0.0.1:1',
+      apiKey: 'hh-key',
+      route: '/v1/events/batch',
+      fetch: async (input, init) => {
+        const request = new Request(input, init)
+        sent.push(await request.clone().text())
+        return honeyhive(request)
+      },
+    })
+    let deep: Record<string, unknown> = { x: 1 }
+    for (let i = 0; i < 98; i++) deep = { a: deep }
+    // 99 levels below `messages`, one below the event: 100 below it, plain; 101 once inside inputs.chat_history.
+    hh.log({ model: 'm', messages: [deep] })
+    await hh.flush()
+    expect(errors).toEqual([])
+    const depth = (value: unknown): number =>
+      typeof value === 'object' && value !== null ? 1 + Math.max(0, ...Object.values(value).map(depth)) : 0
+    const [event] = (JSON.parse(sent[0]) as { events: unknown[] }).events
+    expect(depth(event)).toBeLessThanOrEqual(101)
+    expect(sent[0]).toContain('…[truncated: nested over 100 levels]')
+  })
+
+  test('properties a copy would not see (not enumerable) are left out, as JSON.stringify does, never sent mangled', async () => {
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const { hh, errors } = client({ baseUrl })
+    const dated = { model: 'm' }
+    Object.defineProperty(dated, 'metadata', { value: new Date(0) })
+    const costly = { model: 'n' }
+    Object.defineProperty(costly, 'cost', { value: 10n })
+    const ids = [hh.log(dated), hh.log(costly)]
+    await hh.flush()
+    expect(errors).toEqual([])
+    expect(storedIds(honeyhive.events)).toEqual(ids)
+    expect(honeyhive.events.map((event) => [event.metadata, event.cost])).toEqual([
+      [undefined, undefined],
+      [undefined, undefined],
+    ])
+  })
+
   test('a string full of characters JSON escapes is cut by its escaped size: most of what fits is kept', async () => {
     const { honeyhive, baseUrl } = await startFakeHoneyHive()
     const { hh } = client({ baseUrl, maxEventBytes: 64 * 1024 })

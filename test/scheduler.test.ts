@@ -53,6 +53,34 @@ describe('the scheduler, on a fake clock', () => {
     expect(fired).toEqual([start + 2000, start + 11_999 + 500])
   })
 
+  test('a timer that never fired (a Worker whose request ended) is replaced once it is a second overdue', async () => {
+    const { clock, advance } = fakeClock()
+    const fired: number[] = []
+    // This clock loses every timer set before `lose` is cleared, as a runtime that drops a finished request's timers.
+    let lose = true
+    const lossy: Clock = {
+      ...clock,
+      setTimeout(run, ms) {
+        const lost = lose
+        return clock.setTimeout(() => lost || run(), ms)
+      },
+    }
+    const scheduler = createScheduler(lossy, () => fired.push(clock.now()))
+    scheduler.schedule(2000)
+    lose = false
+    await advance(2500)
+    expect(fired).toEqual([])
+    // Half a second overdue: a busy loop may still run it; no second timer.
+    scheduler.schedule(0)
+    await advance(100)
+    expect(fired).toEqual([])
+    await advance(600)
+    const now = clock.now()
+    scheduler.schedule(0)
+    await advance(1)
+    expect(fired).toEqual([now])
+  })
+
   test('a pause holds background sends until it ends; a forced send waits only for the server’s pause', async () => {
     const { clock, advance } = fakeClock()
     const scheduler = createScheduler(clock, () => {})
