@@ -356,6 +356,7 @@ describe('bad data', () => {
     const { hh, errors } = client({
       baseUrl: 'http://127.0.0.1:1',
       apiKey: 'hh-key',
+      dangerouslyAllowBrowser: true,
       route: '/v1/events/batch',
       fetch: async (input, init) => {
         const request = new Request(input, init)
