@@ -4,7 +4,7 @@ import { randomId, sessionIdFor, unitHash } from './ids.js'
 import type { ResolvedOptions } from './options.js'
 import type { Session } from './session.js'
 import { seedRoute, toV1Event, v1Route } from './routes.js'
-import { check, isUuid, modelEventSchema, type ModelEvent } from './schema.js'
+import { check, isUuid, knownFields, modelEventSchema, type ModelEvent } from './schema.js'
 
 /** Why a chain or tool event was not sent on the seed's route. */
 export const treeMessage = `chain and tool events need route: '${v1Route}' (the seed's route carries model events only); model events still go, under the session`
@@ -58,10 +58,10 @@ export function prepareEvent(input: unknown, options: ResolvedOptions, session?:
   }
   const given = (input as ModelEvent).session_id
   if (!options.beforeSend && (given === undefined || given === session?.id || isUuid(given))) {
-    const result = check(modelEventSchema, input)
-    // What the schema read is what is encoded (it also reads keys a copy would skip: not enumerable ones).
-    if (result.output && plainFor(result.output, options)) {
-      const event = stamp(result.output, options, session)
+    // The event's own fields, as a copy would take them, and only those: what is checked is what is encoded.
+    const known = knownFields(input)
+    if (known && plainFor(known, options)) {
+      const event = stamp(known, options, session)
       return sampledOut(event, options, session) ? { id: event.event_id! } : finish(event, options, true)
     }
   }

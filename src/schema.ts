@@ -66,6 +66,27 @@ export const modelEventSchema = v.object({
   response_format: anything,
 })
 
+/** The schema's entries by field name, with no prototype (`toString` is no field). */
+const fields: Record<string, v.GenericSchema> = Object.assign(Object.create(null), modelEventSchema.entries)
+
+/**
+ * The fields of `event` that a model event has, each checked by its entry in `modelEventSchema`, in a new
+ * object; undefined where one is refused (`check` then says which). It walks the event's own enumerable
+ * keys, a dozen, where the schema's object walks its 36 entries, and leaves values as they are: less than
+ * half the CPU of `check` for a typical chat event (issue 20). Unknown keys are left out, as the schema does.
+ */
+export function knownFields(event: object): ModelEvent | undefined {
+  const known: Record<string, unknown> = {}
+  for (const key of Object.keys(event)) {
+    const entry = fields[key]
+    if (!entry) continue
+    const value = (event as Record<string, unknown>)[key]
+    if (!v.is(entry, value)) return undefined
+    known[key] = value
+  }
+  return known
+}
+
 /** Session properties sent with a batch (`session_properties`, or its deprecated alias `session`). */
 export const sessionPropertiesSchema = v.object({
   session_name: text,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { batchRequestSchema, batchResponseSchema, modelEventSchema } from '../src/index.js'
-import { check } from '../src/schema.js'
+import { check, knownFields } from '../src/schema.js'
 
 const uuid = '7f22137a-6911-4ed3-bc36-110f1dde6b66'
 
@@ -60,6 +60,36 @@ describe('model event schema', () => {
 
   test('strips keys the contract does not have', () => {
     expect(check(modelEventSchema, { model: 'm', modle: 'typo' }).output).toEqual({ model: 'm' })
+  })
+})
+
+describe("knownFields, the schema read by the event's keys (log()'s fast path, issue 20)", () => {
+  const all = Object.fromEntries(Object.entries(fields).map(([field, [good]]) => [field, good]))
+
+  test.each(Object.entries(fields))('agrees with the schema on %s, good and bad', (field, [good, bad]) => {
+    expect(knownFields({ [field]: good })).toEqual(check(modelEventSchema, { [field]: good }).output)
+    expect(check(modelEventSchema, { ...all, [field]: bad }).output).toBeUndefined()
+    expect(knownFields({ ...all, [field]: bad })).toBeUndefined()
+  })
+
+  test('gives what the schema gives for a full event, unknown keys left out, values untouched', () => {
+    const event = {
+      ...all,
+      ...Object.fromEntries(unknownFields.map((field) => [field, { any: field }])),
+      modle: 'typo',
+    }
+    const known = knownFields(event)
+    expect(known).toEqual(check(modelEventSchema, event).output)
+    expect(known).not.toHaveProperty('modle')
+    expect(known?.messages).toBe(event.messages)
+  })
+
+  test('reads only own enumerable keys, as a copy of the event does; a key named after Object.prototype is no field', () => {
+    const event = Object.create({ model: 'inherited' }) as Record<string, unknown>
+    Object.defineProperty(event, 'metadata', { value: new Date(0), enumerable: false })
+    Object.assign(event, { event_name: 'own', toString: 'x', constructor: 1, ['__proto__']: 2 })
+    expect(knownFields(event)).toEqual({ event_name: 'own' })
+    expect(knownFields(JSON.parse('{"__proto__": {"model": "x"}, "model": "m"}'))).toEqual({ model: 'm' })
   })
 })
 
