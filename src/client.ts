@@ -85,9 +85,15 @@ export interface FlushOptions {
 }
 
 const noop = (): void => {}
-/** A usable deadline, or undefined: anything but a number from 0 up is ignored (flush() never rejects). */
+/**
+ * A usable deadline, or undefined: anything but a number from 0 up is ignored, also options that throw when
+ * read (a revoked proxy), so flush() and shutdown() never throw or reject.
+ */
 const deadline = (options?: FlushOptions): number | undefined => {
-  const ms = options?.timeoutMs
+  let ms: unknown
+  try {
+    ms = options?.timeoutMs
+  } catch {}
   return typeof ms === 'number' && ms >= 0 ? Math.min(ms, 2 ** 31 - 1) : undefined
 }
 

@@ -117,15 +117,18 @@ export function isHoneyHiveError(error: unknown): error is HoneyHiveError {
 
 /**
  * Removes `secret` (an API key) from everything an error can carry to a log or an error tracker: its
- * message and stack, an `HttpError`'s body (a proxy or gateway may quote the key) and its cause.
+ * message and stack, an `HttpError`'s body (a proxy or gateway may quote the key) and its cause; also as JSON
+ * writes it (a key with a line break, which fetch's Headers quote in their error, found in a cause).
  */
 export function redactSecret<T extends HoneyHiveError>(error: T, secret: string | undefined): T {
   const scrub = (value: unknown): unknown => {
     try {
-      const text = typeof value === 'string' ? value : toJson(value)
-      if (!secret || !text?.includes(secret)) return value
-      const clean = text.split(secret).join('[redacted]')
-      return typeof value === 'string' ? clean : JSON.parse(clean)
+      if (!secret) return value
+      const string = typeof value === 'string'
+      const before = (string ? value : toJson(value)) ?? ''
+      let text = before
+      for (const form of [secret, JSON.stringify(secret).slice(1, -1)]) text = text.split(form).join('[redacted]')
+      return text === before ? value : string ? text : JSON.parse(text)
     } catch {
       // Unreadable (a throwing toJSON): nothing of it is kept.
       return '[unreadable]'

@@ -105,8 +105,9 @@ export function createRelay(relayOptions: RelayOptions): Relay {
     maxRetryAfterMs,
     // After a timeout the next attempts get up to 7 s (5 + 7 + 7 + 7 s and the backoff fit in waitUntil's ~30 s).
     maxTimeoutMs: Math.max(options.timeoutMs, 7000),
-    // `manual`: a redirect must not carry the key to another host.
-    fetch: (input, init) => (options.fetch ?? globalThis.fetch)(input, { ...init, redirect: 'manual' }),
+    // `manual`: a redirect must not carry the key to another host or path. Said by the Request itself: a
+    // `fetch` option may forward only its first argument (a service binding does).
+    fetch: (input, init) => (options.fetch ?? globalThis.fetch)(new Request(input, { ...init, redirect: 'manual' })),
   }
 
   const base = options.batchUrl.slice(0, -options.route.length)

@@ -663,6 +663,23 @@ describe('startModelEvent', () => {
     expect(errors).toMatchObject([{ name: 'HoneyHiveError', eventIds: [id] }])
   })
 
+  test('flush() and shutdown() given options that throw when read (a revoked proxy) take no deadline and still deliver', async () => {
+    const { honeyhive, hh } = await setup()
+    const { proxy, revoke } = Proxy.revocable({}, {})
+    revoke()
+    const throwing = {
+      get timeoutMs(): number {
+        throw new Error('getter')
+      },
+    }
+    const id = hh.log(chat(1))
+    expect(await hh.flush(proxy)).toMatchObject({ sent: 1, queued: 0 })
+    hh.log(chat(2))
+    expect(await hh.shutdown(throwing)).toMatchObject({ sent: 1, queued: 0 })
+    expect(storedIds(honeyhive.events)[0]).toBe(id)
+    expect(honeyhive.events).toHaveLength(2)
+  })
+
   test('flush() after shutdown() sends nothing more and answers what shutdown() did', async () => {
     const hh = createClient({ baseUrl: await deadBaseUrl(), maxRetries: 0, onError: () => {} })
     hh.log(chat(1))

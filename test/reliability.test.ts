@@ -10,6 +10,7 @@ import {
   type HoneyHiveError,
   type ModelEvent,
 } from '../src/index.js'
+import { redactSecret } from '../src/errors.js'
 import { createFakeHoneyHive } from '../src/testing.js'
 import {
   accept,
@@ -435,6 +436,38 @@ describe('the key', () => {
     for (const text of [error.message, error.stack, JSON.stringify(error), inspect(error, { depth: 10 }), ...lines])
       expect(text).not.toContain(key)
     expect(lines.join('\n')).toContain('[redacted]')
+  })
+
+  test('a key with a line break, which fetch refuses in a header and quotes, reaches no error in any form', async () => {
+    const key = 'hh-SECRET\nKEY-42'
+    const { honeyhive, baseUrl } = await startFakeHoneyHive()
+    const { hh, errors } = client({ baseUrl, apiKey: key, dangerouslyAllowBrowser: true, maxRetries: 0 })
+    hh.log(chat(1))
+    await hh.flush({ timeoutMs: 2000 })
+    // Node's fetch refuses the header (the case this is about); a runtime that accepts it delivers the event.
+    if (errors.length === 0) expect(honeyhive.events).toHaveLength(1)
+    for (const error of errors) {
+      const text = [
+        error.message,
+        error.stack,
+        JSON.stringify(error),
+        JSON.stringify(error.cause),
+        inspect(error, { depth: 10 }),
+      ]
+      for (const fragment of ['hh-SECRET', 'KEY-42']) expect(text.join('\n')).not.toContain(fragment)
+    }
+  })
+
+  test('redactSecret finds a key also as JSON writes it, in a cause or body', () => {
+    const key = 'k"1\nSECRET'
+    const error = redactSecret(
+      new HttpError(400, { quoted: `Bearer ${key}` }, ['x'], undefined, {
+        message: `Headers.append: "Bearer ${key}" is invalid`,
+      }),
+      key,
+    )
+    expect(JSON.stringify([error.body, error.cause])).not.toContain('SECRET')
+    expect(error.body).toEqual({ quoted: 'Bearer [redacted]' })
   })
 
   test('debug never prints the key, also in a retry line when a 500 quotes it', async () => {

@@ -19,8 +19,9 @@ export function wrapClient<T>(client: T, paths: string, log: Log): T {
       get(target, key) {
         const value = Reflect.get(target, key)
         const at = path + String(key)
+        // A namespace this SDK version lacks (undefined) passes as it is, so `client.responses?.create` still works.
         if (typeof value !== 'function')
-          return methods.some((method) => method.startsWith(at + '.')) ? proxy(value, at + '.') : value
+          return value && methods.some((method) => method.startsWith(at + '.')) ? proxy(value, at + '.') : value
         if (!methods.includes(at)) return value.bind(target)
         return (params: Any, options: Any) => {
           const call = value.call(target, params, options)

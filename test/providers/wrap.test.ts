@@ -84,6 +84,17 @@ describe('wrapOpenAI', () => {
   })
 })
 
+test('a namespace the client lacks reads as undefined (an older SDK, an OpenAI-compatible client), so feature checks work', async () => {
+  const name = model()
+  provider.script(name, { text: ['Hi'] })
+  const compatible = wrapOpenAI({ chat: raw.chat, responses: null } as unknown as OpenAI, hh)
+  expect(compatible.responses?.create).toBeUndefined()
+  expect((compatible as unknown as Record<string, unknown>).beta).toBeUndefined()
+  const reply = await compatible.chat.completions.create({ model: name, messages: user('Hi') })
+  expect(reply.choices[0].message.content).toBe('Hi')
+  expect((await one()).model).toBe(name)
+})
+
 describe('wrapAnthropic', () => {
   test('messages.create and messages.stream are logged as trackAnthropic logs them', async () => {
     const name = model('claude')
