@@ -3,7 +3,7 @@ import { toJson } from './encode.js'
 import { createSession } from './session.js'
 import { ConfigError, DroppedError, HoneyHiveError, ValidationError, redactSecret } from './errors.js'
 import { randomId } from './ids.js'
-import { resolveOptions, shutdownTimeoutMs, type ClientOptions } from './options.js'
+import { deadline, resolveOptions, shutdownTimeoutMs, type ClientOptions, type FlushOptions } from './options.js'
 import { prepareEvent } from './prepare.js'
 import { spanParent, type ModelEventSpan, type SpanParent } from './spans.js'
 import {
@@ -78,24 +78,7 @@ export interface FeedbackOptions {
   token?: string
 }
 
-/** Options of `flush()` and `shutdown()`. */
-export interface FlushOptions {
-  /** Resolve by then at the latest, in ms (Workers end `waitUntil` work ~30 s after the response). @default none for flush(), 10000 for shutdown() */
-  timeoutMs?: number
-}
-
 const noop = (): void => {}
-/**
- * A usable deadline, or undefined: anything but a number from 0 up is ignored, also options that throw when
- * read (a revoked proxy), so flush() and shutdown() never throw or reject.
- */
-const deadline = (options?: FlushOptions): number | undefined => {
-  let ms: unknown
-  try {
-    ms = options?.timeoutMs
-  } catch {}
-  return typeof ms === 'number' && ms >= 0 ? Math.min(ms, 2 ** 31 - 1) : undefined
-}
 
 /**
  * Creates a client. No timer or request starts until the first event; in browsers it adds the page-hide

@@ -91,6 +91,24 @@ export const defaults = {
 /** How long `shutdown()`, and the delivery before a Node, Bun or Deno script ends, may take by default, in ms. */
 export const shutdownTimeoutMs = 10_000
 
+/** Options of `flush()` and `shutdown()`. */
+export interface FlushOptions {
+  /** Resolve by then at the latest, in ms (Workers end `waitUntil` work ~30 s after the response). @default none for flush(), 10000 for shutdown() */
+  timeoutMs?: number
+}
+
+/**
+ * A usable deadline, or undefined: anything but a number from 0 up is ignored, also options that throw when
+ * read (a revoked proxy), so flush() and shutdown() never throw or reject.
+ */
+export const deadline = (options?: FlushOptions): number | undefined => {
+  let ms: unknown
+  try {
+    ms = options?.timeoutMs
+  } catch {}
+  return typeof ms === 'number' && ms >= 0 ? Math.min(ms, 2 ** 31 - 1) : undefined
+}
+
 // Every option's name, for the typo check (the rest are the keys of `defaults`).
 const names = Object.keys(defaults).concat(
   'apiKey dangerouslyAllowBrowser project source sessionId singleSession sessionProperties beaconUrl fetch beforeSend onError'.split(

@@ -241,30 +241,33 @@ describe('createRelay forwarding', () => {
   test.each([
     ['the runtime fetch', undefined],
     ['a fetch option that forwards only the Request', (request: string | URL | Request) => fetch(request)],
-  ])('does not follow an upstream redirect, to another host or path, with %s: the key goes nowhere else', async (_, given) => {
-    const elsewhere = await startFakeHoneyHive()
-    for (const target of [`${elsewhere.baseUrl}/events/model/batch`, '/some/other/path']) {
-      const paths: string[] = []
-      const redirector = await serve((request) => {
-        paths.push(new URL(request.url).pathname)
-        return new Response(null, { status: 307, headers: { location: target } })
-      })
-      const errors: HoneyHiveError[] = []
-      const relay = createRelay({
-        apiKey: key,
-        baseUrl: redirector.url,
-        allowedOrigins: [app],
-        onError: (e) => errors.push(e),
-        ...(given ? { fetch: given } : {}),
-      })
-      const { status } = await read(await relay(post(JSON.stringify(batch()))))
-      await redirector.close()
-      expect(status).toBe(502)
-      expect(paths).toEqual(['/events/model/batch'])
-      expect(errors[0]).toMatchObject({ status: 307 })
-    }
-    expect(elsewhere.honeyhive.requests).toHaveLength(0)
-  })
+  ])(
+    'does not follow an upstream redirect, to another host or path, with %s: the key goes nowhere else',
+    async (_, given) => {
+      const elsewhere = await startFakeHoneyHive()
+      for (const target of [`${elsewhere.baseUrl}/events/model/batch`, '/some/other/path']) {
+        const paths: string[] = []
+        const redirector = await serve((request) => {
+          paths.push(new URL(request.url).pathname)
+          return new Response(null, { status: 307, headers: { location: target } })
+        })
+        const errors: HoneyHiveError[] = []
+        const relay = createRelay({
+          apiKey: key,
+          baseUrl: redirector.url,
+          allowedOrigins: [app],
+          onError: (e) => errors.push(e),
+          ...(given ? { fetch: given } : {}),
+        })
+        const { status } = await read(await relay(post(JSON.stringify(batch()))))
+        await redirector.close()
+        expect(status).toBe(502)
+        expect(paths).toEqual(['/events/model/batch'])
+        expect(errors[0]).toMatchObject({ status: 307 })
+      }
+      expect(elsewhere.honeyhive.requests).toHaveLength(0)
+    },
+  )
 
   test('answers an empty batch at once without calling HoneyHive', async () => {
     const { relay, honeyhive } = await setup()
