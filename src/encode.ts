@@ -1,6 +1,6 @@
 // The one encoder every sender uses (batches, beacons, keepalive, storage). Rules, also in the README:
 // BigInt -> its decimal string; Error -> { name, message }; Map -> an object (keys as strings); Set, typed
-// arrays, ArrayBuffer, DataView -> arrays (of bytes for the last two); functions, symbols and undefined ->
+// arrays, ArrayBuffer, DataView -> arrays (of bytes for the last two; binary data cut at maxBinaryItems); functions, symbols and undefined ->
 // left out (null inside arrays, as JSON.stringify does); NaN and ±Infinity -> null; a repeated ancestor
 // (a cycle) -> '[Circular]'; an object or array nested more than `maxDepth` levels below the event ->
 // a marker; anything with toJSON (Date, URL) -> what toJSON returns.
@@ -10,6 +10,12 @@ export const maxDepth = 100
 const CIRCULAR = '[Circular]'
 const DEEP = `…[truncated: nested over ${maxDepth} levels]`
 
+/**
+ * Binary data keeps this many items at most, then a marker: an embedding's floats whole, an image's bytes
+ * cut (the AI SDK's file parts). A 1.5 MB photo was 1.5 million numbers to encode and cut, 5 s in log().
+ */
+export const maxBinaryItems = 16_384
+
 /** The JSON-ready form of one value (after its toJSON): what JSON.stringify would lose or mangle, kept. */
 export function replaceValue(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString()
@@ -17,13 +23,21 @@ export function replaceValue(value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message }
   if (value instanceof Map) return Object.fromEntries(value)
   if (value instanceof Set) return [...value]
-  if (value instanceof ArrayBuffer || value instanceof DataView)
-    return [
-      ...new Uint8Array(
-        value instanceof DataView ? value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) : value,
-      ),
-    ]
-  if (ArrayBuffer.isView(value)) return Array.from(value as Uint8Array)
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+    // Bytes for an ArrayBuffer or a DataView, the elements of a typed array.
+    const items = (
+      value instanceof ArrayBuffer || value instanceof DataView
+        ? new Uint8Array(
+            value instanceof DataView ? value.buffer : value,
+            (value as DataView).byteOffset,
+            value.byteLength,
+          )
+        : value
+    ) as Uint8Array
+    const kept = Array.from(items.subarray(0, maxBinaryItems)) as unknown[]
+    if (items.length > maxBinaryItems) kept.push(`…[truncated ${items.length - maxBinaryItems} items]`)
+    return kept
+  }
   return value
 }
 
@@ -95,13 +109,18 @@ export function byteLength(text: string): number {
 
 /** JSON size in bytes of a parsed JSON tree, each container measured once (truncation stays linear in the event's size). */
 function measure(sizes: WeakMap<object, number>, value: unknown): number {
+  if (typeof value === 'number') return String(value).length
   if (typeof value !== 'object' || value === null) return byteLength(JSON.stringify(value) ?? '')
   let size = sizes.get(value)
   if (size === undefined) {
-    // Brackets and commas, then each member: "key": for objects.
-    size = Math.max(2, Object.keys(value).length + 1)
-    for (const [key, member] of Object.entries(value))
-      size += (Array.isArray(value) ? 0 : byteLength(JSON.stringify(key)) + 1) + measure(sizes, member)
+    // Brackets and commas, then each member: "key": for objects. Arrays by index: one may hold a million numbers.
+    const array = Array.isArray(value)
+    const keys = array ? value : Object.keys(value)
+    size = Math.max(2, keys.length + 1)
+    for (let i = 0; i < keys.length; i++)
+      size += array
+        ? measure(sizes, value[i])
+        : byteLength(JSON.stringify(keys[i])) + 1 + measure(sizes, (value as Record<string, unknown>)[keys[i]])
     sizes.set(value, size)
   }
   return size
@@ -137,6 +156,8 @@ function shrink(sizes: WeakMap<object, number>, value: unknown, excess: number):
   if (excess <= 0) return copy
   const marker = `…[truncated ${size} bytes]`
   if (!Array.isArray(copy)) return { _truncated: marker }
+  // Room for the marker too, else the parent has to cut the whole array.
+  excess += byteLength(JSON.stringify(marker)) + 1
   while (copy.length > 0 && excess > 0) excess -= measure(sizes, copy.pop()) + 1
   return [...copy, marker]
 }
@@ -148,9 +169,11 @@ function shrinkMembers(
   excess: number,
   keep: string[] = [],
 ): number {
+  // Members under 64 bytes are never cut: left out before sorting (an array may hold a million).
   const members = Object.keys(target)
     .filter((key) => !keep.includes(key))
     .map((key) => [key, measure(sizes, target[key])] as const)
+    .filter((member) => member[1] >= 64)
     .sort((a, b) => b[1] - a[1])
   for (const [key, size] of members) {
     if (excess <= 0 || size < 64) break

@@ -425,6 +425,40 @@ describe('encoding', () => {
     expect(stored).toMatchObject({ outputs: { answer: 'ok' }, model: 'gpt-4o' })
   })
 
+  test('an array too big is cut behind its marker, its parent kept: an embedding over maxEventBytes', async () => {
+    const { honeyhive, hh } = await setup({ maxEventBytes: 20_000, maxBatchBytes: 30_000 })
+    const embedding = Array.from({ length: 3072 }, (_, i) => Math.sin(i) / 7)
+    hh.log({ ...chat(1), outputs: { embedding, dimensions: 3072 } })
+    await hh.flush()
+    const stored = honeyhive.events[0]
+    expect(new TextEncoder().encode(JSON.stringify(stored)).length).toBeLessThanOrEqual(20_000)
+    const { embedding: kept, dimensions } = stored.outputs as { embedding: unknown[]; dimensions: number }
+    expect(dimensions).toBe(3072)
+    expect(kept.length).toBeGreaterThan(500)
+    expect(kept.slice(0, -1)).toEqual(embedding.slice(0, kept.length - 1))
+    expect(kept.at(-1)).toMatch(/^…\[truncated \d+ bytes\]$/)
+  })
+
+  test('binary data keeps its first 16,384 items and a marker: an image in a prompt is cut at once, an embedding kept whole', async () => {
+    const { honeyhive, hh, errors } = await setup()
+    const image = new Uint8Array(1_500_000).map((_, i) => i % 251)
+    const vector = new Float32Array(3072).fill(0.25)
+    hh.log({
+      ...chat(1),
+      messages: [{ role: 'user', content: [{ type: 'file', mediaType: 'image/png', data: image }] }],
+      outputs: { vector },
+    })
+    await hh.flush()
+    expect(errors).toEqual([])
+    const stored = honeyhive.events[0] as { messages: { content: { data: unknown[]; mediaType: string }[] }[] }
+    const part = stored.messages[0].content[0]
+    expect(part.mediaType).toBe('image/png')
+    expect(part.data).toHaveLength(16_385)
+    expect(part.data.slice(0, 3)).toEqual([0, 1, 2])
+    expect(part.data.at(-1)).toBe(`…[truncated ${1_500_000 - 16_384} items]`)
+    expect((honeyhive.events[0].outputs as { vector: number[] }).vector).toEqual(Array.from(vector))
+  })
+
   test('truncating multi-byte text keeps as much of it as fits, not as many characters as the excess has bytes', async () => {
     const { honeyhive, hh } = await setup({ maxEventBytes: 64 * 1024, maxBatchBytes: 128 * 1024 })
     hh.log({ ...chat(1), inputs: { document: '日本語のテキスト'.repeat(10_000) } })
