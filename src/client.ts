@@ -1,7 +1,7 @@
 import { createDelivery, type FlushResult, type Stats } from './delivery.js'
 import { toJson } from './encode.js'
 import { createSession } from './session.js'
-import { ConfigError, DroppedError, HoneyHiveError, ValidationError, redactSecret } from './errors.js'
+import { ConfigError, DroppedError, HoneyHiveError, ValidationError, reporting } from './errors.js'
 import { randomId } from './ids.js'
 import { deadline, resolveOptions, shutdownTimeoutMs, type ClientOptions, type FlushOptions } from './options.js'
 import { prepareEvent } from './prepare.js'
@@ -104,22 +104,7 @@ export function createClient(clientOptions?: ClientOptions): HoneyHiveClient {
       ? undefined
       : check(sessionPropertiesSchema, options.sessionProperties).issues?.[0]
   if (props) throw new ConfigError('sessionProperties', `${props.path} ${props.message}`.trim())
-  // An upstream may quote the key back (a proxy, a WAF): no log line or error carries it.
-  const { apiKey } = options
-  const debug = options.debug
-    ? (message: string) =>
-        console.debug(`[honeyhive-edge] ${apiKey ? message.split(apiKey).join('[redacted]') : message}`)
-    : noop
-  const report = (error: HoneyHiveError): void => {
-    redactSecret(error, apiKey)
-    debug(String(error))
-    try {
-      // An async onError that rejects must not become an unhandled rejection in the host either.
-      void Promise.resolve(options.onError?.(error)).catch(noop)
-    } catch {
-      // onError is the caller's code; a throw there must not reach the code that logged.
-    }
-  }
+  const { debug, report } = reporting(options)
   // One session per client, made when first needed (never at createClient: nothing random runs before use).
   const session = createSession(options)
   const page = watchPageHide(options, report, debug)

@@ -59,6 +59,13 @@ export interface DeliveryContext {
   clock?: Clock
 }
 
+/** Merges into the event `eventId` where it waits in `entries`; false when it is not there. */
+function mergeQueued(entries: Entry[], eventId: string, merge: (event: Record<string, unknown>) => void): boolean {
+  const entry = entries.find((queued) => queued.id === eventId)
+  if (entry) mergeInto(entry, merge)
+  return entry !== undefined
+}
+
 /**
  * The delivery engine: the queues (events, and updates of events), when to send, flush and close. One
  * request is in flight at a time, so a pause (429, outage) holds everything. Its parts: the scheduler owns
@@ -176,10 +183,19 @@ export function createDelivery(context: DeliveryContext): Delivery {
     if (left.length > 0) ledger.reject(new DroppedError('shutdown', message, idsOf(left)), 'dropped', left)
     return { ...ledger.unwatch(watch), queued: stats().queued }
   }
-  const atExit = () => close(shutdownTimeoutMs, 'the script ended before they were delivered')
+  function stop(): void {
+    stopped = true
+    scheduler.cancel()
+    releaseExit(atExit)
+  }
+  // The end of a script is its shutdown: one drain (exit.ts runs it once), what is logged later dropped.
+  const atExit = () => close(shutdownTimeoutMs, 'the script ended before they were delivered').finally(stop)
 
   function add(entry: Entry, into: typeof queue): void {
     entry.seq = ++seq
+    // Only after a script's end: the client checks shutdown() itself.
+    if (stopped)
+      return ledger.reject(new DroppedError('shutdown', 'logged after the script ended: not sent', [entry.id]))
     dropOverflow(into.push(entry))
     holdExit(atExit)
     arm()
@@ -190,11 +206,7 @@ export function createDelivery(context: DeliveryContext): Delivery {
     enqueue: (event) => add(event as Entry, queue),
     enqueueUpdate: (eventId, json) =>
       add({ id: eventId, json, bytes: byteLength(json), truncated: false, seq: 0, update: true }, updates),
-    merge(eventId, merge) {
-      const entry = queue.entries.find((queued) => queued.id === eventId)
-      if (entry) mergeInto(entry, merge)
-      return entry !== undefined
-    },
+    merge: (eventId, merge) => mergeQueued(queue.entries, eventId, merge),
     flush,
     close,
     stats,
@@ -207,10 +219,6 @@ export function createDelivery(context: DeliveryContext): Delivery {
       dropOverflow(queue.requeue(entries.filter((entry) => !entry.update)))
       dropOverflow(updates.requeue(entries.filter((entry) => entry.update)))
     },
-    stop() {
-      stopped = true
-      scheduler.cancel()
-      releaseExit(atExit)
-    },
+    stop,
   }
 }

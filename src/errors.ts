@@ -139,3 +139,39 @@ export function redactSecret<T extends HoneyHiveError>(error: T, secret: string 
     if (carrier[key] !== undefined) (carrier as Record<string, unknown>)[key] = scrub(carrier[key])
   return error
 }
+
+const noop = (): void => {}
+
+/** The client's debug lines and onError reports. An upstream may quote the key back (a proxy, a WAF): neither carries it. */
+export function reporting({
+  apiKey,
+  debug: on,
+  onError,
+}: {
+  apiKey?: string
+  debug?: boolean
+  onError?: (error: HoneyHiveError) => unknown
+}) {
+  const debug = on
+    ? (message: string) =>
+        console.debug(`[honeyhive-edge] ${apiKey ? message.split(apiKey).join('[redacted]') : message}`)
+    : noop
+  let depth = 0
+  const report = (error: HoneyHiveError): void => {
+    redactSecret(error, apiKey)
+    debug(String(error))
+    // onError gets what its own calls raise (a span ended twice), but not what theirs raise in turn: an
+    // onError that logs every report after shutdown() would recurse until the stack ran out.
+    if (depth > 1) return
+    depth++
+    try {
+      // An async onError that rejects must not become an unhandled rejection in the host either.
+      void Promise.resolve(onError?.(error)).catch(noop)
+    } catch {
+      // onError is the caller's code; a throw there must not reach the code that logged.
+    } finally {
+      depth--
+    }
+  }
+  return { debug, report }
+}

@@ -3,10 +3,16 @@
 // Registered with the first queued event, never at import time; never in browsers or Workers.
 
 const drains = new Set<() => unknown>()
+/**
+ * Drains that have run are never held again: the end of a script is its clients' shutdown. Else an onError
+ * that logs each report as an event would start a new 10 s drain at each end of the loop, never ending.
+ */
+const ran = new WeakSet<() => unknown>()
 let hooked: boolean | undefined
 
 /** Runs `drain` once when the script's event loop is about to empty (work it starts keeps the loop alive). */
 export function holdExit(drain: () => unknown): void {
+  if (ran.has(drain)) return
   drains.add(drain)
   if (hooked) return
   hooked = true
@@ -20,7 +26,10 @@ export function holdExit(drain: () => unknown): void {
   const run = (event?: { preventDefault?: () => void }): void => {
     const due = [...drains]
     drains.clear()
-    for (const each of due) each()
+    for (const each of due) {
+      ran.add(each)
+      each()
+    }
     // Deno ends anyway unless the event is cancelled (work scheduled from it is not enough, unlike Node's
     // beforeExit); the next one, with nothing due, lets it end.
     if (due.length > 0) event?.preventDefault?.()

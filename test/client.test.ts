@@ -714,6 +714,23 @@ describe('startModelEvent', () => {
     expect(honeyhive.events).toHaveLength(2)
   })
 
+  test('an onError that logs every report after shutdown() gets two, not a recursion until the stack runs out', async () => {
+    const reports: string[] = []
+    const hh: ReturnType<typeof createClient> = createClient({
+      baseUrl: 'http://127.0.0.1:9',
+      fetch: () => new Promise(() => {}),
+      onError: (error) => {
+        reports.push(error.message)
+        hh.log(chat(9))
+      },
+    })
+    await hh.shutdown()
+    hh.log(chat(1))
+    // Its own log() is reported back to it once (as a span ended twice is), the next one only counted.
+    expect(reports).toEqual(['log() after shutdown(): not sent', 'log() after shutdown(): not sent'])
+    expect(hh.stats().dropped).toBe(3)
+  })
+
   test('flush() after shutdown() sends nothing more and answers what shutdown() did', async () => {
     const hh = createClient({ baseUrl: await deadBaseUrl(), maxRetries: 0, onError: () => {} })
     hh.log(chat(1))
