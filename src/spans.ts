@@ -109,6 +109,9 @@ export function startSpan(
   let event_id = randomId()
   try {
     event_id = init?.event_id ?? event_id
+    // The input as it was at the start: a page that pushes the reply onto its `messages` while the call
+    // streams must not change what the call was sent. What cannot be cloned (a function) is kept as given.
+    init = init && structuredClone(init)
   } catch {
     // A revoked proxy or throwing getter as init: the span keeps its own id, end() reports the rest.
   }

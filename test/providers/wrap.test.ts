@@ -84,6 +84,21 @@ describe('wrapOpenAI', () => {
   })
 })
 
+test('the event keeps the messages as they were sent, also when the app pushes the reply onto them mid-stream', async () => {
+  const name = model()
+  provider.script(name, { text: ['Hel', 'lo'], delayMs: 5 })
+  const messages: { role: 'user' | 'assistant'; content: string }[] = [{ role: 'user', content: 'Hi' }]
+  const stream = await openai.chat.completions.create({ model: name, messages, stream: true })
+  // A chat page's habit: the reply shown as it streams, in the same array the next turn sends.
+  const reply = { role: 'assistant' as const, content: '' }
+  messages.push(reply)
+  for await (const chunk of stream) reply.content += chunk.choices[0]?.delta.content ?? ''
+  expect(reply.content).toBe('Hello')
+  const event = await one()
+  expect(event.messages).toEqual([{ role: 'user', content: 'Hi' }])
+  expect(event.response).toMatchObject({ content: 'Hello' })
+})
+
 test('a namespace the client lacks reads as undefined (an older SDK, an OpenAI-compatible client), so feature checks work', async () => {
   const name = model()
   provider.script(name, { text: ['Hi'] })
