@@ -42,6 +42,7 @@ export function readMessages(
   const groups = new Map<string, { route: Route; fields: SessionFields; events: Map<string, Entry> }>()
   const readable: Array<{ message: QueueMessage; ids: string[] }> = []
   const updates: Array<{ message: QueueMessage; route: Route; update: EventUpdate }> = []
+  const placed = new Map<string, Entry>()
   for (const message of batch.messages) {
     const body = message.body as Partial<Body & UpdateMessage> | null
     const route = knownRoute(body?.route)
@@ -66,11 +67,17 @@ export function readMessages(
     const key = body!.fields ? message.id : route
     const group = groups.get(key) ?? { route, fields: body!.fields ?? {}, events: new Map() }
     groups.set(key, group)
-    // An event delivered already (a redelivered message, or a page's retry after a partial enqueue) is not sent again.
+    // An event delivered already (a redelivered message, or a page's retry after a partial enqueue) is not sent
+    // again, nor one placed from another message of this batch, also of another group: each message's fate
+    // comes from its events' outcomes, whichever request carried them.
     for (const event of body!.events) {
       const id = String(event.event_id)
-      const attempts = Math.max(message.attempts, group.events.get(id)?.attempts ?? 0)
-      if (!settled.has(id)) group.events.set(id, { id, json: toJson(event), sends: sends.get(id), attempts })
+      const entry = placed.get(id)
+      if (entry) entry.attempts = Math.max(entry.attempts, message.attempts)
+      else if (!settled.has(id)) {
+        placed.set(id, { id, json: toJson(event), sends: sends.get(id), attempts: message.attempts })
+        group.events.set(id, placed.get(id)!)
+      }
     }
   }
   return { groups, readable, updates }

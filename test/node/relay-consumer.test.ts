@@ -217,6 +217,25 @@ describe('one event HoneyHive fails on does not take the others down', () => {
   })
 })
 
+describe('an event is sent once per consumer batch', () => {
+  // A page's first batch queued in an outage carries session fields; after a partial enqueue the page sends it
+  // again, and both messages can come in one batch: each with fields goes alone, its events still once.
+  test('two messages with session fields and the same events: one request per event set, both acked', async () => {
+    const { consume } = setup()
+    const session_id = crypto.randomUUID()
+    const events = [1, 2, 3].map((i) => ({ event_id: crypto.randomUUID(), session_id, model: `turn ${i}` }))
+    const body = { route: '/events/model/batch', events, fields: { session_properties: { session_name: 'chat' } } }
+    const before = hits
+    expect(await consume([body, structuredClone(body), { route: '/events/model/batch', events }])).toEqual([
+      'm0 ack',
+      'm1 ack',
+      'm2 ack',
+    ])
+    expect(hits - before).toBe(1)
+    expect(honeyhive.events.map((event) => event.model).sort()).toEqual(['turn 1', 'turn 2', 'turn 3'])
+  })
+})
+
 describe('the consumer policy, as a table', () => {
   const http = (status: number, body: unknown = { statusCode: status, message: 'x', success: false }) =>
     new HttpError(status, body, ['id'])
