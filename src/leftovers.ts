@@ -28,18 +28,24 @@ export function createLeftovers(batchUrl: string, report: (error: HoneyHiveError
   let mine: string[] = []
   let stores = 0
 
-  /** Removes `name` and returns its events; null when it is gone (claimed elsewhere). Throws on bad JSON. */
-  function remove(name: string): StoredEvent[] | null {
+  /** The events stored under `name`; null when it is gone (claimed elsewhere). A broken entry is removed. */
+  function read(name: string): StoredEvent[] | null {
     const text = localStorage.getItem(name)
     if (text === null) return null
-    localStorage.removeItem(name)
     try {
       return JSON.parse(text) as StoredEvent[]
     } catch (cause) {
       // A broken entry (another library, a manual edit) loses what it held: say so, once.
+      localStorage.removeItem(name)
       report(new DroppedError('storage', 'Unreadable events in localStorage', [], cause))
       return []
     }
+  }
+  /** Removes `name` and returns its events; null when it is gone. */
+  function remove(name: string): StoredEvent[] | null {
+    const events = read(name)
+    localStorage.removeItem(name)
+    return events
   }
 
   return {
@@ -80,8 +86,12 @@ export function createLeftovers(batchUrl: string, report: (error: HoneyHiveError
         return []
       }
     },
-    /** Removes and returns what every other page of this target stored; never this page's own keys. */
-    claim(): StoredEvent[] {
+    /**
+     * Removes and returns what other pages of this target stored, never this page's own keys: whole keys while
+     * their events fit in `room` (the first one also when `room` is a whole empty queue); `more` when a key
+     * was left for a later claim, as the queue would have dropped its events.
+     */
+    claim(room: number, empty: boolean): { events: StoredEvent[]; more: boolean } {
       const events: StoredEvent[] = []
       try {
         const names = Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i)!)
@@ -89,12 +99,16 @@ export function createLeftovers(batchUrl: string, report: (error: HoneyHiveError
           (name) => !name.startsWith(`${key}:`) && (name === prefix || name.startsWith(`${prefix}:`)),
         )
         // A page's stores in the order it made them (…:2 before …:10).
-        for (const name of theirs.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })))
-          events.push(...(remove(name) ?? []))
+        for (const name of theirs.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
+          const stored = read(name) ?? []
+          if (events.length + stored.length > room && !(empty && events.length === 0)) return { events, more: true }
+          localStorage.removeItem(name)
+          events.push(...stored)
+        }
       } catch {
         // No storage at all (sandboxed frame, cookies blocked): nothing to claim.
       }
-      return events
+      return { events, more: false }
     },
   }
 }

@@ -128,16 +128,21 @@ export function watchPageHide(
 
   // Leftovers of earlier pages: claimed (removed) before sending, then put first in the queue and flushed
   // now, whatever flushAt says. Under a Web Lock where the browser has one (secure contexts), so that two
-  // tabs opening together do not both claim them; elsewhere a claim is only remove-before-send.
+  // tabs opening together do not both claim them; elsewhere a claim is only remove-before-send. Only as many
+  // as the queue has room for: the rest waits in storage and is claimed once that flush made room (two
+  // closed tabs may leave 2,000 events; a full queue would drop the oldest, the claimed ones).
   function claim(): void {
     // The lock may be granted late: a page already hidden (or a client shut down) takes nothing, and a page
     // never takes back what it stored itself (that is for the next page).
     if (hidden || stopped) return
-    const events = leftovers.claim()
-    if (events.length === 0) return
-    requeue(events)
-    setTimeout(delivery.flush)
+    const queued = delivery.stats().queued
+    const { events, more } = leftovers.claim(options.maxQueueSize - queued, queued === 0)
+    if (events.length > 0) requeue(events)
+    if (events.length > 0 || more) setTimeout(() => void delivery.flush().then(() => more && locked()))
   }
+  const locks = (globalThis.navigator as { locks?: { request(name: string, callback: () => void): Promise<unknown> } })
+    ?.locks
+  const locked = (): void => void (locks ? locks.request(leftovers.lock, claim).catch(claim) : claim())
   doc.addEventListener('visibilitychange', onVisibility)
   addEventListener('pagehide', onPageHide)
   addEventListener('pageshow', onShow)
@@ -163,9 +168,7 @@ export function watchPageHide(
     attach(engine) {
       delivery = engine
       envelope = byteLength(batchBody([], delivery.session.frame))
-      const locks = (navigator as { locks?: { request(name: string, callback: () => void): Promise<unknown> } }).locks
-      if (locks) void locks.request(leftovers.lock, claim).catch(claim)
-      else claim()
+      locked()
     },
     stop() {
       stopped = true

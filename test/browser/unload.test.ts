@@ -130,6 +130,24 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     await Promise.all([second.page.close(), third.page.close()])
   })
 
+  test('two closed tabs leave more than the next queue holds: it claims what fits, then the rest, dropping none', async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    const tabs = [
+      await logInPage(pageOrigin, { baseUrl: pageOrigin }, 300),
+      await logInPage(pageOrigin, { baseUrl: pageOrigin }, 300, 300),
+    ]
+    for (const tab of tabs) await tab.page.close()
+    await until(() => honeyhive.events.length > 0)
+    // Each tab beacons ~55 events and stores the rest: ~490 wait for a queue of 300.
+    const next = await logInPage(pageOrigin, { baseUrl: pageOrigin, maxQueueSize: 300 }, 0)
+    await until(() => honeyhive.events.length >= 600, 10_000)
+    expect([...ids(honeyhive.events)].sort()).toEqual([...tabs[0].ids, ...tabs[1].ids].sort())
+    const stats = await next.page.evaluate(() => (globalThis as unknown as { hh: { stats(): object } }).hh.stats())
+    expect(stats).toMatchObject({ dropped: 0, queued: 0 })
+    expect(await next.page.evaluate(() => Object.keys(localStorage))).toEqual([])
+    await next.page.close()
+  })
+
   test('two tabs opening at once claim the stored leftovers once: no event arrives twice (8 trials)', async () => {
     for (let trial = 0; trial < 8; trial++) {
       const { honeyhive, pageOrigin } = await setup()
