@@ -13,14 +13,16 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bundle = 'dist/honeyhive-edge.min.js'
 /**
- * The budget CI enforces for the whole client (valibot inlined), gzip level 9: 15 KiB, under the smallest
- * peers (OpenTelemetry's web exporter 14.9-18.5 KiB, langfuse v3 15.2 KiB; field notes §6). History: 15 KiB
- * (issue 6), raised to 18 KiB by the reliability work, v1 route and sessions (issues 11, 12), then lowered
- * to 15 KiB by issue 20: the transport's own retry loop replaced ky (8.7 KiB that could not be
+ * The budget CI enforces for the whole client (valibot inlined), gzip level 9: langfuse v3's client, 15,555 B
+ * (bench/size.mjs), the smallest peer's size (OpenTelemetry's web exporter is 14.9-18.5 KiB; field notes §6).
+ * History: 15 KiB (issue 6), raised to 18 KiB by the reliability work, v1 route and sessions (issues 11,
+ * 12), lowered to 15 KiB by issue 20: the transport's own retry loop replaced ky (8.7 KiB that could not be
  * tree-shaken), which brought the client from 22,569 B (with traces, feedback and the fixes of issues 18,
- * 19 and 22 in) to about 14,400 B. Raising it again is a decision, not a fix: say what it buys, in bytes.
+ * 19 and 22 in) to about 14,400 B. Raised to 15,555 B in issue 20's second session (the client 15,003 ->
+ * 15,373 B): the fast check by the event's keys (+76 B), fixes from two reviews (+26, +75, +82, +18, +96 B:
+ * docs/size-and-speed.md). Raising it again is a decision, not a fix: say what it buys, in bytes.
  */
-const gzipBudget = 15 * 1024
+const gzipBudget = 15_555
 const gzipTarget = 13 * 1024
 
 let failed = false

@@ -24,14 +24,11 @@ export function replaceValue(value: unknown): unknown {
   if (value instanceof Map) return Object.fromEntries(value)
   if (value instanceof Set) return [...value]
   if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
-    // Bytes for an ArrayBuffer or a DataView, the elements of a typed array.
+    // Bytes for an ArrayBuffer or a DataView (an ArrayBuffer has no `buffer`), the elements of a typed array.
+    const view = value as DataView
     const items = (
-      value instanceof ArrayBuffer || value instanceof DataView
-        ? new Uint8Array(
-            value instanceof DataView ? value.buffer : value,
-            (value as DataView).byteOffset,
-            value.byteLength,
-          )
+      value instanceof DataView || !view.buffer
+        ? new Uint8Array(view.buffer ?? value, view.byteOffset, view.byteLength)
         : value
     ) as Uint8Array
     const kept = Array.from(items.subarray(0, maxBinaryItems)) as unknown[]
