@@ -9,6 +9,8 @@ export interface Entry extends EncodedEvent {
   update?: boolean
   /** When an update was first sent: a 404 is tried again for a bounded time from then. */
   firstTriedAt?: number
+  /** Another page's, claimed from storage: sent in batches of its own, without this client's session fields. */
+  claimed?: boolean
 }
 
 /**
@@ -67,8 +69,13 @@ export function createQueue(maxSize: number): Queue {
     take(maxCount, maxBytes) {
       let count = 0
       let bytes = 0
-      // +1 for the comma between events in the array.
-      while (count < size() && count < maxCount && (count === 0 || bytes + items[head + count].bytes + 1 <= maxBytes)) {
+      // +1 for the comma between events in the array; claimed entries and this page's own never share a batch.
+      while (
+        count < size() &&
+        count < maxCount &&
+        (count === 0 ||
+          (bytes + items[head + count].bytes + 1 <= maxBytes && !items[head + count].claimed === !items[head].claimed))
+      ) {
         bytes += items[head + count].bytes + 1
         count++
       }

@@ -86,13 +86,16 @@ export function createSender(context: SenderContext, transport: TransportOptions
   /** Sends one batch; settles its events and resolves those to keep for later, in their order. */
   async function deliver(batch: Entry[], once?: boolean): Promise<Entry[]> {
     const bytes = batch.reduce((sum, entry) => sum + entry.bytes + 1, 0)
-    const carrying = session.pending
+    // Another page's events never carry this client's session fields (with singleSession they would move
+    // into the session its request makes), nor does their answer settle this client's session.
+    const carrying = session.pending && !batch[0].claimed
     limits.sessionInFlight ||= carrying
     const release = context.keepalive?.(bytes)
     try {
       const init = { keepalive: release !== undefined, signal: context.signal() }
-      const answer = await sendBatch(batch, session.frame, once ? { ...transport, maxRetries: 0 } : transport, init)
-      const joined = session.accept(answer, context.waiting)
+      const frame = carrying ? session.frame : session.plainFrame
+      const answer = await sendBatch(batch, frame, once ? { ...transport, maxRetries: 0 } : transport, init)
+      const joined = carrying && session.accept(answer, context.waiting)
       if (joined) debug(`joined session ${joined}`)
       ledger.count('sent', batch)
       rounds = 0

@@ -43,7 +43,8 @@ export function watchPageHide(
   const ids = (entries: Entry[]): string[] => entries.map((entry) => entry.id)
   const lost = (entries: Entry[], cause?: unknown): void =>
     delivery.reject(new DroppedError('storage', 'Page hidden: events neither sent nor stored', ids(entries), cause))
-  const requeue = (events: StoredEvent[]): void => delivery.requeue(events.map(fromStorage))
+  const requeue = (events: StoredEvent[], claimed?: boolean): void =>
+    delivery.requeue(events.map((event) => ({ ...fromStorage(event), claimed })))
   let inFlight = 0
   const send = createBeaconSender(
     options,
@@ -137,7 +138,7 @@ export function watchPageHide(
     if (hidden || stopped) return
     const queued = delivery.stats().queued
     const { events, more } = leftovers.claim(options.maxQueueSize - queued, queued === 0)
-    if (events.length > 0) requeue(events)
+    if (events.length > 0) requeue(events, true)
     if (events.length > 0 || more) setTimeout(() => void delivery.flush().then(() => more && locked()))
   }
   const locks = (globalThis.navigator as { locks?: { request(name: string, callback: () => void): Promise<unknown> } })

@@ -20,6 +20,16 @@ describe('the queue', () => {
     expect(ids(taken)).toEqual(ids(all))
   })
 
+  test("never puts another page's claimed entries and this page's own in one batch", () => {
+    const queue = createQueue(100)
+    const claimed = [entry(), entry()].map((each) => ({ ...each, claimed: true }))
+    const own = [entry(), entry()]
+    queue.requeue(claimed)
+    for (const each of own) queue.push(each)
+    expect(ids(queue.take(10, 1000))).toEqual(ids(claimed))
+    expect(ids(queue.take(10, 1000))).toEqual(ids(own))
+  })
+
   test('always takes one entry, even one larger than the byte limit', () => {
     const queue = createQueue(10)
     const big = entry(500)

@@ -398,6 +398,39 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     await page.close()
   })
 
+  test("singleSession: another page's leftovers go in requests of their own, so they stay in that page's session", async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    const single = (name: string) => ({
+      baseUrl: pageOrigin,
+      singleSession: true,
+      sessionProperties: { session_name: name },
+    })
+    // Page A: its session made by its first batch, then 150 events queued when the tab closes.
+    const a = await logInPage(pageOrigin, single('conversation A'), 1)
+    await a.page.evaluate(() => (globalThis as unknown as { hh: { flush(): Promise<unknown> } }).hh.flush())
+    const sessionA = honeyhive.sessions[0].session_id
+    const more = await a.page.evaluate(() => {
+      const { hh } = globalThis as unknown as { hh: { log(event: object): string } }
+      return Array.from({ length: 150 }, (_, i) =>
+        hh.log({ model: 'gpt-4o', messages: [{ role: 'user', content: `${i} ${'q'.repeat(900)}` }] }),
+      )
+    })
+    await a.page.close()
+    await until(() => honeyhive.events.length > 1)
+    // Page B, another conversation: it claims A's leftovers as it starts, and logs its own first event.
+    const b = await logInPage(pageOrigin, { ...single('conversation B'), flushAt: 20 }, 1)
+    await b.page.evaluate(() => (globalThis as unknown as { hh: { flush(): Promise<unknown> } }).hh.flush())
+    await until(() => honeyhive.events.length >= 152)
+    const inSession = (id: string) =>
+      honeyhive.events.filter((event) => event.session_id === id).map((event) => event.event_id)
+    expect(inSession(sessionA).sort()).toEqual([...a.ids, ...more].sort())
+    expect(honeyhive.sessions.map((session) => [session.properties?.session_name, session.events.length])).toEqual([
+      ['conversation A', 151],
+      ['conversation B', 1],
+    ])
+    await b.page.close()
+  })
+
   test('singleSession: a tab closed while the first batch is in flight sends the rest at once, and only that batch makes a session', async () => {
     const { honeyhive, pageOrigin } = await setup()
     honeyhive.fail({ delayMs: 600 })
