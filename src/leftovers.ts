@@ -87,9 +87,12 @@ export function createLeftovers(batchUrl: string, report: (error: HoneyHiveError
       }
     },
     /**
-     * Removes and returns what other pages of this target stored, never this page's own keys: whole keys while
-     * their events fit in `room` (the first one also when `room` is a whole empty queue); `more` when a key
-     * was left for a later claim, as the queue would have dropped its events.
+     * Removes and returns what other pages of this target stored, never this page's own keys (that is for the
+     * next page): whole keys while their events fit in `room` (the first one also when `room` is a whole
+     * empty queue); `more` when a key was left for a later claim, as a full queue would have dropped the
+     * oldest, the claimed ones (two closed tabs may leave 2,000 events). Two tabs opening together do not
+     * both claim a key: claims run under a Web Lock where the browser has one (secure contexts); elsewhere a
+     * claim is only remove-before-send.
      */
     claim(room: number, empty: boolean): { events: StoredEvent[]; more: boolean } {
       const events: StoredEvent[] = []

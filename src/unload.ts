@@ -103,8 +103,11 @@ export function watchPageHide(
   let stopped = false
   function onHide(): void {
     hidden = true
+    const single = options.singleSession === true
+    // Hidden before the first batch went: it goes now, answered (keepalive), the rest held for that answer.
+    if (single && !leaving && delivery.session.pending && !delivery.limits.sessionInFlight) void delivery.flush()
     let entries = delivery.takeAll()
-    const sessionInFlight = options.singleSession === true && delivery.limits.sessionInFlight
+    const sessionInFlight = single && delivery.limits.sessionInFlight
     if (leaving && held.length > 0) {
       requeue(takeHeld())
       entries = delivery.takeAll().concat(entries)
@@ -127,14 +130,10 @@ export function watchPageHide(
     onHide()
   }
 
-  // Leftovers of earlier pages: claimed (removed) before sending, then put first in the queue and flushed
-  // now, whatever flushAt says. Under a Web Lock where the browser has one (secure contexts), so that two
-  // tabs opening together do not both claim them; elsewhere a claim is only remove-before-send. Only as many
-  // as the queue has room for: the rest waits in storage and is claimed once that flush made room (two
-  // closed tabs may leave 2,000 events; a full queue would drop the oldest, the claimed ones).
+  // Leftovers of earlier pages, claimed (removed) before sending under a Web Lock where there is one, put
+  // first and flushed now; only what the queue has room for, the rest once that flush made room (leftovers.ts).
   function claim(): void {
-    // The lock may be granted late: a page already hidden (or a client shut down) takes nothing, and a page
-    // never takes back what it stored itself (that is for the next page).
+    // The lock may be granted late: a page already hidden (or a client shut down) takes nothing.
     if (hidden || stopped) return
     const queued = delivery.stats().queued
     const { events, more } = leftovers.claim(options.maxQueueSize - queued, queued === 0)

@@ -142,7 +142,12 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
     const next = await logInPage(pageOrigin, { baseUrl: pageOrigin, maxQueueSize: 300 }, 0)
     await until(() => honeyhive.events.length >= 600, 10_000)
     expect([...ids(honeyhive.events)].sort()).toEqual([...tabs[0].ids, ...tabs[1].ids].sort())
-    const stats = await next.page.evaluate(() => (globalThis as unknown as { hh: { stats(): object } }).hh.stats())
+    // The fake may count the last batch before the page has read its answer: flush() waits for it.
+    const stats = await next.page.evaluate(async () => {
+      const { hh } = globalThis as unknown as { hh: { flush(): Promise<unknown>; stats(): object } }
+      await hh.flush()
+      return hh.stats()
+    })
     expect(stats).toMatchObject({ dropped: 0, queued: 0 })
     expect(await next.page.evaluate(() => Object.keys(localStorage))).toEqual([])
     await next.page.close()
@@ -395,6 +400,40 @@ describe.skipIf(!available && !ci)('page unload in headless Chromium', () => {
       ['text/plain', false],
     ])
     expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([])
+    await page.close()
+  })
+
+  test('singleSession: a page hidden before its first batch went, then shown again, keeps one conversation in one session', async () => {
+    const { honeyhive, pageOrigin } = await setup()
+    const options = { baseUrl: pageOrigin, singleSession: true, sessionProperties: { session_name: 'support chat' } }
+    const { page, ids: logged } = await logInPage(pageOrigin, options, 3)
+    const show = (state: string) =>
+      page.evaluate((state) => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state })
+        document.dispatchEvent(new Event('visibilitychange'))
+      }, state)
+    const log = (text: string) =>
+      page.evaluate(
+        (text) =>
+          (globalThis as unknown as { hh: { log(event: object): string } }).hh.log({
+            model: 'gpt-4o',
+            metadata: { text },
+          }),
+        text,
+      )
+    // A tab switch within the flush interval, an event logged in the background tab, the user back, a new turn.
+    await show('hidden')
+    logged.push(await log('reply done while hidden'))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await show('visible')
+    logged.push(await log('turn 2'))
+    await page.evaluate(() => (globalThis as unknown as { hh: { flush(): Promise<unknown> } }).hh.flush())
+    await until(() => honeyhive.events.length >= logged.length)
+    expect([...ids(honeyhive.events)].sort()).toEqual([...logged].sort())
+    expect(honeyhive.sessions.map((session) => [session.properties, session.events.length])).toEqual([
+      [{ session_name: 'support chat' }, logged.length],
+    ])
+    expect(posts(honeyhive).filter((request) => 'single_session' in (request.body as object))).toHaveLength(1)
     await page.close()
   })
 
